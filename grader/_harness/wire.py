@@ -1,0 +1,121 @@
+"""The wire format between the grader and its sandboxes. Imports only NumPy.
+
+A frame is `u32 length | u32 header length | header JSON | array bytes...`. The
+header is a JSON object; its value tree refers to arrays by index into `blobs`,
+each `[dtype, shape, nbytes]`, whose raw C-order little-endian bytes follow the
+header in order. No pickle anywhere. This module writes frames (the harness and the
+grader both do) and reads frames the grader wrote itself; frames coming back from
+a sandbox are read by the hardened reader in `grader.codec`.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import struct
+from typing import Any
+
+import numpy as np
+
+ALLOWED_DTYPES = (
+    "|b1", "|i1", "<i2", "<i4", "<i8", "|u1", "<u2", "<u4", "<u8", "<f4", "<f8",
+)
+_U32 = struct.Struct("<I")
+
+
+def encode_value(value: Any, blobs: list[np.ndarray], depth: int = 0) -> Any:
+    """The JSON tree of `value`, appending its arrays to `blobs`."""
+    if depth > 32:
+        return {"o": "too deeply nested"}
+    if isinstance(value, bool | np.bool_):
+        return {"b": bool(value)}
+    if isinstance(value, int | np.integer):
+        return {"i": int(value)} if abs(int(value)) < 2**63 else {"f": _float(float(value))}
+    if isinstance(value, float | np.floating):
+        return {"f": _float(float(value))}
+    if isinstance(value, str):
+        return {"s": value[:10_000]}
+    if value is None:
+        return {"n": 0}
+    if isinstance(value, np.ndarray):
+        return _encode_array(value, blobs)
+    if isinstance(value, tuple | list):
+        key = "t" if isinstance(value, tuple) else "l"
+        return {key: [encode_value(v, blobs, depth + 1) for v in list(value)[:10_000]]}
+    if isinstance(value, dict):
+        items = list(value.items())[:10_000]
+        return {"d": [[str(k), encode_value(v, blobs, depth + 1)] for k, v in items]}
+    return {"o": type(value).__name__[:200]}
+
+
+def _float(x: float) -> Any:
+    if math.isnan(x):
+        return "nan"
+    if math.isinf(x):
+        return "inf" if x > 0 else "-inf"
+    return x
+
+
+def _encode_array(value: np.ndarray, blobs: list[np.ndarray]) -> Any:
+    arr = np.asarray(value)
+    if type(arr) is not np.ndarray:
+        arr = np.array(arr, copy=True).view(np.ndarray)
+    if arr.dtype.kind == "c" or arr.dtype.kind not in "biuf":
+        return {"o": f"ndarray[{arr.dtype}]"}
+    arr = np.ascontiguousarray(arr, dtype=arr.dtype.newbyteorder("<"))
+    if arr.dtype.str not in ALLOWED_DTYPES:
+        arr = arr.astype("<f8")
+    blobs.append(arr)
+    return {"a": len(blobs) - 1}
+
+
+def encode_frame(header: dict[str, Any], value: Any = None, *, with_value: bool = False) -> bytes:
+    """One frame: `header` plus (when `with_value`) the value tree under key `v`."""
+    blobs: list[np.ndarray] = []
+    if with_value:
+        header = dict(header, v=encode_value(value, blobs))
+    header["blobs"] = [[b.dtype.str, list(b.shape), int(b.nbytes)] for b in blobs]
+    head = json.dumps(header, allow_nan=False).encode()
+    body = b"".join([_U32.pack(len(head)), head, *(b.tobytes() for b in blobs)])
+    return _U32.pack(len(body)) + body
+
+
+def decode_trusted(data: bytes) -> list[tuple[dict[str, Any], Any]]:
+    """Frames written by our own code (inputs handed to a sandbox): (header, value) pairs."""
+    frames = []
+    pos = 0
+    while pos < len(data):
+        (length,) = _U32.unpack_from(data, pos)
+        body = data[pos + 4 : pos + 4 + length]
+        pos += 4 + length
+        (hlen,) = _U32.unpack_from(body, 0)
+        header = json.loads(body[4 : 4 + hlen])
+        arrays = []
+        off = 4 + hlen
+        for dtype, shape, nbytes in header.pop("blobs"):
+            arr = np.frombuffer(body, dtype=np.dtype(dtype), count=nbytes // np.dtype(dtype).itemsize, offset=off)
+            arrays.append(arr.reshape(shape).copy())
+            off += nbytes
+        frames.append((header, _tree(header.get("v"), arrays)))
+    return frames
+
+
+def _tree(node: Any, arrays: list[np.ndarray]) -> Any:
+    if node is None:
+        return None
+    ((key, val),) = node.items()
+    if key == "a":
+        return arrays[val]
+    if key in ("i", "b", "s"):
+        return val
+    if key == "f":
+        return float(val)
+    if key == "n":
+        return None
+    if key == "l":
+        return [_tree(v, arrays) for v in val]
+    if key == "t":
+        return tuple(_tree(v, arrays) for v in val)
+    if key == "d":
+        return {k: _tree(v, arrays) for k, v in val}
+    return None

@@ -1,0 +1,25 @@
+"""Problem bundles: loading, validation, and the spec of `problem.toml`."""
+
+from grader.bundle._archive import ArchiveError, ArchiveLimits, check_name, read_zip
+from grader.bundle._load import Bundle, BundleError, bundle_from_files, load_bundle, load_bundle_zip
+from grader.bundle._npz import DataError, load_npz
+from grader.bundle._schema import DiagnoseSpec, MistakeSpec, ProblemSpec, TestSpec, ToleranceSpec
+
+__all__ = [
+    "ArchiveError",
+    "ArchiveLimits",
+    "Bundle",
+    "BundleError",
+    "DataError",
+    "DiagnoseSpec",
+    "MistakeSpec",
+    "ProblemSpec",
+    "TestSpec",
+    "ToleranceSpec",
+    "bundle_from_files",
+    "check_name",
+    "load_bundle",
+    "load_bundle_zip",
+    "load_npz",
+    "read_zip",
+]

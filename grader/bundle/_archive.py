@@ -1,0 +1,151 @@
+"""Reading a bundle's files into memory from a folder or an uploaded zip, safely.
+
+Nothing is ever extracted to disk, so there is no path to escape to; names are
+still checked so that a bad upload gets a clear error rather than a surprise.
+"""
+
+from __future__ import annotations
+
+import io
+import os
+import stat
+import zipfile
+from dataclasses import dataclass
+from pathlib import Path, PurePosixPath
+
+
+@dataclass(frozen=True)
+class ArchiveLimits:
+    """Caps on what a bundle may contain."""
+
+    max_entries: int = 2000
+    max_file_bytes: int = 64 * 1024 * 1024
+    max_total_bytes: int = 160 * 1024 * 1024
+    max_ratio: float = 200.0
+
+
+class ArchiveError(ValueError):
+    """The upload or folder cannot be a bundle; the message says what to fix."""
+
+
+_SKIP_DIRS = {"__pycache__", ".git", ".ipynb_checkpoints"}
+_SKIP_FILES = {".DS_Store", "Thumbs.db"}
+
+
+def check_name(name: str) -> str:
+    """A safe relative POSIX path, or ArchiveError naming what is wrong with it."""
+    if "\x00" in name:
+        raise ArchiveError(f"{name!r}: file names must not contain NUL bytes")
+    if "\\" in name:
+        raise ArchiveError(f"{name!r}: use '/' in paths, not '\\'")
+    path = PurePosixPath(name)
+    if path.is_absolute() or (len(name) > 1 and name[1] == ":"):
+        raise ArchiveError(f"{name!r}: absolute paths are not allowed; paths must be relative to the bundle")
+    if any(part in ("..", "") for part in name.rstrip("/").split("/")):
+        raise ArchiveError(f"{name!r}: '..' and empty path segments are not allowed")
+    if len(name) > 300:
+        raise ArchiveError(f"{name[:40]!r}...: path longer than 300 characters")
+    return str(path)
+
+
+def read_folder(root: Path, limits: ArchiveLimits = ArchiveLimits()) -> dict[str, bytes]:
+    """Every regular file under `root` (symlinks refused), keyed by relative path."""
+    if not root.is_dir():
+        raise ArchiveError(f"{root}: not a folder")
+    files: dict[str, bytes] = {}
+    total = 0
+    for dirpath, dirnames, filenames in os.walk(root, followlinks=False):
+        dirnames[:] = sorted(d for d in dirnames if d not in _SKIP_DIRS)
+        for dname in dirnames:
+            if os.path.islink(os.path.join(dirpath, dname)):
+                raise ArchiveError(f"{os.path.join(dirpath, dname)}: symlinks are not allowed in a bundle")
+        for fname in sorted(filenames):
+            if fname in _SKIP_FILES or fname.endswith(".pyc"):
+                continue
+            full = os.path.join(dirpath, fname)
+            info = os.lstat(full)
+            if not stat.S_ISREG(info.st_mode):
+                raise ArchiveError(f"{full}: only regular files are allowed in a bundle (no symlinks or devices)")
+            rel = check_name(os.path.relpath(full, root).replace(os.sep, "/"))
+            total += info.st_size
+            _check_sizes(rel, info.st_size, total, len(files) + 1, limits)
+            files[rel] = Path(full).read_bytes()
+    return files
+
+
+def read_zip(data: bytes, limits: ArchiveLimits = ArchiveLimits()) -> dict[str, bytes]:
+    """Every file of a zip (one optional top-level folder stripped), checked before reading."""
+    try:
+        archive = zipfile.ZipFile(io.BytesIO(data))
+    except (zipfile.BadZipFile, ValueError, OSError) as exc:
+        raise ArchiveError(f"the upload is not a valid zip file ({exc})") from None
+    with archive:
+        entries = [i for i in archive.infolist() if not i.is_dir()]
+        if len(archive.infolist()) > limits.max_entries:
+            raise ArchiveError(f"the zip has {len(archive.infolist())} entries; at most {limits.max_entries} are allowed")
+        names = [check_name(_entry_name(i)) for i in entries]
+        _check_unique(names)
+        prefix = _common_folder(names)
+        files: dict[str, bytes] = {}
+        total = 0
+        for info, name in zip(entries, names, strict=True):
+            _check_entry(info, name, limits)
+            total += info.file_size
+            _check_sizes(name, info.file_size, total, len(files) + 1, limits)
+            rel = name[len(prefix) :]
+            if PurePosixPath(rel).name in _SKIP_FILES or any(p in _SKIP_DIRS for p in rel.split("/")):
+                continue
+            files[rel] = _read_capped(archive, info, name)
+    return files
+
+
+def _entry_name(info: zipfile.ZipInfo) -> str:
+    # ZipInfo.orig_filename keeps what the archive really says (filename is sanitised).
+    return info.orig_filename
+
+
+def _check_entry(info: zipfile.ZipInfo, name: str, limits: ArchiveLimits) -> None:
+    mode = info.external_attr >> 16
+    if stat.S_ISLNK(mode):
+        raise ArchiveError(f"{name!r}: symlinks are not allowed in a bundle")
+    if mode and not (stat.S_ISREG(mode) or stat.S_IFMT(mode) == 0):
+        raise ArchiveError(f"{name!r}: only regular files are allowed in a bundle")
+    if info.flag_bits & 0x1:
+        raise ArchiveError(f"{name!r}: encrypted zip entries are not supported")
+    if info.file_size > max(1, info.compress_size) * limits.max_ratio and info.file_size > 1024 * 1024:
+        raise ArchiveError(f"{name!r}: compression ratio is suspiciously high (a zip bomb?)")
+
+
+def _check_sizes(name: str, size: int, total: int, count: int, limits: ArchiveLimits) -> None:
+    if size > limits.max_file_bytes:
+        raise ArchiveError(f"{name!r} is {size} bytes; a bundle file may be at most {limits.max_file_bytes}")
+    if total > limits.max_total_bytes:
+        raise ArchiveError(f"the bundle is larger than {limits.max_total_bytes} bytes uncompressed")
+    if count > limits.max_entries:
+        raise ArchiveError(f"the bundle has more than {limits.max_entries} files")
+
+
+def _read_capped(archive: zipfile.ZipFile, info: zipfile.ZipInfo, name: str) -> bytes:
+    with archive.open(info) as fh:
+        data = fh.read(info.file_size + 1)
+    if len(data) != info.file_size:
+        raise ArchiveError(f"{name!r}: its size does not match the zip directory (corrupt or crafted zip)")
+    return data
+
+
+def _check_unique(names: list[str]) -> None:
+    seen: set[str] = set()
+    for name in names:
+        if name in seen:
+            raise ArchiveError(f"{name!r} appears more than once in the zip")
+        seen.add(name)
+
+
+def _common_folder(names: list[str]) -> str:
+    """'folder/' when every entry lives under one top-level folder without problem.toml at the root."""
+    if not names or "problem.toml" in names:
+        return ""
+    tops = {n.split("/", 1)[0] for n in names}
+    if len(tops) == 1 and all("/" in n for n in names):
+        return tops.pop() + "/"
+    return ""

@@ -1,0 +1,57 @@
+"""Loading `.npz` data from a bundle: plain numeric arrays only, sizes checked first."""
+
+from __future__ import annotations
+
+import io
+import zipfile
+
+import numpy as np
+
+_ALLOWED_KINDS = "biuf"
+
+
+class DataError(ValueError):
+    """A data file is not plain numeric arrays; the message says which and why."""
+
+
+def load_npz(name: str, data: bytes, max_bytes: int = 512 * 1024 * 1024) -> dict[str, np.ndarray]:
+    """The arrays of an `.npz`, refusing pickles, object or odd dtypes and lying headers."""
+    try:
+        archive = zipfile.ZipFile(io.BytesIO(data))
+    except zipfile.BadZipFile:
+        raise DataError(f"{name}: not an .npz file (not a zip archive)") from None
+    arrays: dict[str, np.ndarray] = {}
+    total = 0
+    with archive:
+        for info in archive.infolist():
+            key = info.filename[:-4] if info.filename.endswith(".npy") else info.filename
+            total += info.file_size
+            if total > max_bytes:
+                raise DataError(f"{name}: more than {max_bytes} bytes of arrays")
+            with archive.open(info) as fh:
+                arrays[key] = _read_npy(name, key, fh, info.file_size)
+    return arrays
+
+
+def _read_npy(name: str, key: str, fh: io.BufferedIOBase | object, size: int) -> np.ndarray:
+    where = f"{name}: array {key!r}"
+    try:
+        version = np.lib.format.read_magic(fh)  # type: ignore[no-untyped-call]
+        if version == (1, 0):
+            shape, fortran, dtype = np.lib.format.read_array_header_1_0(fh)  # type: ignore[no-untyped-call]
+        else:
+            shape, fortran, dtype = np.lib.format.read_array_header_2_0(fh)  # type: ignore[no-untyped-call]
+    except ValueError as exc:
+        raise DataError(f"{where} has a malformed header ({exc})") from None
+    if dtype.hasobject or dtype.kind not in _ALLOWED_KINDS or dtype.fields is not None:
+        raise DataError(f"{where} has dtype {dtype}; only bool, integer and float arrays are allowed")
+    count = int(np.prod(shape, dtype=np.int64)) if shape else 1
+    nbytes = count * dtype.itemsize
+    if nbytes > size:
+        raise DataError(f"{where} claims {nbytes} bytes but the file holds {size}")
+    raw = fh.read(nbytes)  # type: ignore[attr-defined]
+    if len(raw) != nbytes:
+        raise DataError(f"{where} is truncated")
+    arr = np.frombuffer(raw, dtype=dtype, count=count)
+    order = "F" if fortran else "C"
+    return np.ascontiguousarray(arr.reshape(shape, order=order))

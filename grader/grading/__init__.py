@@ -1,0 +1,26 @@
+"""Grading: reference runs, student runs, judgement and reports."""
+
+from grader.grading._check import CheckItem, CheckReport, check_problem, mutated_files
+from grader.grading._grade import SubmissionError, grade_files, public_data, validate_submission
+from grader.grading._reference import ReferenceCache, ReferenceFailure, ReferenceRun, compute_reference
+from grader.grading._report import GradeReport, TestReport, format_table
+from grader.grading._runner import SandboxFailure
+
+__all__ = [
+    "CheckItem",
+    "CheckReport",
+    "GradeReport",
+    "ReferenceCache",
+    "ReferenceFailure",
+    "ReferenceRun",
+    "SandboxFailure",
+    "SubmissionError",
+    "TestReport",
+    "check_problem",
+    "compute_reference",
+    "format_table",
+    "grade_files",
+    "mutated_files",
+    "public_data",
+    "validate_submission",
+]

@@ -1,0 +1,161 @@
+"""`check-problem`: proving a bundle is sound before it goes live."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+import numpy as np
+
+from grader.bundle import Bundle, MistakeSpec
+from grader.grading._grade import grade_files
+from grader.grading._reference import ReferenceCache, ReferenceFailure, ReferenceRun
+from grader.grading._report import GradeReport
+from grader.sandbox import Sandbox
+from grader.values import Value
+
+NUMGRAD_TOLERANCE = 1e-6
+
+
+@dataclass
+class CheckItem:
+    """One check and its outcome."""
+
+    name: str
+    ok: bool
+    detail: str = ""
+
+
+@dataclass
+class CheckReport:
+    """Every check run on a bundle; `ok` only when all passed."""
+
+    problem: str
+    version: str
+    items: list[CheckItem] = field(default_factory=list)
+    reference_seconds: dict[str, float] = field(default_factory=dict)
+    accuracy: dict[str, float] = field(default_factory=dict)
+
+    @property
+    def ok(self) -> bool:
+        return all(i.ok for i in self.items)
+
+    def add(self, name: str, ok: bool, detail: str = "") -> None:
+        self.items.append(CheckItem(name, ok, detail))
+
+    def to_dict(self) -> dict[str, Any]:
+        return {**asdict(self), "ok": self.ok}
+
+
+def mutated_files(bundle: Bundle, mistake: MistakeSpec) -> dict[str, bytes]:
+    """The solution with a variant's definitions appended to its module: a student's mistake."""
+    files = bundle.folder("solution")
+    module = bundle.mistake_module(mistake)
+    files[module] = files[module] + b"\n\n# --- known mistake: " + mistake.name.encode() + b" ---\n" + bundle.files[mistake.file]
+    return {k: v for k, v in files.items() if k in bundle.submitted_files}
+
+
+def check_problem(bundle: Bundle, sandbox: Sandbox, *, variants: bool = True, starter: bool = True) -> CheckReport:
+    """Run every soundness check on a loaded bundle."""
+    report = CheckReport(problem=bundle.slug, version=bundle.spec.version)
+    report.add("loads", True, f"{len(bundle.spec.tests)} tests, {len(bundle.spec.mistakes)} mistake variants")
+    cache = ReferenceCache()
+    try:
+        ref = cache.get(bundle, sandbox)
+    except ReferenceFailure as exc:
+        report.add("reference runs", False, str(exc))
+        return report
+    report.add("reference runs", True)
+    _check_numgrad(ref, report)
+    solution = {k: v for k, v in bundle.folder("solution").items() if k in bundle.submitted_files}
+    graded = grade_files(bundle, solution, sandbox, cache)
+    _check_full_marks(graded, report)
+    _check_limits(bundle, graded, report)
+    if starter:
+        _check_starter(bundle, sandbox, cache, report)
+    if variants:
+        for mistake in bundle.spec.mistakes:
+            _check_variant(bundle, mistake, sandbox, cache, report)
+    return report
+
+
+def _check_numgrad(ref: ReferenceRun, report: CheckReport) -> None:
+    worst, where, count = 0.0, "", 0
+    for test, results in ref.results.items():
+        numgrad = results.get("@numgrad")
+        if not isinstance(numgrad, dict):
+            continue
+        for name, (analytic, numeric) in _pairs(results, numgrad, ""):
+            count += 1
+            err = _rel(analytic, numeric)
+            if err > worst:
+                worst, where = err, f"{test}: {name}"
+    ok = worst <= NUMGRAD_TOLERANCE
+    detail = f"{count} gradients checked; worst relative error {worst:.2e}" + (f" at {where}" if where else "")
+    report.add("reference gradients agree with centred differences", ok and count > 0, detail if count else "no driver returns @numgrad")
+
+
+def _pairs(results: Mapping[str, Value], numgrad: Mapping[str, Value], prefix: str) -> list[tuple[str, tuple[Any, Any]]]:
+    out: list[tuple[str, tuple[Any, Any]]] = []
+    for name, numeric in numgrad.items():
+        analytic = results.get(name)
+        if isinstance(numeric, dict) and isinstance(analytic, dict):
+            out += _pairs(analytic, numeric, f"{prefix}{name}.")
+        else:
+            out.append((prefix + name, (analytic, numeric)))
+    return out
+
+
+def _rel(a: Any, b: Any) -> float:
+    try:
+        x, y = np.asarray(a, dtype=np.float64), np.asarray(b, dtype=np.float64)
+    except (TypeError, ValueError):
+        return float("inf")
+    if x.shape != y.shape:
+        return float("inf")
+    denom = max(float(np.linalg.norm(x)), float(np.linalg.norm(y)), 1e-12)
+    return float(np.linalg.norm(x - y)) / denom
+
+
+def _check_full_marks(graded: GradeReport, report: CheckReport) -> None:
+    lost = [t for t in graded.tests if t.points < t.max_points]
+    detail = "; ".join(f"{t.name}: {t.feedback.splitlines()[0]}" for t in lost[:10])
+    report.add("reference scores full marks", not lost, detail or f"{graded.score:g}/{graded.max_score:g}")
+    for test in graded.tests:
+        report.reference_seconds[test.name] = round(test.seconds, 4)
+        if test.accuracy is not None:
+            report.accuracy[test.name] = test.accuracy
+
+
+def _check_limits(bundle: Bundle, graded: GradeReport, report: CheckReport) -> None:
+    tight = []
+    for test in graded.tests:
+        limit = bundle.test(test.name).time_seconds or bundle.spec.limits.time_seconds
+        if test.seconds > limit / 2:
+            tight.append(f"{test.name} took {test.seconds:.1f} s of its {limit:g} s limit")
+    report.add("time limits leave room (reference under half of each limit)", not tight, "; ".join(tight))
+
+
+def _check_starter(bundle: Bundle, sandbox: Sandbox, cache: ReferenceCache, report: CheckReport) -> None:
+    starter = {k: v for k, v in bundle.folder("starter").items() if k in bundle.submitted_files}
+    graded = grade_files(bundle, starter, sandbox, cache, units_only=True)
+    silent = [t.name for t in graded.tests if "not implemented" not in t.feedback]
+    ok = graded.score == 0 and not silent
+    detail = f"score {graded.score:g}" + (f"; no 'not implemented' message on {silent[:5]}" if silent else "")
+    report.add("starter scores 0 with 'not implemented' feedback", ok, detail)
+
+
+def _check_variant(bundle: Bundle, mistake: MistakeSpec, sandbox: Sandbox, cache: ReferenceCache, report: CheckReport) -> None:
+    graded = grade_files(bundle, mutated_files(bundle, mistake), sandbox, cache, units_only=True)
+    breaks = {t.name for t in bundle.tests_matching(mistake.breaks)}
+    problems = []
+    for test in graded.tests:
+        if test.name in breaks and test.passed:
+            problems.append(f"passes {test.name}, which it claims to break")
+        elif test.name not in breaks and not test.passed:
+            problems.append(f"also fails {test.name} (add it to `breaks` or fix the variant)")
+    hinted = any(mistake.hint in t.feedback for t in graded.tests if t.name in breaks)
+    if not hinted:
+        problems.append("its hint is not shown on any test it breaks")
+    report.add(f"mistake {mistake.name} is caught", not problems, "; ".join(problems[:6]))

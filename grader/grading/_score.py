@@ -1,0 +1,240 @@
+"""Turning call results into test reports: the staged judgement, in the trusted process."""
+
+from __future__ import annotations
+
+import signal
+from collections.abc import Mapping
+from typing import Any
+
+import numpy as np
+
+from grader.bundle import Bundle, TestSpec
+from grader.grading._reference import ReferenceRun
+from grader.grading._report import TestReport
+from grader.grading._runner import CallResult
+from grader.judge import Context, Tolerance, Variant, judge, summarise_inputs
+from grader.values import Value
+
+
+def ran_message(test: TestSpec, res: CallResult, limit_s: float, memory_mb: int) -> str:
+    """The "did it run" stage: what went wrong, naming the function."""
+    fn = test.function
+    tb = f"\n{res.traceback.rstrip()}" if res.traceback.strip() else ""
+    status = res.status
+    if status == "notimpl":
+        return f"{fn} is not implemented yet (it raised NotImplementedError)."
+    if status == "import":
+        return f"Could not import {res.file}: {res.message}{tb}"
+    if status == "type":
+        return res.message or f"{fn} returned the wrong kind of value."
+    if status == "error":
+        return f"{fn} raised {res.message}{tb}"
+    if status == "memory":
+        return f"{fn} ran out of memory (limit {memory_mb} MB).{tb}"
+    if status == "exit":
+        return f"{fn} called sys.exit() ({res.message}) instead of returning."
+    if status == "exited":
+        return f"{fn} ended its process (os._exit or similar) before returning a result."
+    if status in ("timeout", "cpu"):
+        kind = "wall-clock" if status == "timeout" else "CPU"
+        return (
+            f"{fn} did not finish within its {limit_s:g} s {kind} time limit. "
+            "Look for an infinite loop, or a Python loop over every element that could be vectorised."
+        )
+    if status.startswith("signal:"):
+        return f"{fn} crashed its process ({_signal_name(status)})."
+    return _infrastructure_message(fn, status)
+
+
+def _infrastructure_message(fn: str, status: str) -> str:
+    messages = {
+        "output": f"{fn} printed more than the output limit allows; the test was stopped. Remove debugging prints.",
+        "overflow": f"{fn} returned more data than the grader accepts.",
+        "channel": f"{fn} wrote something other than its result into the grader's result channel.",
+        "harness": f"{fn} stopped the grading process itself (it killed it or exhausted a resource).",
+    }
+    return messages.get(status, f"{fn} did not return a result ({status}).")
+
+
+def _signal_name(status: str) -> str:
+    try:
+        number = int(status.split(":", 1)[1])
+        name = signal.Signals(number).name
+    except ValueError:
+        return status
+    if name == "SIGKILL":
+        return "killed: most often it used more memory than allowed"
+    if name == "SIGSEGV":
+        return "segmentation fault"
+    return name
+
+
+def resolve(inputs: Value, path: str | None) -> Value:
+    """The input at a dotted path like 'conv_param.pad', or None."""
+    if path is None:
+        return None
+    node = inputs
+    for part in path.split("."):
+        if not isinstance(node, dict) or part not in node:
+            return None
+        node = node[part]
+    return node
+
+
+def build_context(test: TestSpec, inputs: Value) -> Context:
+    """What the diagnosis needs to know about this test's inputs."""
+    d = test.diagnose
+    labels, x, p_keep, pad = (resolve(inputs, p) for p in (d.labels, d.x, d.p_keep, d.pad))
+    eps = resolve(inputs, "bn_param.eps")
+    return Context(
+        function=test.function,
+        inputs=inputs if isinstance(inputs, dict) else {},
+        labels=labels if isinstance(labels, np.ndarray) else None,
+        x=x if isinstance(x, np.ndarray) else None,
+        p_keep=float(p_keep) if isinstance(p_keep, int | float) and not isinstance(p_keep, bool) else None,
+        batchnorm=d.batchnorm,
+        eps=float(eps) if isinstance(eps, float) else 1e-5,
+        pad=int(pad) if isinstance(pad, int) and not isinstance(pad, bool) else None,
+    )
+
+
+def tolerances(bundle: Bundle, test: TestSpec) -> tuple[Tolerance, dict[str, Tolerance]]:
+    """The test's tolerance and its per-result overrides."""
+    base = bundle.spec.tolerance
+    values = {"rel_norm": base.rel_norm, "rtol": base.rtol, "atol": base.atol}
+    per: dict[str, Tolerance] = {}
+    if test.tolerance is not None:
+        values.update({k: v for k, v in _patch(test.tolerance).items() if v is not None})
+        for name, patch in test.tolerance.results.items():
+            per[name] = Tolerance(**{**values, **{k: v for k, v in _patch(patch).items() if v is not None}})
+    return Tolerance(**values), per
+
+
+def _patch(patch: Any) -> dict[str, float | None]:
+    return {"rel_norm": patch.rel_norm, "rtol": patch.rtol, "atol": patch.atol}
+
+
+def score_unit(bundle: Bundle, test: TestSpec, res: CallResult, ref: ReferenceRun) -> TestReport:
+    """Judge one unit test against the reference's results."""
+    limits = bundle.spec.limits
+    seconds = test.time_seconds or limits.time_seconds
+    report = TestReport(
+        name=test.name, function=test.function, points=0.0, max_points=test.points,
+        passed=False, visible=test.visible, stage="ran", feedback="", seconds=res.seconds,
+    )
+    if res.status != "ok":
+        report.feedback = ran_message(test, res, seconds, test.memory_mb or limits.memory_mb)
+        return report
+    if not isinstance(res.value, dict):
+        report.stage, report.feedback = "type", f"The driver for {test.function} returned no results."
+        return report
+    inputs = ref.inputs.get(test.name)
+    tol, per = tolerances(bundle, test)
+    variants = [
+        Variant(name=m.name, hint=m.hint, results=ref.variants[(m.name, test.name)])
+        for m in bundle.spec.mistakes
+        if (m.name, test.name) in ref.variants
+    ]
+    verdicts = judge(
+        ref.results[test.name], res.value, tolerance=tol, per_result=per,
+        context=build_context(test, inputs), variants=variants,
+    )
+    failed = [v for v in verdicts if not v.passed]
+    if not failed:
+        worst = max((v.rel_error or 0.0 for v in verdicts), default=0.0)
+        report.passed, report.points, report.stage = True, test.points, None
+        report.feedback = f"{test.function}: every result matches the reference (largest relative error {worst:.1e})."
+        return report
+    report.stage = failed[0].stage
+    report.feedback = "\n".join(v.message for v in failed)
+    report.diagnosis = [d for v in failed for d in v.diagnosis]
+    if report.diagnosis:
+        report.feedback += "\nLikely cause: " + "\n".join(report.diagnosis)
+    return report
+
+
+def score_accuracy(bundle: Bundle, test: TestSpec, res: CallResult) -> tuple[TestReport, Mapping[str, Any]]:
+    """Accuracy of the returned predictions against the secret labels, through the thresholds."""
+    limits = bundle.spec.limits
+    report = TestReport(
+        name=test.name, function=test.function, points=0.0, max_points=test.points,
+        passed=False, visible=test.visible, stage="ran", feedback="", seconds=res.seconds,
+    )
+    metrics: dict[str, Any] = {}
+    if res.status != "ok":
+        seconds = test.time_seconds or limits.time_seconds
+        report.feedback = ran_message(test, res, seconds, test.memory_mb or limits.memory_mb)
+        return report, metrics
+    assert test.data is not None and test.labels is not None
+    labels = bundle.data(test.data)[test.labels]
+    value = res.value if isinstance(res.value, dict) else {}
+    history = _history(value.get("history"))
+    if history is not None:
+        metrics["history"] = history
+    pred, problem = _predictions(value.get(test.prediction), labels)
+    if problem:
+        report.stage, report.feedback = "type", f"{test.function}: {problem}"
+        return report, metrics
+    assert pred is not None
+    accuracy = float(np.mean(pred == labels.astype(np.int64)))
+    metrics["accuracy"] = accuracy
+    report.accuracy = accuracy
+    report.stage = "accuracy"
+    fraction = next((t.fraction for t in test.thresholds if accuracy >= t.accuracy), 0.0)
+    report.points = round(test.points * fraction, 6)
+    bar = test.thresholds[0].accuracy
+    report.passed = fraction >= 1.0
+    if report.passed:
+        report.stage = None
+        report.feedback = f"Test accuracy {accuracy:.4f} meets the bar of {bar:.2f}."
+    else:
+        bars = ", ".join(f">= {t.accuracy:.2f}: {t.fraction:g} of the points" for t in test.thresholds)
+        report.feedback = f"Test accuracy {accuracy:.4f} is below the bar of {bar:.2f} ({bars})."
+    return report, metrics
+
+
+def _predictions(pred: Value, labels: np.ndarray) -> tuple[np.ndarray | None, str]:
+    if not isinstance(pred, np.ndarray):
+        return None, f"the predictions must be an array of class labels; got {type(pred).__name__}"
+    if pred.shape != labels.shape:
+        return None, f"the predictions have shape {pred.shape}; expected {labels.shape} (one label per test example)"
+    if pred.dtype.kind == "f":
+        if not np.all(np.isfinite(pred)) or not np.all(pred == np.round(pred)):
+            return None, "the predictions must be whole class labels, not scores or probabilities"
+    return pred.astype(np.int64), ""
+
+
+def _history(value: Value) -> list[float] | None:
+    if isinstance(value, np.ndarray) and value.ndim == 1:
+        items = value.tolist()
+    elif isinstance(value, list | tuple):
+        items = list(value)
+    else:
+        return None
+    out = [float(v) for v in items[:10_000] if isinstance(v, int | float) and not isinstance(v, bool)]
+    return [v if np.isfinite(v) else float("nan") for v in out]
+
+
+def smallest_failing_inputs(reports: list[TestReport], ref: ReferenceRun) -> None:
+    """Append the smallest failing input of each function to its visible failing test."""
+    by_function: dict[str, list[TestReport]] = {}
+    for rep in reports:
+        if not rep.passed and rep.visible and rep.name in ref.inputs and rep.stage != "ran":
+            by_function.setdefault(rep.function, []).append(rep)
+    for group in by_function.values():
+        smallest = min(group, key=lambda r: _size(ref.inputs[r.name]))
+        smallest.feedback += "\nSmallest failing input:\n" + summarise_inputs(_as_mapping(ref.inputs[smallest.name]))
+
+
+def _as_mapping(value: Value) -> Mapping[str, Value]:
+    return value if isinstance(value, dict) else {"input": value}
+
+
+def _size(value: Value) -> int:
+    if isinstance(value, np.ndarray):
+        return int(value.size)
+    if isinstance(value, dict):
+        return sum(_size(v) for v in value.values())
+    if isinstance(value, list | tuple):
+        return sum(_size(v) for v in value)
+    return 1
