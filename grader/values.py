@@ -18,14 +18,5 @@ class Opaque:
 # A decoded value: arrays are always plain, C-ordered `np.ndarray` of an allowed dtype
 # (bool, int8..int64, uint8..uint64, float32, float64); numbers are Python numbers.
 Value: TypeAlias = (
-    np.ndarray
-    | float
-    | int
-    | bool
-    | str
-    | None
-    | list["Value"]
-    | tuple["Value", ...]
-    | dict[str, "Value"]
-    | Opaque
+    np.ndarray | float | int | bool | str | list["Value"] | tuple["Value", ...] | dict[str, "Value"] | Opaque | None
 )

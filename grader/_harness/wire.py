@@ -18,7 +18,17 @@ from typing import Any
 import numpy as np
 
 ALLOWED_DTYPES = (
-    "|b1", "|i1", "<i2", "<i4", "<i8", "|u1", "<u2", "<u4", "<u8", "<f4", "<f8",
+    "|b1",
+    "|i1",
+    "<i2",
+    "<i4",
+    "<i8",
+    "|u1",
+    "<u2",
+    "<u4",
+    "<u8",
+    "<f4",
+    "<f8",
 )
 _U32 = struct.Struct("<I")
 

@@ -82,7 +82,9 @@ def read_zip(data: bytes, limits: ArchiveLimits = ArchiveLimits()) -> dict[str, 
     with archive:
         entries = [i for i in archive.infolist() if not i.is_dir()]
         if len(archive.infolist()) > limits.max_entries:
-            raise ArchiveError(f"the zip has {len(archive.infolist())} entries; at most {limits.max_entries} are allowed")
+            raise ArchiveError(
+                f"the zip has {len(archive.infolist())} entries; at most {limits.max_entries} are allowed"
+            )
         names = [check_name(_entry_name(i)) for i in entries]
         _check_unique(names)
         prefix = _common_folder(names)

@@ -18,6 +18,8 @@ from grader.bundle._archive import ArchiveError, ArchiveLimits, read_folder, rea
 from grader.bundle._npz import DataError, load_npz
 from grader.bundle._schema import DataSpec, MistakeSpec, ProblemSpec, TestSpec, explain
 
+DEFAULT_LIMITS = ArchiveLimits()
+
 
 class BundleError(ValueError):
     """A bundle failed validation; `errors` lists each problem with its place."""
@@ -86,10 +88,12 @@ class Bundle:
         return mistake.module or self.spec.files[0]
 
     def tests_matching(self, patterns: list[str]) -> list[TestSpec]:
-        return [t for t in self.spec.tests if t.kind == "unit" and any(fnmatch.fnmatchcase(t.name, p) for p in patterns)]
+        return [
+            t for t in self.spec.tests if t.kind == "unit" and any(fnmatch.fnmatchcase(t.name, p) for p in patterns)
+        ]
 
 
-def load_bundle(source: str | Path, limits: ArchiveLimits = ArchiveLimits()) -> Bundle:
+def load_bundle(source: str | Path, limits: ArchiveLimits = DEFAULT_LIMITS) -> Bundle:
     """Load a bundle from a folder or a `.zip` file."""
     path = Path(source)
     try:
@@ -101,7 +105,7 @@ def load_bundle(source: str | Path, limits: ArchiveLimits = ArchiveLimits()) -> 
     return bundle_from_files(files, str(path))
 
 
-def load_bundle_zip(data: bytes, source: str = "upload", limits: ArchiveLimits = ArchiveLimits()) -> Bundle:
+def load_bundle_zip(data: bytes, source: str = "upload", limits: ArchiveLimits = DEFAULT_LIMITS) -> Bundle:
     """Load a bundle from the bytes of an uploaded zip."""
     try:
         files = read_zip(data, limits)

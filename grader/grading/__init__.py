@@ -2,7 +2,12 @@
 
 from grader.grading._check import CheckItem, CheckReport, check_problem, mutated_files
 from grader.grading._grade import SubmissionError, grade_files, public_data, validate_submission
-from grader.grading._reference import ReferenceCache, ReferenceFailure, ReferenceRun, compute_reference
+from grader.grading._reference import (
+    ReferenceCache,
+    ReferenceFailure,
+    ReferenceRun,
+    compute_reference,
+)
 from grader.grading._report import GradeReport, TestReport, format_table
 from grader.grading._runner import SandboxFailure
 

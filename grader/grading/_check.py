@@ -52,7 +52,9 @@ def mutated_files(bundle: Bundle, mistake: MistakeSpec) -> dict[str, bytes]:
     """The solution with a variant's definitions appended to its module: a student's mistake."""
     files = bundle.folder("solution")
     module = bundle.mistake_module(mistake)
-    files[module] = files[module] + b"\n\n# --- known mistake: " + mistake.name.encode() + b" ---\n" + bundle.files[mistake.file]
+    files[module] = (
+        files[module] + b"\n\n# --- known mistake: " + mistake.name.encode() + b" ---\n" + bundle.files[mistake.file]
+    )
     return {k: v for k, v in files.items() if k in bundle.submitted_files}
 
 
@@ -93,10 +95,16 @@ def _check_numgrad(ref: ReferenceRun, report: CheckReport) -> None:
                 worst, where = err, f"{test}: {name}"
     ok = worst <= NUMGRAD_TOLERANCE
     detail = f"{count} gradients checked; worst relative error {worst:.2e}" + (f" at {where}" if where else "")
-    report.add("reference gradients agree with centred differences", ok and count > 0, detail if count else "no driver returns @numgrad")
+    report.add(
+        "reference gradients agree with centred differences",
+        ok and count > 0,
+        detail if count else "no driver returns @numgrad",
+    )
 
 
-def _pairs(results: Mapping[str, Value], numgrad: Mapping[str, Value], prefix: str) -> list[tuple[str, tuple[Any, Any]]]:
+def _pairs(
+    results: Mapping[str, Value], numgrad: Mapping[str, Value], prefix: str
+) -> list[tuple[str, tuple[Any, Any]]]:
     out: list[tuple[str, tuple[Any, Any]]] = []
     for name, numeric in numgrad.items():
         analytic = results.get(name)
@@ -146,7 +154,9 @@ def _check_starter(bundle: Bundle, sandbox: Sandbox, cache: ReferenceCache, repo
     report.add("starter scores 0 with 'not implemented' feedback", ok, detail)
 
 
-def _check_variant(bundle: Bundle, mistake: MistakeSpec, sandbox: Sandbox, cache: ReferenceCache, report: CheckReport) -> None:
+def _check_variant(
+    bundle: Bundle, mistake: MistakeSpec, sandbox: Sandbox, cache: ReferenceCache, report: CheckReport
+) -> None:
     graded = grade_files(bundle, mutated_files(bundle, mistake), sandbox, cache, units_only=True)
     breaks = {t.name for t in bundle.tests_matching(mistake.breaks)}
     problems = []

@@ -119,8 +119,15 @@ def score_unit(bundle: Bundle, test: TestSpec, res: CallResult, ref: ReferenceRu
     limits = bundle.spec.limits
     seconds = test.time_seconds or limits.time_seconds
     report = TestReport(
-        name=test.name, function=test.function, points=0.0, max_points=test.points,
-        passed=False, visible=test.visible, stage="ran", feedback="", seconds=res.seconds,
+        name=test.name,
+        function=test.function,
+        points=0.0,
+        max_points=test.points,
+        passed=False,
+        visible=test.visible,
+        stage="ran",
+        feedback="",
+        seconds=res.seconds,
     )
     if res.status != "ok":
         report.feedback = ran_message(test, res, seconds, test.memory_mb or limits.memory_mb)
@@ -136,8 +143,12 @@ def score_unit(bundle: Bundle, test: TestSpec, res: CallResult, ref: ReferenceRu
         if (m.name, test.name) in ref.variants
     ]
     verdicts = judge(
-        ref.results[test.name], res.value, tolerance=tol, per_result=per,
-        context=build_context(test, inputs), variants=variants,
+        ref.results[test.name],
+        res.value,
+        tolerance=tol,
+        per_result=per,
+        context=build_context(test, inputs),
+        variants=variants,
     )
     failed = [v for v in verdicts if not v.passed]
     if not failed:
@@ -157,8 +168,15 @@ def score_accuracy(bundle: Bundle, test: TestSpec, res: CallResult) -> tuple[Tes
     """Accuracy of the returned predictions against the secret labels, through the thresholds."""
     limits = bundle.spec.limits
     report = TestReport(
-        name=test.name, function=test.function, points=0.0, max_points=test.points,
-        passed=False, visible=test.visible, stage="ran", feedback="", seconds=res.seconds,
+        name=test.name,
+        function=test.function,
+        points=0.0,
+        max_points=test.points,
+        passed=False,
+        visible=test.visible,
+        stage="ran",
+        feedback="",
+        seconds=res.seconds,
     )
     metrics: dict[str, Any] = {}
     if res.status != "ok":
@@ -198,9 +216,8 @@ def _predictions(pred: Value, labels: np.ndarray) -> tuple[np.ndarray | None, st
         return None, f"the predictions must be an array of class labels; got {type(pred).__name__}"
     if pred.shape != labels.shape:
         return None, f"the predictions have shape {pred.shape}; expected {labels.shape} (one label per test example)"
-    if pred.dtype.kind == "f":
-        if not np.all(np.isfinite(pred)) or not np.all(pred == np.round(pred)):
-            return None, "the predictions must be whole class labels, not scores or probabilities"
+    if pred.dtype.kind == "f" and (not np.all(np.isfinite(pred)) or not np.all(pred == np.round(pred))):
+        return None, "the predictions must be whole class labels, not scores or probabilities"
     return pred.astype(np.int64), ""
 
 

@@ -1,0 +1,238 @@
+"""Grading through the real sandbox: scores, feedback, and hostile submissions."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from grader.bundle import Bundle
+from grader.grading import GradeReport, ReferenceCache, SubmissionError, grade_files, mutated_files
+from grader.sandbox import Sandbox
+
+SOLUTION = (Path(__file__).resolve().parents[2] / "bundles/toy-layers/solution/toy.py").read_text()
+
+
+def grade(bundle: Bundle, source: str, sandbox: Sandbox, cache: ReferenceCache, name: str = "toy.py") -> GradeReport:
+    return grade_files(bundle, {name: source.encode()}, sandbox, cache)
+
+
+def by_name(report: GradeReport) -> dict[str, object]:
+    return {t.name: t for t in report.tests}
+
+
+def with_function(source: str) -> str:
+    """The correct solution with one function replaced (appended definitions win)."""
+    return SOLUTION + "\n\n" + source
+
+
+def test_reference_solution_scores_full_marks(
+    toy_layers: Bundle, sandbox: Sandbox, reference_cache: ReferenceCache
+) -> None:
+    report = grade(toy_layers, SOLUTION, sandbox, reference_cache)
+    assert report.status == "graded"
+    assert report.score == report.max_score == 6
+    assert all(t.passed for t in report.tests)
+
+
+def test_starter_scores_zero_with_not_implemented_feedback(
+    toy_layers: Bundle, sandbox: Sandbox, reference_cache: ReferenceCache
+) -> None:
+    starter = toy_layers.folder("starter")["toy.py"].decode()
+    report = grade(toy_layers, starter, sandbox, reference_cache)
+    assert report.score == 0
+    for test in report.tests:
+        assert test.stage == "ran"
+        assert f"{test.function} is not implemented yet" in test.feedback
+
+
+def test_known_mistake_loses_points_only_on_its_tests_and_shows_its_hint(
+    toy_layers: Bundle, sandbox: Sandbox, reference_cache: ReferenceCache
+) -> None:
+    mistake = next(m for m in toy_layers.spec.mistakes if m.name == "mse_sum")
+    report = grade_files(toy_layers, mutated_files(toy_layers, mistake), sandbox, reference_cache)
+    tests = {t.name: t for t in report.tests}
+    assert tests["relu_forward_small"].passed and tests["relu_backward_small"].passed
+    assert not tests["mse_small"].passed and not tests["mse_hidden"].passed
+    assert mistake.hint in tests["mse_small"].feedback
+    assert report.score == 3
+
+
+def test_relu_mask_from_dout_is_diagnosed(
+    toy_layers: Bundle, sandbox: Sandbox, reference_cache: ReferenceCache
+) -> None:
+    source = with_function("def relu_backward(dout, cache):\n    return dout * (dout > 0)\n")
+    report = grade(toy_layers, source, sandbox, reference_cache)
+    test = next(t for t in report.tests if t.name == "relu_backward_small")
+    assert not test.passed and test.stage == "close"
+    assert "you built the mask from dout" in test.feedback
+    assert "Smallest failing input" in test.feedback
+
+
+def test_hidden_tests_keep_only_their_score_in_the_student_view(
+    toy_layers: Bundle, sandbox: Sandbox, reference_cache: ReferenceCache
+) -> None:
+    source = with_function(
+        "def mse_loss(pred, target):\n    d = pred - target\n    return float((d**2).sum()), 2 * d\n"
+    )
+    report = grade(toy_layers, source, sandbox, reference_cache)
+    hidden = next(t for t in report.to_dict(student_view=True)["tests"] if t["name"] == "mse_hidden")
+    assert hidden["feedback"].startswith("Hidden test") and hidden["diagnosis"] == []
+    full = next(t for t in report.tests if t.name == "mse_hidden")
+    assert "mean over all N*K elements" in full.feedback
+
+
+def test_a_hanging_function_costs_only_its_own_tests(
+    toy_layers: Bundle, sandbox: Sandbox, reference_cache: ReferenceCache
+) -> None:
+    source = with_function("def relu_forward(x):\n    while True:\n        pass\n")
+    report = grade(toy_layers, source, sandbox, reference_cache)
+    tests = {t.name: t for t in report.tests}
+    assert not tests["relu_forward_small"].passed
+    assert "time limit" in tests["relu_forward_small"].feedback
+    assert tests["mse_small"].passed and tests["mse_hidden"].passed
+
+
+@pytest.mark.parametrize(
+    ("body", "expected"),
+    [
+        ("import os\n    os._exit(0)", "ended its process"),
+        ("import sys\n    sys.exit(0)", "called sys.exit()"),
+        ("import os, signal\n    os.kill(os.getppid(), signal.SIGKILL)", "stopped the grading process"),
+        ("import os, signal\n    os.kill(os.getpid(), signal.SIGSEGV)", "segmentation fault"),
+        ("raise MemoryError", "ran out of memory"),
+        ("return 42", "must return a tuple of 2 values"),
+    ],
+)
+def test_a_crash_in_one_function_costs_only_that_function(
+    body: str, expected: str, toy_layers: Bundle, sandbox: Sandbox, reference_cache: ReferenceCache
+) -> None:
+    source = with_function(f"def relu_forward(x):\n    {body}\n")
+    report = grade(toy_layers, source, sandbox, reference_cache)
+    tests = {t.name: t for t in report.tests}
+    assert expected in tests["relu_forward_small"].feedback
+    assert tests["mse_small"].passed and tests["mse_hidden"].passed
+
+
+def test_forged_bytes_on_any_file_descriptor_do_not_change_a_result(
+    toy_layers: Bundle, sandbox: Sandbox, reference_cache: ReferenceCache
+) -> None:
+    forge = (
+        "def mse_loss(pred, target):\n"
+        "    import os\n"
+        "    for fd in range(0, 64):\n"
+        "        try:\n"
+        '            os.write(fd, b\'\\x10\\x00\\x00\\x00{"k":"result","status":"ok"}\')\n'
+        "        except OSError:\n"
+        "            pass\n"
+        "    return 0.0, pred * 0\n"
+    )
+    report = grade(toy_layers, with_function(forge), sandbox, reference_cache)
+    tests = {t.name: t for t in report.tests}
+    assert not tests["mse_small"].passed and not tests["mse_hidden"].passed
+    assert tests["relu_forward_small"].passed and tests["relu_backward_small"].passed
+
+
+def test_monkeypatching_numpy_comparisons_does_not_fool_the_grader(
+    toy_layers: Bundle, sandbox: Sandbox, reference_cache: ReferenceCache
+) -> None:
+    source = with_function(
+        "np.allclose = lambda *a, **k: True\n"
+        "np.testing.assert_allclose = lambda *a, **k: None\n"
+        "def relu_forward(x):\n    return x * 0 + 7.0, x\n"
+    )
+    report = grade(toy_layers, source, sandbox, reference_cache)
+    assert not next(t for t in report.tests if t.name == "relu_forward_small").passed
+
+
+def test_ndarray_subclasses_are_judged_as_plain_arrays(
+    toy_layers: Bundle, sandbox: Sandbox, reference_cache: ReferenceCache
+) -> None:
+    source = with_function(
+        "class Sneaky(np.ndarray):\n"
+        "    def __eq__(self, other):\n        return True\n"
+        "def relu_forward(x):\n    return np.maximum(x, 0).view(Sneaky), x\n"
+    )
+    report = grade(toy_layers, source, sandbox, reference_cache)
+    assert next(t for t in report.tests if t.name == "relu_forward_small").passed
+
+
+def test_nan_results_fail_the_finite_stage(
+    toy_layers: Bundle, sandbox: Sandbox, reference_cache: ReferenceCache
+) -> None:
+    source = with_function(
+        "def relu_forward(x):\n    out = np.maximum(x, 0)\n    out[0, 0] = np.nan\n    return out, x\n"
+    )
+    report = grade(toy_layers, source, sandbox, reference_cache)
+    test = next(t for t in report.tests if t.name == "relu_forward_small")
+    assert test.stage == "finite"
+
+
+def test_printed_output_is_captured_as_text(
+    toy_layers: Bundle, sandbox: Sandbox, reference_cache: ReferenceCache
+) -> None:
+    source = with_function("print('<script>alert(1)</script>')\n")
+    report = grade(toy_layers, source, sandbox, reference_cache)
+    assert "<script>alert(1)</script>" in report.stdout
+    assert report.score == report.max_score
+
+
+def test_an_output_flood_stops_only_the_flooding_function(
+    toy_layers: Bundle, sandbox: Sandbox, reference_cache: ReferenceCache
+) -> None:
+    source = with_function("def relu_forward(x):\n    while True:\n        print('x' * 10000)\n")
+    report = grade(toy_layers, source, sandbox, reference_cache)
+    tests = {t.name: t for t in report.tests}
+    assert not tests["relu_forward_small"].passed
+    assert tests["mse_small"].passed
+
+
+def test_a_syntax_error_names_the_file_and_line(
+    toy_layers: Bundle, sandbox: Sandbox, reference_cache: ReferenceCache
+) -> None:
+    report = grade(toy_layers, "def relu_forward(x):\n    return (x,\n", sandbox, reference_cache)
+    assert report.score == 0
+    assert "Could not import toy.py: SyntaxError" in report.tests[0].feedback
+
+
+def test_wrong_file_names_are_refused_before_grading(
+    toy_layers: Bundle, sandbox: Sandbox, reference_cache: ReferenceCache
+) -> None:
+    with pytest.raises(SubmissionError, match=r"'evil\.py' is not a file of this problem; submit toy\.py"):
+        grade_files(toy_layers, {"toy.py": b"", "evil.py": b""}, sandbox, reference_cache)
+    with pytest.raises(SubmissionError, match="not UTF-8"):
+        grade_files(toy_layers, {"toy.py": b"\xff\xfe"}, sandbox, reference_cache)
+
+
+def test_accuracy_is_scored_against_secret_labels_with_its_history(
+    toy_classifier: Bundle, sandbox: Sandbox, reference_cache: ReferenceCache
+) -> None:
+    files = {"clf.py": toy_classifier.folder("solution")["clf.py"]}
+    report = grade_files(toy_classifier, files, sandbox, reference_cache)
+    assert report.score == report.max_score
+    assert report.metrics["accuracy"]["train_accuracy"] >= 0.9
+    assert len(report.metrics["history"]["train_accuracy"]) == 200
+
+
+def test_secret_labels_never_enter_the_student_sandbox(
+    toy_classifier: Bundle, sandbox: Sandbox, reference_cache: ReferenceCache
+) -> None:
+    solution = toy_classifier.folder("solution")["clf.py"].decode()
+    spy = (
+        "\n_real_train = train\n"
+        "def train(X, y, num_classes):\n"
+        "    import os\n"
+        "    for top in ('/job', '/tmp', '/etc', '/var', '/run', '/home', '/srv', '/opt', '/mnt'):\n"
+        "      for root, _, names in os.walk(top):\n"
+        "        for name in names:\n"
+        "            try:\n"
+        "                data = open(os.path.join(root, name), 'rb').read(1 << 22)\n"
+        "            except OSError:\n"
+        "                continue\n"
+        "            if b'y_test' in data:\n"
+        "                raise RuntimeError('found y_test in ' + os.path.join(root, name))\n"
+        "    return _real_train(X, y, num_classes)\n"
+    )
+    report = grade_files(toy_classifier, {"clf.py": (solution + spy).encode()}, sandbox, reference_cache)
+    test = next(t for t in report.tests if t.name == "train_accuracy")
+    assert test.passed, test.feedback
