@@ -229,8 +229,8 @@ def test_secret_labels_never_enter_the_student_sandbox(
         "                data = open(os.path.join(root, name), 'rb').read(1 << 22)\n"
         "            except OSError:\n"
         "                continue\n"
-        "            if b'y_test' in data:\n"
-        "                raise RuntimeError('found y_test in ' + os.path.join(root, name))\n"
+        "            if b'y_' + b'test' in data:\n"
+        "                raise RuntimeError('found the secret labels in ' + os.path.join(root, name))\n"
         "    return _real_train(X, y, num_classes)\n"
     )
     report = grade_files(toy_classifier, {"clf.py": (solution + spy).encode()}, sandbox, reference_cache)
