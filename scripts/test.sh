@@ -3,6 +3,6 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/setup.sh dev
-.venv/bin/python -m ruff check grader app tests bench reference/_tools
+.venv/bin/python -m ruff check grader app tests bench
 .venv/bin/python -m mypy
 .venv/bin/python -m pytest "$@"

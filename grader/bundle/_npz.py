@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import zipfile
+from typing import IO
 
 import numpy as np
 
@@ -33,14 +34,14 @@ def load_npz(name: str, data: bytes, max_bytes: int = 512 * 1024 * 1024) -> dict
     return arrays
 
 
-def _read_npy(name: str, key: str, fh: io.BufferedIOBase | object, size: int) -> np.ndarray:
+def _read_npy(name: str, key: str, fh: IO[bytes], size: int) -> np.ndarray:
     where = f"{name}: array {key!r}"
     try:
-        version = np.lib.format.read_magic(fh)  # type: ignore[no-untyped-call]
+        version = np.lib.format.read_magic(fh)
         if version == (1, 0):
-            shape, fortran, dtype = np.lib.format.read_array_header_1_0(fh)  # type: ignore[no-untyped-call]
+            shape, fortran, dtype = np.lib.format.read_array_header_1_0(fh)
         else:
-            shape, fortran, dtype = np.lib.format.read_array_header_2_0(fh)  # type: ignore[no-untyped-call]
+            shape, fortran, dtype = np.lib.format.read_array_header_2_0(fh)
     except ValueError as exc:
         raise DataError(f"{where} has a malformed header ({exc})") from None
     if dtype.hasobject or dtype.kind not in _ALLOWED_KINDS or dtype.fields is not None:
@@ -49,9 +50,8 @@ def _read_npy(name: str, key: str, fh: io.BufferedIOBase | object, size: int) ->
     nbytes = count * dtype.itemsize
     if nbytes > size:
         raise DataError(f"{where} claims {nbytes} bytes but the file holds {size}")
-    raw = fh.read(nbytes)  # type: ignore[attr-defined]
+    raw = fh.read(nbytes)
     if len(raw) != nbytes:
         raise DataError(f"{where} is truncated")
     arr = np.frombuffer(raw, dtype=dtype, count=count)
-    order = "F" if fortran else "C"
-    return np.ascontiguousarray(arr.reshape(shape, order=order))
+    return np.ascontiguousarray(arr.reshape(shape, order="F" if fortran else "C"))

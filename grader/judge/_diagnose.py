@@ -98,7 +98,9 @@ def _scale(s: np.ndarray, r: np.ndarray, ctx: Context) -> list[str]:
             return [f"Your result is exactly the reference times {cause}."]
     if s.ndim == 0:
         return [f"Your value is {k:.6g} times the reference's."]
-    return [f"Your result is exactly {k:.6g} times the reference (a pure scale error: look for a missing or extra factor)."]
+    return [
+        f"Your result is exactly {k:.6g} times the reference (a pure scale error: look for a missing or extra factor)."
+    ]
 
 
 def _offset(s: np.ndarray, r: np.ndarray, ctx: Context) -> list[str]:
@@ -119,7 +121,9 @@ def _regions(s: np.ndarray, r: np.ndarray, ctx: Context) -> list[str]:
     x = ctx.x
     if isinstance(x, np.ndarray) and x.shape == s.shape:
         if not wrong[x >= 0].any():
-            out.append("Only entries where the input x < 0 are wrong: check the negative side (the mask or the slope there).")
+            out.append(
+                "Only entries where the input x < 0 are wrong: check the negative side (the mask or the slope there)."
+            )
         elif not wrong[x <= 0].any():
             out.append("Only entries where the input x > 0 are wrong: check the positive side of the mask.")
     out += _batch_regions(wrong)
@@ -131,18 +135,20 @@ def _label_regions(wrong: np.ndarray, ctx: Context) -> list[str]:
     if not isinstance(y, np.ndarray) or y.ndim != 1 or wrong.shape[0] != y.shape[0]:
         return []
     out = []
-    rows = wrong.reshape(wrong.shape[0], -1).any(axis=1)
+    rows = np.asarray(wrong.reshape(wrong.shape[0], -1).any(axis=1), dtype=bool)
     if set(np.unique(y).tolist()) <= {0, 1}:
         for value in (0, 1):
             if rows[y == value].all() and not rows[y != value].any():
                 out.append(f"Only the rows with y = {value} are wrong: check the y = {value} term of the loss.")
     if wrong.ndim == 2 and np.issubdtype(y.dtype, np.integer) and y.max(initial=0) < wrong.shape[1]:
-        true = np.zeros_like(wrong)
+        true = np.zeros(wrong.shape, dtype=bool)
         true[np.arange(y.size), y] = True
         if not wrong[~true].any():
             out.append("Only the true-class entries [i, y_i] are wrong: check the -1 at the true class.")
         elif not wrong[true].any():
-            out.append("Every entry except the true class is wrong: the true-class column is right, the others are not.")
+            out.append(
+                "Every entry except the true class is wrong: the true-class column is right, the others are not."
+            )
     return out
 
 
@@ -170,9 +176,14 @@ def _batchnorm(top: str, s: np.ndarray, ctx: Context) -> list[str]:
     size = max(float(np.linalg.norm(s)), 1e-12) * np.sqrt(x.shape[0])
     out = []
     if float(np.linalg.norm(s.sum(axis=0))) > 1e-6 * size:
-        out.append("A correct batch-norm dx has zero column sums; yours does not: the path through the batch mean is missing.")
+        out.append(
+            "A correct batch-norm dx has zero column sums; yours does not: the path through the batch mean is missing."
+        )
     if float(np.linalg.norm((s * xhat).sum(axis=0))) > 1e-6 * size:
-        out.append("A correct batch-norm dx is orthogonal to x_hat in each column; yours is not: the path through the batch variance is missing or wrong.")
+        out.append(
+            "A correct batch-norm dx is orthogonal to x_hat in each column; yours is not: "
+            "the path through the batch variance is missing or wrong."
+        )
     return out
 
 

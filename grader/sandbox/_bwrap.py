@@ -10,6 +10,7 @@ Docker image), bwrap runs directly with a `--size`-capped tmpfs.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import pwd
 import shlex
@@ -59,7 +60,9 @@ class BwrapSandbox:
         self.runtime = os.path.realpath(sys.base_prefix)
         self.venv = os.path.realpath(sys.prefix) if sys.prefix != sys.base_prefix else None
         self.as_root = os.geteuid() == 0
-        self.start_mode = "root: private mount namespace, drop to uid, unprivileged bwrap" if self.as_root else "unprivileged bwrap"
+        self.start_mode = (
+            "root: private mount namespace, drop to uid, unprivileged bwrap" if self.as_root else "unprivileged bwrap"
+        )
         self.bwrap = _tool("bwrap")
         self.prlimit = _tool("prlimit")
         if self.as_root:
@@ -76,13 +79,23 @@ class BwrapSandbox:
             user = pwd.getpwuid(self.uid)
         except KeyError:
             return
-        raise SandboxUnavailable(f"uid {self.uid} belongs to user {user.pw_name!r}; choose another uid_base for the sandbox")
+        raise SandboxUnavailable(
+            f"uid {self.uid} belongs to user {user.pw_name!r}; choose another uid_base for the sandbox"
+        )
 
     def describe(self) -> str:
         return f"bwrap slot {self.slot}, uid {self.uid}, {self.start_mode}, seccomp on"
 
     def _bwrap_args(self, limits: Limits, seccomp_fd: int) -> list[str]:
-        args = [self.bwrap, "--unshare-user", "--unshare-all", "--die-with-parent", "--new-session", "--cap-drop", "ALL"]
+        args = [
+            self.bwrap,
+            "--unshare-user",
+            "--unshare-all",
+            "--die-with-parent",
+            "--new-session",
+            "--cap-drop",
+            "ALL",
+        ]
         stage_rt = str(self.stage / "rt") if self.as_root else self.runtime
         args += ["--ro-bind", stage_rt, self.runtime]
         if self.venv is not None and not self.venv.startswith(self.runtime + "/"):
@@ -119,7 +132,14 @@ class BwrapSandbox:
         """The whole command line that starts one job."""
         inner = [*self._limits_args(limits)]
         if self.as_root:
-            inner += [self.setpriv, f"--reuid={self.uid}", f"--regid={self.uid}", "--clear-groups", "--no-new-privs", "--"]
+            inner += [
+                self.setpriv,
+                f"--reuid={self.uid}",
+                f"--regid={self.uid}",
+                "--clear-groups",
+                "--no-new-privs",
+                "--",
+            ]
         inner += [*self._bwrap_args(limits, seccomp_fd), str(channel_fd)]
         if not self.as_root:
             return inner
@@ -171,10 +191,8 @@ class BwrapSandbox:
     def _kill_leftovers(self) -> None:
         """Belt and braces: no process of this slot's uid may outlive its job."""
         for pid in _pids_of_uid(self.uid):
-            try:
+            with contextlib.suppress(ProcessLookupError):
                 os.kill(pid, signal.SIGKILL)
-            except ProcessLookupError:
-                pass
 
 
 def _pids_of_uid(uid: int) -> list[int]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import selectors
 import signal
@@ -43,7 +44,13 @@ class _Streams:
 
 
 def supervise(
-    proc: subprocess.Popen[bytes], archive: bytes, chan_r: int, limits: Limits, monitor: Monitor, started: float, backend: str
+    proc: subprocess.Popen[bytes],
+    archive: bytes,
+    chan_r: int,
+    limits: Limits,
+    monitor: Monitor,
+    started: float,
+    backend: str,
 ) -> Outcome:
     """Drive the job to its end and describe what happened."""
     assert proc.stdin is not None and proc.stdout is not None and proc.stderr is not None
@@ -136,11 +143,10 @@ def _read(fileobj: object) -> bytes:
 
 def _kill(proc: subprocess.Popen[bytes]) -> None:
     # The bwrap process dies; --die-with-parent and the pid namespace take the whole tree with it.
-    for target in (lambda: os.killpg(proc.pid, signal.SIGKILL), lambda: os.kill(proc.pid, signal.SIGKILL)):
-        try:
-            target()
-        except (ProcessLookupError, PermissionError):
-            pass
+    with contextlib.suppress(ProcessLookupError, PermissionError):
+        os.killpg(proc.pid, signal.SIGKILL)
+    with contextlib.suppress(ProcessLookupError, PermissionError):
+        os.kill(proc.pid, signal.SIGKILL)
 
 
 def _drain(sel: selectors.BaseSelector, streams: _Streams) -> None:
@@ -161,10 +167,8 @@ def _drain(sel: selectors.BaseSelector, streams: _Streams) -> None:
 
 
 def _close(pipe: object) -> None:
-    try:
+    with contextlib.suppress(OSError):
         pipe.close()  # type: ignore[attr-defined]
-    except OSError:
-        pass
 
 
 def _reap(proc: subprocess.Popen[bytes]) -> tuple[int, float]:

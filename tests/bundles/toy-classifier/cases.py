@@ -1,4 +1,3 @@
-import numpy as np
 
 
 def scores(rng, n=5, c=3, scale=1.0):

@@ -1,7 +1,6 @@
+import clf
 import gradelib
 import numpy as np
-
-import clf
 
 
 def softmax_loss(case):
