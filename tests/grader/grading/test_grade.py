@@ -218,18 +218,21 @@ def test_secret_labels_never_enter_the_student_sandbox(
     toy_classifier: Bundle, sandbox: Sandbox, reference_cache: ReferenceCache
 ) -> None:
     solution = toy_classifier.folder("solution")["clf.py"].decode()
+    secret = toy_classifier.data("data/blobs.npz")["y_test"].astype("<i8").tobytes()
     spy = (
         "\n_real_train = train\n"
         "def train(X, y, num_classes):\n"
-        "    import os\n"
-        "    for top in ('/job', '/tmp', '/etc', '/var', '/run', '/home', '/srv', '/opt', '/mnt'):\n"
-        "      for root, _, names in os.walk(top):\n"
+        "    import os, sys\n"
+        f"    needle = bytes.fromhex({secret.hex()!r})\n"
+        "    skip = (sys.prefix, sys.base_prefix, '/proc', '/sys', '/dev', '/usr')\n"
+        "    for root, dirs, names in os.walk('/'):\n"
+        "        dirs[:] = [d for d in dirs if not os.path.join(root, d).startswith(skip)]\n"
         "        for name in names:\n"
         "            try:\n"
-        "                data = open(os.path.join(root, name), 'rb').read(1 << 22)\n"
+        "                data = open(os.path.join(root, name), 'rb').read(1 << 24)\n"
         "            except OSError:\n"
         "                continue\n"
-        "            if b'y_' + b'test' in data:\n"
+        "            if needle in data:\n"
         "                raise RuntimeError('found the secret labels in ' + os.path.join(root, name))\n"
         "    return _real_train(X, y, num_classes)\n"
     )
