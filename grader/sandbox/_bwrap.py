@@ -11,6 +11,7 @@ Docker image), bwrap runs directly with a `--size`-capped tmpfs.
 from __future__ import annotations
 
 import contextlib
+import fcntl
 import os
 import pwd
 import shlex
@@ -72,6 +73,7 @@ class BwrapSandbox:
             for sub in ("rt", "venv", "job"):
                 (self.stage / sub).mkdir(parents=True, exist_ok=True)
             STAGE.chmod(0o755)
+        self._lock = _lock_slot(slot)
         self.seccomp = seccomp_program()
 
     def _check_uid_unused(self) -> None:
@@ -189,10 +191,30 @@ class BwrapSandbox:
             self._kill_leftovers()
 
     def _kill_leftovers(self) -> None:
-        """Belt and braces: no process of this slot's uid may outlive its job."""
-        for pid in _pids_of_uid(self.uid):
-            with contextlib.suppress(ProcessLookupError):
-                os.kill(pid, signal.SIGKILL)
+        """Belt and braces: no process of this slot's uid may outlive its job (waits until none is left)."""
+        deadline = time.monotonic() + 5.0
+        while (pids := _pids_of_uid(self.uid)) and time.monotonic() < deadline:
+            for pid in pids:
+                with contextlib.suppress(ProcessLookupError):
+                    os.kill(pid, signal.SIGKILL)
+            time.sleep(0.01)
+
+
+class SlotBusy(SandboxUnavailable):
+    """Another process on this host holds the slot (and its uid)."""
+
+
+def _lock_slot(slot: int) -> int:
+    """Hold the slot's lock for this process's life: a uid must never be shared by two graders."""
+    folder = STAGE if os.geteuid() == 0 else Path(f"/tmp/gradelab-sandbox-{os.geteuid()}")
+    folder.mkdir(parents=True, exist_ok=True)
+    fd = os.open(folder / f"slot-{slot}.lock", os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o600)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        os.close(fd)
+        raise SlotBusy(f"sandbox slot {slot} is in use by another process") from None
+    return fd
 
 
 def _pids_of_uid(uid: int) -> list[int]:

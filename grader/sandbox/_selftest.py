@@ -113,16 +113,24 @@ def self_test(sandbox: Sandbox) -> SelfTestReport:
 _DEFAULT: dict[str, Sandbox] = {}
 
 
-def default_sandbox(slot: int = 0) -> Sandbox:
-    """The best sandbox this machine offers, self-tested; raises SandboxUnavailable otherwise."""
+def default_sandbox(slot: int | None = None) -> Sandbox:
+    """The best sandbox this machine offers (the first free slot), self-tested; fails closed."""
     key = str(slot)
     if key in _DEFAULT:
         return _DEFAULT[key]
-    from grader.sandbox._bwrap import BwrapSandbox
+    from grader.sandbox._bwrap import BwrapSandbox, SlotBusy
 
     if not sys.platform.startswith("linux"):
         raise SandboxUnavailable("the sandbox needs Linux (namespaces, seccomp, bubblewrap)")
-    sandbox = BwrapSandbox(slot)
+    sandbox: Sandbox | None = None
+    for candidate in [slot] if slot is not None else range(256):
+        try:
+            sandbox = BwrapSandbox(candidate if candidate is not None else 0)
+            break
+        except SlotBusy:
+            continue
+    if sandbox is None:
+        raise SandboxUnavailable("every sandbox slot on this host is in use")
     report = self_test(sandbox)
     if not report.ok:
         raise SandboxUnavailable("self-test failed:\n" + report.describe())
