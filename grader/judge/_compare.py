@@ -2,63 +2,19 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Mapping, Sequence
+from dataclasses import replace
 
 import numpy as np
 
-from grader.judge._diagnose import diagnose_close, diagnose_shape
+from grader.judge._closeness import as_float, measure
+from grader.judge._diagnose import Evidence, diagnose
+from grader.judge._finite import finite_failure
+from grader.judge._messages import at, describe, num, shape, type_advice
+from grader.judge._shape import shape_hint
+from grader.judge._types import Context, Leaf, ResultVerdict, Tolerance, Variant
+from grader.judge._walk import leaves
 from grader.values import Opaque, Value
-
-
-@dataclass(frozen=True)
-class Tolerance:
-    """Pass when ||s - r|| / max(||r||, 1e-12) <= rel_norm and allclose(s, r, rtol, atol * max(1, max|r|))."""
-
-    rel_norm: float = 1e-6
-    rtol: float = 1e-5
-    atol: float = 1e-8
-
-
-@dataclass(frozen=True)
-class Context:
-    """What the diagnosis knows about the inputs of this call."""
-
-    function: str
-    inputs: Mapping[str, Value] = field(default_factory=dict)
-    labels: np.ndarray | None = None
-    x: np.ndarray | None = None
-    p_keep: float | None = None
-    batchnorm: bool = False
-    eps: float = 1e-5
-    pad: int | None = None
-    batch_size: int | None = None
-    num_classes: int | None = None
-
-
-@dataclass(frozen=True)
-class Variant:
-    """A known mistake: its hint and its results on the same inputs."""
-
-    name: str
-    hint: str
-    results: Mapping[str, Value]
-
-
-@dataclass(frozen=True)
-class ResultVerdict:
-    """The verdict on one compared leaf of the results."""
-
-    name: str
-    passed: bool
-    stage: str | None
-    message: str
-    diagnosis: tuple[str, ...] = ()
-    rel_error: float | None = None
-    max_rel_error: float | None = None
-    worst_index: tuple[int, ...] | None = None
-    expected: float | None = None
-    got: float | None = None
 
 
 def judge(
@@ -70,185 +26,105 @@ def judge(
     context: Context,
     variants: Sequence[Variant] = (),
 ) -> list[ResultVerdict]:
-    """One verdict per compared leaf of the reference's (non-diagnostic) results."""
+    """One verdict per compared leaf of the reference's (non-diagnostic) results, failures diagnosed."""
+    numgrad = student.get("@numgrad") if isinstance(student, Mapping) else None
     verdicts = []
-    numgrad = student.get("@numgrad") if isinstance(student, dict) else None
-    for top, ref_value in reference.items():
-        if top.startswith("@"):
-            continue
-        tol = (per_result or {}).get(top, tolerance)
-        stu_value = student.get(top, _MISSING) if isinstance(student, dict) else _MISSING
-        for path, ref_leaf, stu_leaf in _leaves(top, ref_value, stu_value):
-            verdict = _judge_leaf(path, ref_leaf, stu_leaf, tol, context)
-            if not verdict.passed and verdict.stage == "close":
-                extra = _close_diagnosis(path, top, ref_leaf, stu_leaf, tol, context, variants, numgrad)
-                verdict = _with(verdict, extra)
+    with np.errstate(all="ignore"):
+        for item in leaves(reference, student if isinstance(student, Mapping) else {}, context.function):
+            if isinstance(item, ResultVerdict):
+                verdicts.append(item)
+                continue
+            tol = (per_result or {}).get(str(item.keys[0]), tolerance)
+            verdict, r, s = judge_leaf(item, tol, context)
+            if not verdict.passed and r is not None and s is not None:
+                evidence = Evidence(item, verdict.stage or "", r, s, tol, context, variants, numgrad)
+                verdict = replace(verdict, diagnosis=diagnose(evidence, verdict.diagnosis))
             verdicts.append(verdict)
     return verdicts
 
 
-class _Missing:
-    pass
+Judged = tuple[ResultVerdict, np.ndarray | None, np.ndarray | None]
 
 
-_MISSING = _Missing()
-
-
-def _leaves(path: str, ref: Value, stu: object) -> Iterator[tuple[str, Value, object]]:
-    """Walk the reference's structure; structural mismatches surface as leaves."""
-    if isinstance(ref, dict) and isinstance(stu, dict) and set(ref) == set(stu):
-        for key, value in ref.items():
-            yield from _leaves(f"{path}[{key!r}]", value, stu[key])
-    elif isinstance(ref, list | tuple) and isinstance(stu, list | tuple) and len(ref) == len(stu):
-        for i, value in enumerate(ref):
-            yield from _leaves(f"{path}[{i}]", value, stu[i])
-    else:
-        yield path, ref, stu
-
-
-def describe(value: object) -> str:
-    """A short phrase for a value's kind, for messages."""
-    if isinstance(value, _Missing):
-        return "nothing"
-    if isinstance(value, np.ndarray):
-        return f"an array of shape {value.shape}"
-    if isinstance(value, bool):
-        return "a bool"
-    if isinstance(value, int | float):
-        return "a number"
-    if isinstance(value, dict):
-        return f"a dict with keys {sorted(value)}"
-    if isinstance(value, list | tuple):
-        return f"a {type(value).__name__} of length {len(value)}"
-    if isinstance(value, Opaque):
-        return f"a {value.type_name}"
-    return "None" if value is None else f"a {type(value).__name__}"
-
-
-def _numeric(value: object) -> np.ndarray | None:
-    if isinstance(value, np.ndarray) and value.dtype.kind in "biuf":
-        return value.astype(np.float64)
-    if isinstance(value, int | float) and not isinstance(value, bool):
-        return np.asarray(float(value))
-    return None
-
-
-def _judge_leaf(path: str, ref: Value, stu: object, tol: Tolerance, ctx: Context) -> ResultVerdict:
-    fn = ctx.function
-    if isinstance(ref, dict | list | tuple) or not isinstance(ref, np.ndarray | int | float):
-        return _judge_structure(path, ref, stu, fn)
-    r, s = _numeric(ref), _numeric(stu)
-    if r is None or s is None:
-        return ResultVerdict(path, False, "type", f"{fn}: {path} should be {describe(ref)}; got {describe(stu)}.")
-    if isinstance(ref, np.ndarray) and s.ndim == 0 and r.ndim > 0:
-        return ResultVerdict(path, False, "type", f"{fn}: {path} should be {describe(ref)}; got a single number.")
-    if isinstance(ref, int | float) and s.size != 1:
-        return ResultVerdict(path, False, "type", f"{fn}: {path} should be a single number; got {describe(stu)}.")
-    if isinstance(ref, int | float):
-        r, s = r.reshape(()), s.reshape(())
-    if r.shape != s.shape:
-        hint = diagnose_shape(path, r.shape, s.shape, ctx)
-        msg = f"{fn}: {path} has shape {s.shape}; expected {r.shape}." + (f" {hint}" if hint else "")
-        return ResultVerdict(path, False, "shape", msg)
+def judge_leaf(leaf: Leaf, tol: Tolerance, ctx: Context) -> Judged:
+    """Type, shape, finite and close, in that order, for one leaf."""
+    fn, path = ctx.function, leaf.path
+    r = as_float(leaf.ref) if not isinstance(leaf.ref, bool | np.bool_) else None
+    if r is None:
+        return _judge_exact(leaf, fn), None, None
+    s = as_float(leaf.stu)
+    if s is None:
+        msg = f"{fn}: {path} should be {_expected_kind(leaf.ref)}; got {describe(leaf.stu)}."
+        return ResultVerdict(path, False, "type", msg + type_advice(leaf.stu)), None, None
+    ref_is_number = not isinstance(leaf.ref, np.ndarray)
+    if ref_is_number or r.ndim == 0:
+        if isinstance(leaf.stu, np.ndarray) and leaf.stu.ndim > 0:
+            return _not_a_number(leaf, r, tol, fn), None, None
+        s = s.reshape(())
+    elif s.ndim == 0:
+        return _number_for_array(leaf, r, fn), None, None
+    if s.shape != r.shape:
+        hint = shape_hint(path, r.shape, s.shape, ctx)
+        msg = f"{fn}: {path} has shape {shape(s.shape)}; expected {shape(r.shape)}." + (f" {hint}" if hint else "")
+        return ResultVerdict(path, False, "shape", msg), r, s
     bad = ~np.isfinite(s) & np.isfinite(r)
     if bad.any():
-        return _finite_verdict(path, s, bad, ctx)
-    return _close_verdict(path, r, s, tol, fn)
+        return finite_failure(path, s, bad, ctx), r, s
+    return _judge_close(path, r, s, tol, fn), r, s
 
 
-def _judge_structure(path: str, ref: Value, stu: object, fn: str) -> ResultVerdict:
-    if isinstance(ref, dict) and isinstance(stu, dict):
-        missing, extra = sorted(set(ref) - set(stu)), sorted(set(stu) - set(ref))
-        msg = f"{fn}: {path} must be a dict with keys {sorted(ref)}"
-        msg += (f"; missing {missing}" if missing else "") + (f"; unexpected {extra}" if extra else "") + "."
-        return ResultVerdict(path, False, "type", msg)
-    if isinstance(ref, list | tuple):
-        return ResultVerdict(path, False, "type", f"{fn}: {path} should be {describe(ref)}; got {describe(stu)}.")
-    if type(ref) is type(stu) and ref == stu:
-        return ResultVerdict(path, True, None, f"{fn}: {path} matches.")
-    return ResultVerdict(path, False, "type", f"{fn}: {path} should be {ref!r:.60}; got {describe(stu)}.")
+def _expected_kind(ref: Value) -> str:
+    return "a single number" if not isinstance(ref, np.ndarray) else f"an array of shape {shape(ref.shape)}"
 
 
-def _finite_verdict(path: str, s: np.ndarray, bad: np.ndarray, ctx: Context) -> ResultVerdict:
-    count = int(bad.sum())
-    where = tuple(int(i) for i in np.argwhere(bad)[0]) if s.ndim else ()
-    kinds = "NaN" if np.isnan(s[bad]).all() else "Inf" if np.isinf(s[bad]).all() else "NaN/Inf"
-    msg = f"{ctx.function}: {path} has {count} {kinds} value(s) (first at index {where}) where the reference is finite."
-    diagnosis = ("overflow: subtract the maximum before exponentiating, or use a numerically stable form",)
-    return ResultVerdict(path, False, "finite", msg, diagnosis)
+def _not_a_number(leaf: Leaf, r: np.ndarray, tol: Tolerance, fn: str) -> ResultVerdict:
+    """A single number was expected; the student returned an array."""
+    s = as_float(leaf.stu)
+    msg = f"{fn}: {leaf.path} should be a single number; got {describe(leaf.stu)}."
+    if s is not None and s.size == 1:
+        value_ok = measure(s.reshape(()), r.reshape(()), tol).passed
+        verdict = "matches" if value_ok else "does not match either"
+        msg += f" Return a number (e.g. float(value) or value.item()); the value inside {verdict}."
+    return ResultVerdict(leaf.path, False, "type", msg)
 
 
-def _close_verdict(path: str, r: np.ndarray, s: np.ndarray, tol: Tolerance, fn: str) -> ResultVerdict:
-    diff = np.abs(s - r)
-    rel = float(np.linalg.norm(s - r)) / max(float(np.linalg.norm(r)), 1e-12)
-    scale = max(1.0, float(np.max(np.abs(r)))) if r.size else 1.0
-    close = bool(np.allclose(s, r, rtol=tol.rtol, atol=tol.atol * scale, equal_nan=True))
-    with np.errstate(invalid="ignore", divide="ignore"):
-        elementwise = diff / np.maximum(1e-8, np.abs(s) + np.abs(r))
-    max_rel = float(np.nanmax(elementwise)) if r.size else 0.0
-    if rel <= tol.rel_norm and close:
-        return ResultVerdict(path, True, None, f"{fn}: {path} matches.", (), rel, max_rel)
-    idx = tuple(int(i) for i in np.unravel_index(int(np.nanargmax(diff)), r.shape)) if r.size else ()
-    exp, got = float(r[idx]), float(s[idx])
-    where = f"{path}{list(idx)}" if idx else path
-    msg = (
-        f"{fn}: {path} differs from the reference: relative error {rel:.3g} (tolerance {tol.rel_norm:g}), "
-        f"max rel_error {max_rel:.3g}; worst at {where}: expected {exp:.6g}, got {got:.6g}."
-    )
-    return ResultVerdict(path, False, "close", msg, (), rel, max_rel, idx, exp, got)
+def _number_for_array(leaf: Leaf, r: np.ndarray, fn: str) -> ResultVerdict:
+    """An array was expected; the student returned a single number."""
+    msg = f"{fn}: {leaf.path} should be an array of shape {shape(r.shape)}; got {describe(leaf.stu)}."
+    if r.size == 1:
+        return ResultVerdict(leaf.path, False, "shape", msg + " Keep the axis: return an array like np.array([value]).")
+    return ResultVerdict(leaf.path, False, "type", msg + " Did you sum or average over every axis?")
 
 
-def _close_diagnosis(
-    path: str,
-    top: str,
-    ref: Value,
-    stu: object,
-    tol: Tolerance,
-    ctx: Context,
-    variants: Sequence[Variant],
-    numgrad: object,
-) -> list[str]:
-    s = _numeric(stu)
-    assert s is not None
-    out = []
-    for variant in variants:
-        other = _lookup(variant.results, path, top)
-        o = _numeric(other)
-        if o is not None and o.shape == s.shape and _agrees(s, o, tol):
-            out.append(variant.hint)
-    r = _numeric(ref)
-    if r is not None and r.ndim == 0:
-        s = s.reshape(())
-    return out + diagnose_close(path, top, s, r, ctx, numgrad)
+def _judge_exact(leaf: Leaf, fn: str) -> ResultVerdict:
+    """Leaves that are not numbers (flags, strings, None, objects) must be equal."""
+    ref, stu = leaf.ref, leaf.stu
+    same = False
+    if isinstance(ref, bool | np.bool_):
+        same = isinstance(stu, bool | np.bool_) and bool(stu) == bool(ref)
+    elif isinstance(ref, Opaque):
+        same = isinstance(stu, Opaque) and stu.type_name == ref.type_name
+    elif isinstance(ref, np.ndarray):
+        same = isinstance(stu, np.ndarray) and stu.dtype == ref.dtype and np.array_equal(stu, ref)
+    elif ref is None or isinstance(ref, str):
+        same = type(stu) is type(ref) and stu == ref
+    if same:
+        return ResultVerdict(leaf.path, True, None, f"{fn}: {leaf.path} matches.")
+    want = describe(ref) if not isinstance(ref, str | bool | np.bool_) else repr(ref)[:60]
+    return ResultVerdict(leaf.path, False, "type", f"{fn}: {leaf.path} should be {want}; got {describe(stu)}.")
 
 
-def _lookup(results: Mapping[str, Value], path: str, top: str) -> Value:
-    """The leaf at `path` (as built by _leaves) inside another results dict."""
-    node: Value = results.get(top)
-    rest = path[len(top) :]
-    while rest:
-        close = rest.index("]")
-        token, rest = rest[1:close], rest[close + 1 :]
-        key: object = token[1:-1] if token.startswith("'") else int(token)
-        if isinstance(node, dict) and isinstance(key, str):
-            node = node.get(key)
-        elif isinstance(node, list | tuple) and isinstance(key, int) and key < len(node):
-            node = node[key]
-        else:
-            return None
-    return node
-
-
-def _agrees(a: np.ndarray, b: np.ndarray, tol: Tolerance) -> bool:
-    if not (np.isfinite(a).all() and np.isfinite(b).all()):
-        return bool(np.array_equal(a, b, equal_nan=True))
-    rel = float(np.linalg.norm(a - b)) / max(float(np.linalg.norm(b)), 1e-12)
-    return rel <= max(tol.rel_norm, 1e-9) * 10
-
-
-def _with(verdict: ResultVerdict, diagnosis: list[str]) -> ResultVerdict:
-    seen: list[str] = []
-    for item in diagnosis:
-        if item not in seen:
-            seen.append(item)
-    return ResultVerdict(**{**verdict.__dict__, "diagnosis": tuple(seen)})
+def _judge_close(path: str, r: np.ndarray, s: np.ndarray, tol: Tolerance, fn: str) -> ResultVerdict:
+    c = measure(s, r, tol)
+    if c.passed:
+        return ResultVerdict(path, True, None, f"{fn}: {path} matches.", (), c.rel_error, c.max_rel_error)
+    errors = f"relative error {num(c.rel_error)} (allowed {tol.rel_norm:g}), CS231n rel_error {num(c.max_rel_error)}"
+    if r.ndim == 0:
+        msg = f"{fn}: {path} is {num(c.got)}; expected {num(c.expected)} ({errors})."
+    else:
+        where = at(path, c.worst_index)
+        msg = (
+            f"{fn}: {path} does not match the reference: {errors}. "
+            f"Worst element {where}: expected {num(c.expected)}, got {num(c.got)}."
+        )
+    return ResultVerdict(path, False, "close", msg, (), c.rel_error, c.max_rel_error, c.worst_index, c.expected, c.got)

@@ -6,26 +6,46 @@ from collections.abc import Mapping
 
 import numpy as np
 
-from grader.values import Value
+from grader.judge._messages import describe, num, shape
+from grader.values import Opaque, Value
+
+MAX_TEXT = 200
 
 
 def summarise_inputs(inputs: Mapping[str, Value], limit: int = 24) -> str:
-    """Shapes always; full values for small arrays; small dicts inline."""
-    lines = []
-    for name, value in inputs.items():
-        lines.append(f"  {name} = {_render(value, limit)}")
-    return "\n".join(lines)
+    """One line per input: shapes always, full values for arrays of at most `limit` elements, dicts inline."""
+    return "\n".join(f"  {name} = {_render(value, limit, 0)}" for name, value in inputs.items())
 
 
-def _render(value: Value, limit: int) -> str:
+def _render(value: Value, limit: int, depth: int) -> str:
     if isinstance(value, np.ndarray):
-        head = f"array shape {value.shape} dtype {value.dtype}"
-        if value.size <= limit:
-            body = np.array2string(value, precision=4, separator=", ", suppress_small=False, max_line_width=100)
-            return head + ":\n      " + body.replace("\n", "\n      ")
-        return head
+        return _render_array(value, limit)
+    if depth > 3:
+        return describe(value)
     if isinstance(value, dict):
-        return "{" + ", ".join(f"{k!r}: {_render(v, limit)}" for k, v in value.items()) + "}"
+        return "{" + ", ".join(f"{k!r}: {_render(v, limit, depth + 1)}" for k, v in value.items()) + "}"
     if isinstance(value, list | tuple):
-        return repr(value)[:200]
-    return repr(value)[:200]
+        items = [_render(v, limit, depth + 1) for v in value[:limit]]
+        more = ", ..." if len(value) > limit else ""
+        body = ", ".join(items) + more
+        return f"[{body}]" if isinstance(value, list) else f"({body}{',' if len(value) == 1 else ''})"
+    if isinstance(value, float):
+        return num(value)
+    if isinstance(value, Opaque):
+        return f"<{value.type_name}>"
+    return repr(value)[:MAX_TEXT]
+
+
+def _render_array(value: np.ndarray, limit: int) -> str:
+    head = f"array of shape {shape(value.shape)}, {value.dtype}"
+    if value.size == 0 or value.size > limit or value.dtype.kind not in "biuf":
+        return head
+    if value.dtype.kind == "f":
+        body = np.array2string(value, separator=", ", formatter={"float_kind": _four_digits}, max_line_width=100)
+    else:
+        body = np.array2string(value, separator=", ", max_line_width=100)
+    return head + ":\n      " + body.replace("\n", "\n      ")
+
+
+def _four_digits(v: np.floating) -> str:
+    return f"{float(v):.4g}"

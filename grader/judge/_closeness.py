@@ -1,0 +1,89 @@
+"""The closeness test and the error measures shown to students, safe for any float64 arrays."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from grader.judge._types import Tolerance
+
+
+def as_float(value: object) -> np.ndarray | None:
+    """A numeric value as a float64 array (0-d for numbers); None for anything that is not a number."""
+    if isinstance(value, np.ndarray):
+        return value.astype(np.float64) if value.dtype.kind in "biuf" else None
+    if isinstance(value, bool | np.bool_ | np.complexfloating):
+        return None
+    if isinstance(value, int | float | np.integer | np.floating):
+        try:
+            return np.asarray(float(value), dtype=np.float64)
+        except OverflowError:
+            return np.asarray(np.inf if value > 0 else -np.inf)
+    return None
+
+
+@dataclass(frozen=True)
+class Closeness:
+    """How far a student's array is from the reference's, and whether that is within tolerance."""
+
+    passed: bool
+    rel_error: float
+    max_rel_error: float
+    worst_index: tuple[int, ...]
+    expected: float
+    got: float
+
+
+def difference(s: np.ndarray, r: np.ndarray) -> np.ndarray:
+    """s - r, with 0 wherever both hold the same value (including the same NaN or Inf)."""
+    same = (s == r) | (np.isnan(s) & np.isnan(r))
+    return np.where(same, 0.0, s - r)
+
+
+def norm_ratio(a: np.ndarray, b: np.ndarray, floor: float = 1e-12) -> float:
+    """||a|| / max(||b||, floor), computed without overflow for huge magnitudes."""
+    if a.size == 0:
+        return 0.0
+    top = float(np.max(np.abs(a)))
+    if not np.isfinite(top):
+        return float("inf")
+    if top == 0.0:
+        return 0.0
+    scale = max(top, float(np.max(np.abs(b))) if b.size else 0.0)
+    if not np.isfinite(scale):
+        return 0.0
+    return float(np.linalg.norm(a / scale)) / max(float(np.linalg.norm(b / scale)), floor / scale)
+
+
+def measure(s: np.ndarray, r: np.ndarray, tol: Tolerance) -> Closeness:
+    """The normwise error, CS231n's rel_error, the worst element, and the pass decision."""
+    if r.size == 0:
+        return Closeness(True, 0.0, 0.0, (), 0.0, 0.0)
+    d = difference(s, r)
+    rel = norm_ratio(d, np.where(np.isfinite(r), r, 0.0))
+    magnitude = float(np.max(np.abs(r)))
+    atol = tol.atol * max(1.0, magnitude) if np.isfinite(magnitude) else float("inf")
+    close = bool(np.allclose(s, r, rtol=tol.rtol, atol=atol, equal_nan=True)) and bool(np.isfinite(d).all())
+    passed = close and rel <= tol.rel_norm
+    denom = np.maximum(1e-8, np.abs(s) + np.abs(r))
+    elementwise = np.where(np.isfinite(d), np.abs(d) / np.where(np.isfinite(denom), denom, np.inf), np.inf)
+    max_rel = float(np.max(np.where(d == 0, 0.0, elementwise)))
+    worst = _worst(d)
+    return Closeness(passed, rel, max_rel, worst, float(r[worst]), float(s[worst]))
+
+
+def _worst(d: np.ndarray) -> tuple[int, ...]:
+    """The element with the largest absolute difference; a non-finite difference counts as largest."""
+    size = np.where(np.isfinite(d), np.abs(d), np.inf)
+    flat = int(np.argmax(size))
+    return tuple(int(i) for i in np.unravel_index(flat, d.shape))
+
+
+def agrees(s: np.ndarray, other: np.ndarray, tol: Tolerance) -> bool:
+    """The same closeness test used for scoring, for comparing against variants and alternatives."""
+    if s.shape != other.shape:
+        return False
+    if not np.array_equal(np.isfinite(s), np.isfinite(other)):
+        return False
+    return measure(s, other, tol).passed

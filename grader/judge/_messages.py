@@ -1,0 +1,86 @@
+"""Wording shared by every stage: numbers to 4 significant digits, shapes, indices, kinds of value."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from grader.values import Opaque
+
+
+class Missing:
+    """Stands for a result or key the student did not return."""
+
+
+MISSING = Missing()
+
+
+def num(value: float) -> str:
+    """A number to 4 significant digits, without float noise."""
+    if math.isnan(value):
+        return "nan"
+    if math.isinf(value):
+        return "inf" if value > 0 else "-inf"
+    return f"{value + 0.0:.4g}"  # + 0.0 turns -0.0 into 0.0
+
+
+def shape(dims: tuple[int, ...]) -> str:
+    """A shape as students see it printed by NumPy."""
+    return str(tuple(int(d) for d in dims))
+
+
+def at(path: str, index: tuple[int, ...]) -> str:
+    """The element `index` of the result at `path`, e.g. dw[2, 3]."""
+    return f"{path}[{', '.join(str(i) for i in index)}]" if index else path
+
+
+def indices(index_list: list[tuple[int, ...]], limit: int = 3) -> str:
+    """A few indices, e.g. '[0, 1], [2, 0] and 5 more'."""
+    shown = ", ".join("[" + ", ".join(str(i) for i in idx) + "]" for idx in index_list[:limit])
+    rest = len(index_list) - limit
+    return shown + (f" and {rest} more" if rest > 0 else "")
+
+
+def describe(value: object) -> str:
+    """A short phrase for a value's kind, e.g. 'an array of shape (2, 3)', 'a dict with keys [...]'."""
+    if isinstance(value, Missing):
+        return "nothing"
+    if isinstance(value, np.ndarray):
+        kind = "" if value.dtype.kind in "biuf" else f" of {value.dtype}"
+        return f"an array{kind} of shape {shape(value.shape)}"
+    if isinstance(value, bool | np.bool_):
+        return f"a bool ({bool(value)})"
+    if isinstance(value, int | float | np.number):
+        return f"a single number ({num(float(value))})" if not isinstance(value, np.complexfloating) else "a complex"
+    if isinstance(value, dict):
+        return f"a dict with keys {sorted(str(k) for k in value)}"
+    if isinstance(value, list | tuple):
+        return f"a {type(value).__name__} of {len(value)} value{'s' if len(value) != 1 else ''}"
+    if isinstance(value, Opaque):
+        return f"a {value.type_name} object"
+    if isinstance(value, str):
+        return f"the string {value[:40]!r}"
+    return "None" if value is None else f"a {type(value).__name__}"
+
+
+def type_advice(value: object) -> str:
+    """What to do about a wrong kind of value where a number or an array was expected."""
+    if value is None:
+        return " Did you forget a return statement, or return the result of an in-place operation?"
+    if isinstance(value, list | tuple):
+        return " Return a NumPy array (np.array(...)), not a Python sequence."
+    if isinstance(value, Opaque):
+        return " Return the computed array itself, not a function or an object holding it."
+    if isinstance(value, str):
+        return " Return the computed value, not text."
+    if isinstance(value, bool | np.bool_):
+        return " That is a comparison's result, not a value."
+    return ""
+
+
+def join_causes(causes: list[str]) -> str:
+    """'a', 'a or b', 'a, b or c'."""
+    if len(causes) <= 1:
+        return "".join(causes)
+    return ", ".join(causes[:-1]) + " or " + causes[-1]
