@@ -1,7 +1,8 @@
 """Running untrusted code in isolation. The app never imports the private modules."""
 
-from grader.sandbox._bwrap import BwrapSandbox
-from grader.sandbox._selftest import SelfTestReport, default_sandbox, self_test
+from grader.sandbox._bwrap import BwrapSandbox, SlotBusy
+from grader.sandbox._command import ENVIRONMENT, StartMode
+from grader.sandbox._selftest import SelfTestReport, default_sandbox, ensure_sandbox, self_test
 from grader.sandbox._types import (
     CollectingMonitor,
     Job,
@@ -14,6 +15,7 @@ from grader.sandbox._types import (
 )
 
 __all__ = [
+    "ENVIRONMENT",
     "BwrapSandbox",
     "CollectingMonitor",
     "Job",
@@ -24,6 +26,9 @@ __all__ = [
     "Sandbox",
     "SandboxUnavailable",
     "SelfTestReport",
+    "SlotBusy",
+    "StartMode",
     "default_sandbox",
+    "ensure_sandbox",
     "self_test",
 ]

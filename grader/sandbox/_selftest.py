@@ -2,61 +2,24 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import secrets
-import sys
+import socket
 import tempfile
+import threading
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from grader.sandbox._command import ENVIRONMENT
+from grader.sandbox._probe import PROBE
 from grader.sandbox._types import CollectingMonitor, Job, Limits, Sandbox, SandboxUnavailable
 
-_PROBE = r"""
-import json, os, socket, sys
-checks = {}
-def check(name, fn):
-    try:
-        checks[name] = bool(fn())
-    except Exception as exc:
-        checks[name] = False
-        checks[name + ":error"] = repr(exc)[:200]
-def numpy_works():
-    import numpy as np
-    return float(np.linalg.norm(np.eye(3))) > 1.7
-def tcp_blocked():
-    try:
-        s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    except OSError:
-        return True
-    try:
-        s.settimeout(1)
-        s.connect(("127.0.0.1", int(sys.argv[1])))
-    except OSError:
-        return True
-    return False
-def unreadable(path):
-    try:
-        open(path, "rb").read()
-    except OSError:
-        return True
-    return False
-def unwritable(folder):
-    try:
-        open(os.path.join(folder, "gradelab-write-probe"), "wb").write(b"x")
-    except OSError:
-        return True
-    return False
-check("numpy works", numpy_works)
-check("network is unreachable", tcp_blocked)
-check("environment canary is absent", lambda: all(sys.argv[2] not in v for v in os.environ.values()))
-check("canary file is unreachable", lambda: unreadable(sys.argv[3]))
-check("runtime is read-only", lambda: unwritable(sys.prefix) and unwritable(sys.base_prefix))
-check("uid is unprivileged", lambda: os.getuid() != 0 and os.geteuid() != 0 and os.getgid() != 0)
-check("init environment is empty", lambda: open("/proc/1/environ", "rb").read() == b"")
-check("root is read-only", lambda: unwritable("/"))
-os.write(3, json.dumps(checks).encode())
-"""
+_SOURCE = Path(__file__).resolve()
+_PROJECT = _SOURCE.parents[2]
+_LIMITS = Limits(wall_seconds=20, cpu_seconds=20, memory_bytes=768 * 1024 * 1024)
 
 
 @dataclass
@@ -71,6 +34,10 @@ class SelfTestReport:
     def ok(self) -> bool:
         return bool(self.checks) and all(self.checks.values())
 
+    @property
+    def failed(self) -> list[str]:
+        return [name for name, ok in self.checks.items() if not ok]
+
     def describe(self) -> str:
         lines = [f"sandbox: {self.backend}"]
         for name, ok in self.checks.items():
@@ -80,59 +47,141 @@ class SelfTestReport:
         return "\n".join(lines)
 
 
+class _HostSideMonitor(CollectingMonitor):
+    """Collects the probe's report and, while the probe waits, looks at it from the host."""
+
+    def __init__(self, sandbox: Sandbox) -> None:
+        super().__init__()
+        self.sandbox = sandbox
+        self.host_uids: list[list[int]] | None = None
+
+    def feed(self, data: bytes) -> None:
+        if self.host_uids is None and data.startswith(b"R"):
+            self.host_uids = _host_uids(self.sandbox)
+            data = data[1:]
+        super().feed(data)
+
+
 def self_test(sandbox: Sandbox) -> SelfTestReport:
     """Run the probe through `sandbox` with fresh canaries planted around it."""
     describe = getattr(sandbox, "describe", None)
     report = SelfTestReport(backend=describe() if callable(describe) else sandbox.name)
     canary = "gradelab-canary-" + secrets.token_hex(8)
-    os.environ["GRADELAB_SELFTEST_CANARY"] = canary
-    try:
-        with tempfile.TemporaryDirectory(prefix="gradelab-canary-") as folder:
-            secret = Path(folder) / "secret.txt"
-            secret.write_text(canary)
-            job = Job(files={"probe.py": _PROBE.encode()}, entry="probe.py", args=("5432", canary, str(secret)))
-            monitor = CollectingMonitor()
-            outcome = sandbox.run(job, Limits(wall_seconds=20, cpu_seconds=20), monitor)
-    finally:
-        os.environ.pop("GRADELAB_SELFTEST_CANARY", None)
+    monitor = _HostSideMonitor(sandbox)
+    with _canaries(canary) as (paths, port):
+        job = Job(
+            files={"probe.py": PROBE.encode()},
+            entry="probe.py",
+            args=(canary, str(port), ",".join(ENVIRONMENT), *paths),
+        )
+        outcome = sandbox.run(job, _LIMITS, monitor)
     try:
         result = json.loads(monitor.data or b"{}")
     except ValueError:
         result = {}
-    for name, value in result.items():
+    for name, value in result.items() if isinstance(result, dict) else ():
         if name.endswith(":error"):
-            report.details[name[: -len(":error")]] = str(value)
+            report.details[name.removesuffix(":error")] = str(value)
         else:
-            report.checks[name] = bool(value)
-    if not report.checks:
+            report.checks[name] = value is True
+    _host_checks(report, monitor.host_uids)
+    if len(report.checks) <= 1:
         report.checks["probe ran"] = False
         report.details["probe ran"] = outcome.stderr.decode("utf-8", "replace")[-800:].strip()
     return report
 
 
-_DEFAULT: dict[str, Sandbox] = {}
+def _host_checks(report: SelfTestReport, host_uids: list[list[int]] | None) -> None:
+    name = "job runs unprivileged as seen from the host"
+    if os.geteuid() != 0:
+        report.checks[name] = True
+        report.details[name] = "started by a non-root user"
+    elif not host_uids:
+        report.checks[name] = False
+        report.details[name] = "no process of the sandbox was found on the host while the probe ran"
+    else:
+        report.checks[name] = all(0 not in uids for uids in host_uids)
+        report.details[name] = f"{len(host_uids)} process(es), uids {sorted({u for us in host_uids for u in us})}"
 
 
-def default_sandbox(slot: int | None = None) -> Sandbox:
-    """The best sandbox this machine offers (the first free slot), self-tested; fails closed."""
-    key = str(slot)
-    if key in _DEFAULT:
-        return _DEFAULT[key]
-    from grader.sandbox._bwrap import BwrapSandbox, SlotBusy
+def _host_uids(sandbox: Sandbox) -> list[list[int]]:
+    live_pids = getattr(sandbox, "live_pids", None)
+    pids = live_pids() if callable(live_pids) else set()
+    uids = []
+    for pid in sorted(pids):
+        with contextlib.suppress(OSError):
+            lines = Path(f"/proc/{pid}/status").read_text().splitlines()
+            uids.append([int(v) for line in lines if line.startswith(("Uid:", "Gid:")) for v in line.split()[1:]])
+    return uids
 
-    if not sys.platform.startswith("linux"):
-        raise SandboxUnavailable("the sandbox needs Linux (namespaces, seccomp, bubblewrap)")
-    sandbox: Sandbox | None = None
-    for candidate in [slot] if slot is not None else range(256):
-        try:
-            sandbox = BwrapSandbox(candidate if candidate is not None else 0)
-            break
-        except SlotBusy:
-            continue
-    if sandbox is None:
-        raise SandboxUnavailable("every sandbox slot on this host is in use")
-    report = self_test(sandbox)
-    if not report.ok:
-        raise SandboxUnavailable("self-test failed:\n" + report.describe())
-    _DEFAULT[key] = sandbox
-    return sandbox
+
+@contextlib.contextmanager
+def _canaries(canary: str) -> Iterator[tuple[list[str], int]]:
+    """An env canary, canary files in a temp dir and in the project, and a live TCP listener."""
+    os.environ["GRADELAB_SELFTEST_CANARY"] = canary
+    listener = socket.create_server(("127.0.0.1", 0))
+    listener.settimeout(0.1)
+    stop = threading.Event()
+    reached: list[bool] = []
+
+    def accept() -> None:
+        while not stop.is_set():
+            with contextlib.suppress(TimeoutError):
+                listener.accept()[0].close()
+                reached.append(True)
+
+    thread = threading.Thread(target=accept, name="gradelab-selftest-listener", daemon=True)
+    thread.start()
+    project_file = _PROJECT / f".{canary}"
+    try:
+        with tempfile.TemporaryDirectory(prefix="gradelab-canary-") as folder:
+            temp_file = Path(folder) / f"{canary}.txt"
+            temp_file.write_text(canary)
+            paths = [str(temp_file), str(_SOURCE)]
+            with contextlib.suppress(OSError):
+                project_file.write_text(canary)
+                paths.append(str(project_file))
+            yield paths, listener.getsockname()[1]
+    finally:
+        stop.set()
+        thread.join()
+        listener.close()
+        os.environ.pop("GRADELAB_SELFTEST_CANARY", None)
+        project_file.unlink(missing_ok=True)
+    if reached:
+        raise SandboxUnavailable("self-test: a sandboxed probe connected to a listener on the host's loopback")
+
+
+_ENSURED: dict[int | None, Sandbox] = {}
+_ENSURE_LOCK = threading.Lock()
+
+
+def ensure_sandbox(slot: int | None = None) -> Sandbox:
+    """A self-tested sandbox on `slot` (or the first free slot); raises SandboxUnavailable, failing closed."""
+    from grader.sandbox._bwrap import MAX_SLOTS, BwrapSandbox, SlotBusy
+
+    with _ENSURE_LOCK:
+        if slot in _ENSURED:
+            return _ENSURED[slot]
+        sandbox: BwrapSandbox | None = None
+        for candidate in [slot] if slot is not None else range(MAX_SLOTS):
+            try:
+                sandbox = BwrapSandbox(candidate)
+                break
+            except SlotBusy:
+                if slot is not None:
+                    raise
+        if sandbox is None:
+            raise SandboxUnavailable("every sandbox slot on this host is in use")
+        report = self_test(sandbox)
+        if not report.ok:
+            sandbox.close()
+            raise SandboxUnavailable(
+                f"the sandbox self-test failed ({', '.join(report.failed)}): refusing to run untrusted code\n"
+                + report.describe()
+            )
+        _ENSURED[slot] = sandbox
+        return sandbox
+
+
+default_sandbox = ensure_sandbox

@@ -1,4 +1,10 @@
-"""Watching a running job from the trusted side: feed it, read it, cap it, time it, kill it."""
+"""Watching a running job from the trusted side: feed it, read it, cap it, time it, kill it.
+
+One thread, one selector: the archive goes to stdin, stdout and stderr are kept up to
+their caps, the channel streams into the monitor, and a pidfd says when the job's
+process (bwrap's monitor) has ended. Once it has, pipes are drained for a bounded time
+only, so nothing holding a pipe open can hang the supervisor.
+"""
 
 from __future__ import annotations
 
@@ -8,109 +14,103 @@ import selectors
 import signal
 import subprocess
 import time
+from dataclasses import dataclass, field
 
-from grader.sandbox._types import KillReason, Limits, Monitor, Outcome
+from grader.sandbox._types import KillReason, Limits, Monitor
 
 _CHUNK = 1 << 16
-_DRAIN_SECONDS = 2.0
+_DRAIN_SECONDS = 1.0
+_POLL_SECONDS = 0.25
 
 
-class _Streams:
-    """Capped buffers for stdout and stderr, the channel going to the monitor."""
+@dataclass
+class Watched:
+    """What the supervisor saw; the caller turns it into an Outcome."""
 
-    def __init__(self, limits: Limits, monitor: Monitor) -> None:
-        self.limits = limits
-        self.monitor = monitor
-        self.stdout = bytearray()
-        self.stderr = bytearray()
-        self.channel_bytes = 0
-        self.truncated = {"stdout": False, "stderr": False}
-
-    def take(self, which: str, data: bytes) -> KillReason | None:
-        if which == "channel":
-            self.channel_bytes += len(data)
-            if self.channel_bytes > self.limits.channel_bytes:
-                return KillReason.CHANNEL_OVERFLOW
-            self.monitor.feed(data)
-            return KillReason.MONITOR if self.monitor.should_stop() else None
-        buf = self.stdout if which == "stdout" else self.stderr
-        cap = self.limits.stdout_bytes if which == "stdout" else self.limits.stderr_bytes
-        room = cap - len(buf)
-        buf.extend(data[: max(room, 0)])
-        if len(data) > room:
-            self.truncated[which] = True
-            return KillReason.STDOUT_OVERFLOW if which == "stdout" else KillReason.STDERR_OVERFLOW
-        return None
+    killed: KillReason | None = None
+    stdout: bytearray = field(default_factory=bytearray)
+    stderr: bytearray = field(default_factory=bytearray)
+    stdout_truncated: bool = False
+    stderr_truncated: bool = False
+    channel_bytes: int = 0
+    status: int = 0
+    rusage_cpu: float = 0.0
 
 
 def supervise(
+    proc: subprocess.Popen[bytes], archive: bytes, chan_r: int, limits: Limits, monitor: Monitor, started: float
+) -> Watched:
+    """Drive the job to its end; always leaves it dead and reaped, even if the monitor raises."""
+    assert proc.stdin is not None and proc.stdout is not None and proc.stderr is not None
+    seen = Watched()
+    pidfd = os.pidfd_open(proc.pid)
+    sel = selectors.DefaultSelector()
+    try:
+        os.set_blocking(proc.stdin.fileno(), False)
+        sel.register(proc.stdin.fileno(), selectors.EVENT_WRITE, "stdin")
+        sel.register(proc.stdout.fileno(), selectors.EVENT_READ, "stdout")
+        sel.register(proc.stderr.fileno(), selectors.EVENT_READ, "stderr")
+        sel.register(chan_r, selectors.EVENT_READ, "channel")
+        sel.register(pidfd, selectors.EVENT_READ, "exit")
+        _loop(sel, proc, memoryview(archive), limits, monitor, started, seen)
+    finally:
+        if proc.returncode is None:
+            _kill(proc)
+            seen.status, seen.rusage_cpu = _reap(proc)
+        sel.close()
+        os.close(pidfd)
+        for pipe in (proc.stdin, proc.stdout, proc.stderr):
+            with contextlib.suppress(OSError):
+                pipe.close()
+    return seen
+
+
+def _loop(
+    sel: selectors.BaseSelector,
     proc: subprocess.Popen[bytes],
-    archive: bytes,
-    chan_r: int,
+    pending: memoryview,
     limits: Limits,
     monitor: Monitor,
     started: float,
-    backend: str,
-) -> Outcome:
-    """Drive the job to its end and describe what happened."""
-    assert proc.stdin is not None and proc.stdout is not None and proc.stderr is not None
-    streams = _Streams(limits, monitor)
-    sel = selectors.DefaultSelector()
-    os.set_blocking(proc.stdin.fileno(), False)
-    sel.register(proc.stdin, selectors.EVENT_WRITE, "stdin")
-    sel.register(proc.stdout, selectors.EVENT_READ, "stdout")
-    sel.register(proc.stderr, selectors.EVENT_READ, "stderr")
-    sel.register(chan_r, selectors.EVENT_READ, "channel")
-    pending = memoryview(archive)
-    killed: KillReason | None = None
-    try:
-        while _readers(sel) and killed is None:
-            timeout, reason = _next_deadline(started, limits, monitor)
-            if timeout <= 0:
-                killed = reason
-                break
-            for key, _ in sel.select(min(timeout, 0.5)):
-                if key.data == "stdin":
-                    pending = _feed(proc, sel, pending)
-                    continue
-                data = _read(key.fileobj)
+    seen: Watched,
+) -> None:
+    drain_until: float | None = None
+    while _readers(sel) or drain_until is None:
+        now = time.monotonic()
+        if drain_until is None:
+            timeout, reason = _time_left(started, limits, monitor, now)
+            if timeout <= 0 or seen.killed is not None:
+                seen.killed = seen.killed or reason
+                _kill(proc)
+                drain_until = now + _DRAIN_SECONDS
+                continue
+        elif now >= drain_until:
+            return
+        else:
+            timeout = drain_until - now
+        for key, _ in sel.select(min(timeout, _POLL_SECONDS)):
+            fd, which = int(key.fd), str(key.data)
+            if which == "stdin":
+                pending = _feed(sel, proc, pending)
+            elif which == "exit":
+                sel.unregister(fd)
+                seen.status, seen.rusage_cpu = _reap(proc)
+                drain_until = time.monotonic() + _DRAIN_SECONDS
+            else:
+                data = _read(fd)
                 if not data:
-                    sel.unregister(key.fileobj)
-                    continue
-                killed = streams.take(key.data, data) or killed
-    finally:
-        if killed is not None:
-            _kill(proc)
-        _drain(sel, streams)
-        sel.close()
-        for pipe in (proc.stdin, proc.stdout, proc.stderr):
-            _close(pipe)
-    status, cpu = _reap(proc)
-    code = os.waitstatus_to_exitcode(status)
-    return Outcome(
-        exit_code=code if code >= 0 else None,
-        signal=-code if code < 0 else None,
-        killed=killed,
-        stdout=bytes(streams.stdout),
-        stderr=bytes(streams.stderr),
-        stdout_truncated=streams.truncated["stdout"],
-        stderr_truncated=streams.truncated["stderr"],
-        wall_seconds=time.monotonic() - started,
-        cpu_seconds=cpu,
-        backend=backend,
-    )
-
-
-def _names(sel: selectors.BaseSelector) -> set[str]:
-    return {k.data for k in sel.get_map().values()}
+                    sel.unregister(fd)
+                elif seen.killed is None or which != "channel":
+                    seen.killed = _take(seen, which, data, limits, monitor) or seen.killed
 
 
 def _readers(sel: selectors.BaseSelector) -> bool:
-    return bool(_names(sel) & {"stdout", "stderr", "channel"})
+    return any(key.data in ("stdout", "stderr", "channel") for key in sel.get_map().values())
 
 
-def _next_deadline(started: float, limits: Limits, monitor: Monitor) -> tuple[float, KillReason]:
-    now = time.monotonic()
+def _time_left(started: float, limits: Limits, monitor: Monitor, now: float) -> tuple[float, KillReason]:
+    if monitor.should_stop():
+        return 0.0, KillReason.MONITOR
     wall = started + limits.wall_seconds - now
     extra = monitor.deadline()
     if extra is not None and extra - now < wall:
@@ -118,23 +118,44 @@ def _next_deadline(started: float, limits: Limits, monitor: Monitor) -> tuple[fl
     return wall, KillReason.WALL_TIME
 
 
-def _feed(proc: subprocess.Popen[bytes], sel: selectors.BaseSelector, pending: memoryview) -> memoryview:
+def _take(seen: Watched, which: str, data: bytes, limits: Limits, monitor: Monitor) -> KillReason | None:
+    if which == "channel":
+        room = limits.channel_bytes - seen.channel_bytes
+        seen.channel_bytes += len(data)
+        if room > 0:
+            monitor.feed(data[:room])
+        if len(data) > room:
+            return KillReason.CHANNEL_OVERFLOW
+        return KillReason.MONITOR if monitor.should_stop() else None
+    buf = seen.stdout if which == "stdout" else seen.stderr
+    cap = limits.stdout_bytes if which == "stdout" else limits.stderr_bytes
+    room = max(cap - len(buf), 0)
+    buf.extend(data[:room])
+    if len(data) <= room:
+        return None
+    if which == "stdout":
+        seen.stdout_truncated = True
+        return KillReason.STDOUT_OVERFLOW
+    seen.stderr_truncated = True
+    return KillReason.STDERR_OVERFLOW
+
+
+def _feed(sel: selectors.BaseSelector, proc: subprocess.Popen[bytes], pending: memoryview) -> memoryview:
     assert proc.stdin is not None
     try:
-        written = os.write(proc.stdin.fileno(), pending[:_CHUNK])
-        pending = pending[written:]
+        pending = pending[os.write(proc.stdin.fileno(), pending[:_CHUNK]) :]
     except (BlockingIOError, InterruptedError):
         return pending
-    except (BrokenPipeError, OSError):
-        pending = pending[len(pending) :]
+    except OSError:  # the job closed its stdin or died: nothing more to send
+        pending = pending[:0]
     if not pending:
-        sel.unregister(proc.stdin)
-        _close(proc.stdin)
+        sel.unregister(proc.stdin.fileno())
+        with contextlib.suppress(OSError):
+            proc.stdin.close()
     return pending
 
 
-def _read(fileobj: object) -> bytes:
-    fd = fileobj if isinstance(fileobj, int) else fileobj.fileno()  # type: ignore[attr-defined]
+def _read(fd: int) -> bytes:
     try:
         return os.read(fd, _CHUNK)
     except OSError:
@@ -142,40 +163,15 @@ def _read(fileobj: object) -> bytes:
 
 
 def _kill(proc: subprocess.Popen[bytes]) -> None:
-    # The bwrap process dies; --die-with-parent and the pid namespace take the whole tree with it.
-    with contextlib.suppress(ProcessLookupError, PermissionError):
-        os.killpg(proc.pid, signal.SIGKILL)
-    with contextlib.suppress(ProcessLookupError, PermissionError):
-        os.kill(proc.pid, signal.SIGKILL)
-
-
-def _drain(sel: selectors.BaseSelector, streams: _Streams) -> None:
-    """Read what is left after the job ended or was killed, for a bounded time."""
-    end = time.monotonic() + _DRAIN_SECONDS
-    while _readers(sel) and time.monotonic() < end:
-        for key, _ in sel.select(0.1):
-            if key.data == "stdin":
-                sel.unregister(key.fileobj)
-                continue
-            data = _read(key.fileobj)
-            if not data:
-                sel.unregister(key.fileobj)
-            elif key.data == "channel" and streams.channel_bytes <= streams.limits.channel_bytes:
-                streams.take("channel", data)
-            elif key.data != "channel":
-                streams.take(key.data, data)
-
-
-def _close(pipe: object) -> None:
-    with contextlib.suppress(OSError):
-        pipe.close()  # type: ignore[attr-defined]
+    # bwrap's monitor dies; --die-with-parent and the pid namespace take the whole tree with it.
+    if proc.returncode is None:
+        with contextlib.suppress(ProcessLookupError):
+            os.kill(proc.pid, signal.SIGKILL)
 
 
 def _reap(proc: subprocess.Popen[bytes]) -> tuple[int, float]:
-    try:
-        _, status, usage = os.wait4(proc.pid, 0)
-    except ChildProcessError:
-        proc.wait()
-        return (proc.returncode or 0) & 0xFFFF, 0.0
+    if proc.returncode is not None:
+        return 0, 0.0
+    _, status, usage = os.wait4(proc.pid, 0)
     proc.returncode = os.waitstatus_to_exitcode(status)
     return status, usage.ru_utime + usage.ru_stime

@@ -1,0 +1,117 @@
+"""Backends under attack, and the checks that the host is unchanged after every attack."""
+
+from __future__ import annotations
+
+import os
+import socket
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from sandbox_helpers import live_pids, processes_of_uids, suspicious_files
+
+from grader.sandbox import BwrapSandbox, Sandbox, SandboxUnavailable, SlotBusy, ensure_sandbox
+
+PROJECT = Path(__file__).resolve().parents[3]
+BACKENDS = ["bwrap"]  # a pre-forked backend joins this list and runs the same suite
+
+
+def _unavailable(exc: SandboxUnavailable) -> None:
+    if os.environ.get("CI"):
+        raise exc
+    pytest.skip(f"SANDBOX UNAVAILABLE, sandbox attack suite skipped: {exc}")
+
+
+@pytest.fixture(scope="session", params=BACKENDS)
+def sandbox_backend(request: pytest.FixtureRequest) -> Sandbox:
+    """Each backend, self-tested through the real path (fails closed like the worker does)."""
+    assert request.param == "bwrap"
+    try:
+        return ensure_sandbox()
+    except SandboxUnavailable as exc:
+        _unavailable(exc)
+        raise
+
+
+@pytest.fixture(scope="session")
+def second_backend(sandbox_backend: Sandbox) -> Iterator[Sandbox]:
+    """Another slot of the same backend, for jobs running at the same time."""
+    assert isinstance(sandbox_backend, BwrapSandbox)
+    for slot in range(sandbox_backend.slot + 1, 256):
+        try:
+            other = BwrapSandbox(slot)
+        except SlotBusy:
+            continue
+        with other:
+            yield other
+        return
+    pytest.fail("no free sandbox slot for a second backend")
+
+
+@pytest.fixture(autouse=True)
+def no_process_survives(request: pytest.FixtureRequest) -> Iterator[None]:
+    """After every test that ran jobs, nothing of the slot is left on the host."""
+    yield
+    for name in ("sandbox_backend", "second_backend"):
+        if name in request.fixturenames:
+            backend = request.getfixturevalue(name)
+            assert not live_pids(backend), f"processes of {backend.describe()} survived the test"
+
+
+@pytest.fixture(scope="session", autouse=True)
+def host_is_unchanged() -> Iterator[None]:
+    """After the whole suite: no mount left, no file of a slot uid in /tmp or the project, no slot process."""
+    mounts = Path("/proc/self/mountinfo").read_text()
+    roots = [Path("/tmp"), PROJECT]
+    files = suspicious_files(roots)
+    yield
+    assert Path("/proc/self/mountinfo").read_text() == mounts
+    assert suspicious_files(roots) - files == set()
+    used = [b.uid for b in _used_backends()]
+    for uid in used:
+        assert not processes_of_uids(range(uid, uid + 1)), f"a process of slot uid {uid} survived the suite"
+
+
+def _used_backends() -> list[BwrapSandbox]:
+    from grader.sandbox._selftest import _ENSURED
+
+    return [b for b in _ENSURED.values() if isinstance(b, BwrapSandbox)]
+
+
+@pytest.fixture()
+def tcp_listener() -> Iterator[tuple[str, int]]:
+    """A real TCP listener on the host's loopback (as the database or Redis would be); fails if reached."""
+    server = socket.create_server(("127.0.0.1", 0))
+    yield from _serve(server)
+
+
+@pytest.fixture()
+def tcp6_listener() -> Iterator[tuple[str, int]]:
+    server = socket.create_server(("::1", 0), family=socket.AF_INET6)
+    yield from _serve(server)
+
+
+def _serve(server: socket.socket) -> Iterator[tuple[str, int]]:
+    server.settimeout(0.05)
+    reached: list[bool] = []
+    stop = threading.Event()
+
+    def accept() -> None:
+        while not stop.is_set():
+            try:
+                server.accept()[0].close()
+                reached.append(True)
+            except TimeoutError:
+                continue
+
+    thread = threading.Thread(target=accept)
+    thread.start()
+    try:
+        host, port = server.getsockname()[:2]
+        yield host, port
+    finally:
+        stop.set()
+        thread.join()
+        server.close()
+    assert not reached, "a sandboxed job connected to a listener on the host"
