@@ -118,7 +118,10 @@ def _build_leaf(key: str, val: Any, arrays: list[np.ndarray]) -> Value:
     if key == "a" and type(val) is int and 0 <= val < len(arrays):
         return arrays[val]
     if key == "f" and (type(val) in (int, float) or val in ("nan", "inf", "-inf")):
-        return float(val)
+        try:
+            return float(val)
+        except OverflowError:  # an integer literal beyond the largest float
+            raise MalformedFrame("float node is out of range") from None
     if key == "i" and type(val) is int and abs(val) < 2**63:
         return val
     if key == "b" and type(val) is bool:

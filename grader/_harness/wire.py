@@ -40,7 +40,7 @@ def encode_value(value: Any, blobs: list[np.ndarray], depth: int = 0) -> Any:
     if isinstance(value, bool | np.bool_):
         return {"b": bool(value)}
     if isinstance(value, int | np.integer):
-        return {"i": int(value)} if abs(int(value)) < 2**63 else {"f": _float(float(value))}
+        return {"i": int(value)} if abs(int(value)) < 2**63 else {"f": _big_int(int(value))}
     if isinstance(value, float | np.floating):
         return {"f": _float(float(value))}
     if isinstance(value, str):
@@ -58,6 +58,13 @@ def encode_value(value: Any, blobs: list[np.ndarray], depth: int = 0) -> Any:
     return {"o": type(value).__name__[:200]}
 
 
+def _big_int(x: int) -> Any:
+    try:
+        return _float(float(x))
+    except OverflowError:  # beyond the largest float
+        return "inf" if x > 0 else "-inf"
+
+
 def _float(x: float) -> Any:
     if math.isnan(x):
         return "nan"
@@ -72,7 +79,8 @@ def _encode_array(value: np.ndarray, blobs: list[np.ndarray]) -> Any:
         arr = np.array(arr, copy=True).view(np.ndarray)
     if arr.dtype.kind == "c" or arr.dtype.kind not in "biuf":
         return {"o": f"ndarray[{arr.dtype}]"}
-    arr = np.ascontiguousarray(arr, dtype=arr.dtype.newbyteorder("<"))
+    # not ascontiguousarray: it turns a 0-d array into shape (1,)
+    arr = np.asarray(arr, dtype=arr.dtype.newbyteorder("<"), order="C")
     if arr.dtype.str not in ALLOWED_DTYPES:
         arr = arr.astype("<f8")
     blobs.append(arr)
@@ -82,8 +90,7 @@ def _encode_array(value: np.ndarray, blobs: list[np.ndarray]) -> Any:
 def encode_frame(header: dict[str, Any], value: Any = None, *, with_value: bool = False) -> bytes:
     """One frame: `header` plus (when `with_value`) the value tree under key `v`."""
     blobs: list[np.ndarray] = []
-    if with_value:
-        header = dict(header, v=encode_value(value, blobs))
+    header = dict(header, v=encode_value(value, blobs)) if with_value else dict(header)  # never the caller's dict
     header["blobs"] = [[b.dtype.str, list(b.shape), int(b.nbytes)] for b in blobs]
     head = json.dumps(header, allow_nan=False).encode()
     body = b"".join([_U32.pack(len(head)), head, *(b.tobytes() for b in blobs)])

@@ -6,10 +6,13 @@ still checked so that a bad upload gets a clear error rather than a surprise.
 
 from __future__ import annotations
 
+import copy
 import io
 import os
 import stat
+import struct
 import zipfile
+import zlib
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 
@@ -28,6 +31,17 @@ class ArchiveError(ValueError):
     """The upload or folder cannot be a bundle; the message says what to fix."""
 
 
+# What zipfile raises on damaged or crafted bytes (it has no single base class for them).
+ZIP_ERRORS = (
+    zipfile.BadZipFile,
+    zlib.error,
+    struct.error,
+    EOFError,
+    OSError,
+    ValueError,
+    NotImplementedError,
+    RuntimeError,
+)
 _SKIP_DIRS = {"__pycache__", ".git", ".ipynb_checkpoints"}
 _SKIP_FILES = {".DS_Store", "Thumbs.db"}
 
@@ -77,7 +91,7 @@ def read_zip(data: bytes, limits: ArchiveLimits = ArchiveLimits()) -> dict[str, 
     """Every file of a zip (one optional top-level folder stripped), checked before reading."""
     try:
         archive = zipfile.ZipFile(io.BytesIO(data))
-    except (zipfile.BadZipFile, ValueError, OSError) as exc:
+    except ZIP_ERRORS as exc:
         raise ArchiveError(f"the upload is not a valid zip file ({exc})") from None
     with archive:
         entries = [i for i in archive.infolist() if not i.is_dir()]
@@ -128,8 +142,15 @@ def _check_sizes(name: str, size: int, total: int, count: int, limits: ArchiveLi
 
 
 def _read_capped(archive: zipfile.ZipFile, info: zipfile.ZipInfo, name: str) -> bytes:
-    with archive.open(info) as fh:
-        data = fh.read(info.file_size + 1)
+    # zipfile stops reading at the declared size, so ask for one byte more through a copy
+    # of the entry that declares one byte more: an entry longer than declared shows itself.
+    probe = copy.copy(info)
+    probe.file_size = info.file_size + 1
+    try:
+        with archive.open(probe) as fh:
+            data = fh.read(info.file_size + 1)
+    except ZIP_ERRORS as exc:
+        raise ArchiveError(f"{name!r}: cannot be read ({exc}); the zip is corrupt or crafted") from None
     if len(data) != info.file_size:
         raise ArchiveError(f"{name!r}: its size does not match the zip directory (corrupt or crafted zip)")
     return data

@@ -195,23 +195,24 @@ class _Checker:
                 if rel in ("driver.py", "gradelib.py", "wire.py", "harness.py"):
                     self.errors.append(f"{name}: this name is reserved by the grader")
 
-    def _functions(self, name: str, required: bool) -> set[str]:
+    def _functions(self, name: str, required: bool) -> set[str] | None:
+        """The top-level functions of `name`, or None when it is missing or unparseable (reported once)."""
         content = self.files.get(name)
         if content is None:
             if required:
                 self.errors.append(f"{name} is missing from the bundle's top level")
-            return set()
+            return None
         try:
             tree = ast.parse(content.decode("utf-8"))
         except (SyntaxError, UnicodeDecodeError):
-            return set()  # already reported
+            return None  # already reported
         return {n.name for n in tree.body if isinstance(n, ast.FunctionDef)}
 
-    def _check_test(self, i: int, test: TestSpec, driver_fns: set[str], case_fns: set[str]) -> None:
+    def _check_test(self, i: int, test: TestSpec, driver_fns: set[str] | None, case_fns: set[str] | None) -> None:
         where = f"problem.toml: tests[{i}]"
-        if "driver.py" in self.files and test.driver_name not in driver_fns:
+        if driver_fns is not None and test.driver_name not in driver_fns:
             self.errors.append(f"{where}.driver {test.driver_name!r} is not a function in driver.py")
-        if test.kind == "unit" and "cases.py" in self.files and test.case not in case_fns:
+        if test.kind == "unit" and case_fns is not None and test.case not in case_fns:
             self.errors.append(f"{where}.case {test.case!r} is not a function in cases.py")
         if test.kind == "accuracy" and test.data is not None:
             self._check_accuracy_test(where, test)
@@ -236,7 +237,7 @@ class _Checker:
         module = mistake.module or self.spec.files[0]
         if module not in submitted:
             self.errors.append(f"{where}.module {module!r} is not one of the submitted files {submitted}")
-        elif f"solution/{module}" not in self.files:
+        elif module not in self.spec.files and f"solution/{module}" not in self.files:  # else reported once above
             self.errors.append(f"{where}.module {module!r} has no reference in solution/")
         units = [t.name for t in self.spec.tests if t.kind == "unit"]
         for pattern in mistake.breaks:

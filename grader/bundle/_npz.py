@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import io
+import math
 import zipfile
 from typing import IO
 
 import numpy as np
+
+from grader.bundle._archive import ZIP_ERRORS
 
 _ALLOWED_KINDS = "biuf"
 
@@ -19,7 +22,7 @@ def load_npz(name: str, data: bytes, max_bytes: int = 512 * 1024 * 1024) -> dict
     """The arrays of an `.npz`, refusing pickles, object or odd dtypes and lying headers."""
     try:
         archive = zipfile.ZipFile(io.BytesIO(data))
-    except zipfile.BadZipFile:
+    except ZIP_ERRORS:
         raise DataError(f"{name}: not an .npz file (not a zip archive)") from None
     arrays: dict[str, np.ndarray] = {}
     total = 0
@@ -29,8 +32,13 @@ def load_npz(name: str, data: bytes, max_bytes: int = 512 * 1024 * 1024) -> dict
             total += info.file_size
             if total > max_bytes:
                 raise DataError(f"{name}: more than {max_bytes} bytes of arrays")
-            with archive.open(info) as fh:
-                arrays[key] = _read_npy(name, key, fh, info.file_size)
+            try:
+                with archive.open(info) as fh:
+                    arrays[key] = _read_npy(name, key, fh, info.file_size)
+            except DataError:
+                raise
+            except ZIP_ERRORS as exc:
+                raise DataError(f"{name}: array {key!r} cannot be read ({exc})") from None
     return arrays
 
 
@@ -46,7 +54,9 @@ def _read_npy(name: str, key: str, fh: IO[bytes], size: int) -> np.ndarray:
         raise DataError(f"{where} has a malformed header ({exc})") from None
     if dtype.hasobject or dtype.kind not in _ALLOWED_KINDS or dtype.fields is not None:
         raise DataError(f"{where} has dtype {dtype}; only bool, integer and float arrays are allowed")
-    count = int(np.prod(shape, dtype=np.int64)) if shape else 1
+    if any(d < 0 for d in shape):
+        raise DataError(f"{where} has a negative axis in its shape {shape}")
+    count = math.prod(shape)  # exact: np.prod would wrap around on a crafted shape
     nbytes = count * dtype.itemsize
     if nbytes > size:
         raise DataError(f"{where} claims {nbytes} bytes but the file holds {size}")
@@ -54,4 +64,5 @@ def _read_npy(name: str, key: str, fh: IO[bytes], size: int) -> np.ndarray:
     if len(raw) != nbytes:
         raise DataError(f"{where} is truncated")
     arr = np.frombuffer(raw, dtype=dtype, count=count)
-    return np.ascontiguousarray(arr.reshape(shape, order="F" if fortran else "C"))
+    # not ascontiguousarray: it turns a 0-d array into shape (1,)
+    return np.asarray(arr.reshape(shape, order="F" if fortran else "C"), order="C")

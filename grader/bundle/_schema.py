@@ -185,17 +185,25 @@ def explain(error: ValidationError, filename: str = "problem.toml") -> list[str]
         where = _location(err["loc"])
         template = _MESSAGES.get(err["type"])
         ctx = err.get("ctx") or {}
+        if err["type"] == "string_too_short" and ctx.get("min_length", 1) > 1:
+            template = "must be at least {min_length} characters long"
         if template:
-            text = template.format(**{k: v for k, v in ctx.items()})
+            text = template.format(**{k: _number(v) for k, v in ctx.items()})
         elif err["type"] == "string_pattern_mismatch":
             text = f"{err['input']!r} is not allowed here (expected a name matching {ctx.get('pattern')})"
         elif err["type"] == "value_error":
             text = str(ctx.get("error", err["msg"]))
+            where += ":" if where else ""
         else:
             text = err["msg"][0].lower() + err["msg"][1:] + f" (got {err.get('input')!r:.60})"
         prefix = f"{filename}: {where} " if where else f"{filename}: "
         lines.append(prefix + text)
     return lines
+
+
+def _number(value: Any) -> Any:
+    """`0` rather than `0.0` for a float bound (`points must be > 0`)."""
+    return int(value) if isinstance(value, float) and value.is_integer() else value
 
 
 def _location(loc: tuple[int | str, ...]) -> str:
