@@ -56,10 +56,7 @@ def traceback_tail(exc: BaseException) -> str:
 
 
 def load_inputs(test: dict[str, Any], out_fd: int) -> Any:
-    if PLAN["mode"] == "student":
-        with open(os.path.join(JOB, test["inputs"]), "rb") as fh:
-            return wire.decode_trusted(fh.read())[0][1]
-    if test.get("inputs"):
+    if PLAN["mode"] == "student" or test.get("inputs"):
         with open(os.path.join(JOB, test["inputs"]), "rb") as fh:
             return wire.decode_trusted(fh.read())[0][1]
     cases = importlib.import_module("cases")

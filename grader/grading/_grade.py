@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import time
 from collections.abc import Mapping
 from typing import Any
@@ -69,8 +70,9 @@ def _call_for(bundle: Bundle, test: TestSpec, inputs_path: str) -> Call:
     )
 
 
+@functools.lru_cache(maxsize=32)
 def public_data(bundle: Bundle, name: str) -> bytes:
-    """A data file's arrays without the secret ones, in the wire format."""
+    """A data file's arrays without the secret ones, in the wire format (encoded once per bundle)."""
     secret = set(bundle.data_spec(name).secret)
     arrays = {k: v for k, v in bundle.data(name).items() if k not in secret}
     return wire.encode_frame({"k": "inputs"}, arrays, with_value=True)
@@ -89,7 +91,7 @@ def _run_group(
                 job_files[path] = public_data(bundle, test.data)
         else:
             path = f"inputs/{i}.bin"
-            job_files[path] = wire.encode_frame({"k": "inputs"}, ref.inputs[test.name], with_value=True)
+            job_files[path] = ref.encoded_inputs(test.name)
         calls.append(_call_for(bundle, test, path))
     modules = [f for f in bundle.submitted_files if f in files]
     output_bytes = bundle.spec.limits.output_kb * 1024

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from grader._harness import wire
@@ -32,6 +32,13 @@ class ReferenceRun:
     results: Mapping[str, Mapping[str, Value]]
     variants: Mapping[tuple[str, str], Mapping[str, Value]]  # (variant, test) -> results
     failures: Mapping[tuple[str, str | None], CallResult]  # calls that did not return
+    _encoded: dict[str, bytes] = field(default_factory=dict, compare=False, repr=False)
+
+    def encoded_inputs(self, test: str) -> bytes:
+        """A test's inputs in the wire format, encoded once and shared by every submission."""
+        if test not in self._encoded:
+            self._encoded[test] = wire.encode_frame({"k": "inputs"}, self.inputs[test], with_value=True)
+        return self._encoded[test]
 
 
 def reference_calls(bundle: Bundle) -> list[Call]:

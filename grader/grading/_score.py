@@ -114,10 +114,9 @@ def _patch(patch: Any) -> dict[str, float | None]:
     return {"rel_norm": patch.rel_norm, "rtol": patch.rtol, "atol": patch.atol}
 
 
-def score_unit(bundle: Bundle, test: TestSpec, res: CallResult, ref: ReferenceRun) -> TestReport:
-    """Judge one unit test against the reference's results."""
+def _opening(bundle: Bundle, test: TestSpec, res: CallResult) -> TestReport:
+    """A failing report at the "ran" stage, with its message when the call did not return."""
     limits = bundle.spec.limits
-    seconds = test.time_seconds or limits.time_seconds
     report = TestReport(
         name=test.name,
         function=test.function,
@@ -130,7 +129,15 @@ def score_unit(bundle: Bundle, test: TestSpec, res: CallResult, ref: ReferenceRu
         seconds=res.seconds,
     )
     if res.status != "ok":
+        seconds = test.time_seconds or limits.time_seconds
         report.feedback = ran_message(test, res, seconds, test.memory_mb or limits.memory_mb)
+    return report
+
+
+def score_unit(bundle: Bundle, test: TestSpec, res: CallResult, ref: ReferenceRun) -> TestReport:
+    """Judge one unit test against the reference's results."""
+    report = _opening(bundle, test, res)
+    if res.status != "ok":
         return report
     if not isinstance(res.value, dict):
         report.stage, report.feedback = "type", f"The driver for {test.function} returned no results."
@@ -166,22 +173,9 @@ def score_unit(bundle: Bundle, test: TestSpec, res: CallResult, ref: ReferenceRu
 
 def score_accuracy(bundle: Bundle, test: TestSpec, res: CallResult) -> tuple[TestReport, Mapping[str, Any]]:
     """Accuracy of the returned predictions against the secret labels, through the thresholds."""
-    limits = bundle.spec.limits
-    report = TestReport(
-        name=test.name,
-        function=test.function,
-        points=0.0,
-        max_points=test.points,
-        passed=False,
-        visible=test.visible,
-        stage="ran",
-        feedback="",
-        seconds=res.seconds,
-    )
+    report = _opening(bundle, test, res)
     metrics: dict[str, Any] = {}
     if res.status != "ok":
-        seconds = test.time_seconds or limits.time_seconds
-        report.feedback = ran_message(test, res, seconds, test.memory_mb or limits.memory_mb)
         return report, metrics
     assert test.data is not None and test.labels is not None
     labels = bundle.data(test.data)[test.labels]
