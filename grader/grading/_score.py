@@ -165,7 +165,8 @@ def score_unit(bundle: Bundle, test: TestSpec, res: CallResult, ref: ReferenceRu
         return report
     report.stage = failed[0].stage
     report.feedback = "\n".join(v.message for v in failed)
-    report.diagnosis = [d for v in failed for d in v.diagnosis]
+    # one mistake usually breaks several results (the loss and every gradient): say each cause once
+    report.diagnosis = list(dict.fromkeys(d for v in failed for d in v.diagnosis))
     if report.diagnosis:
         report.feedback += "\nLikely cause: " + "\n".join(report.diagnosis)
     return report
