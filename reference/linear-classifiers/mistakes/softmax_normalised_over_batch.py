@@ -1,0 +1,13 @@
+# Probabilities normalised over the batch axis (axis=0) instead of the classes.
+
+
+def softmax_loss(scores, y):
+    scores = np.asarray(scores, dtype=np.float64)
+    y = np.asarray(y, dtype=np.int64)
+    n = scores.shape[0]
+    rows = np.arange(n)
+    e = np.exp(scores - scores.max(axis=0, keepdims=True))
+    p = e / e.sum(axis=0, keepdims=True)
+    loss = -np.log(p[rows, y]).sum() / n
+    p[rows, y] -= 1.0
+    return float(loss), p / n

@@ -1,0 +1,8 @@
+# dz = (y - sigmoid(z)) / N instead of (sigmoid(z) - y) / N.
+
+
+def bce_with_logits(z, y):
+    z = np.asarray(z, dtype=np.float64)
+    y = np.asarray(y, dtype=np.float64)
+    loss, dz = _bce(z, y)
+    return loss, -dz

@@ -1,0 +1,35 @@
+"""Test-case generators for two-layer-net.
+
+params W1 (D, H), b1 (H,), W2 (H, C), b2 (C,), X (N, D), labels y (N,) int64:
+class indices for output="softmax", 0/1 (C = 1) for output="sigmoid". Hidden
+pre-activations stay moderate (|a| of a few units). `out_scale` > 0 rescales W2 and
+b2 so that the largest output score has magnitude `out_scale` (the stress tests).
+"""
+
+import numpy as np
+
+
+def net(rng, n=5, d=4, h=6, c=3, reg=0.0, output="softmax", out_scale=0.0, numgrad=True):
+    if output == "sigmoid":
+        c = 1
+    params = {
+        "W1": 1.5 * rng.standard_normal((d, h)) / np.sqrt(d),
+        "b1": 0.2 * rng.standard_normal(h),
+        "W2": 2.0 * rng.standard_normal((h, c)) / np.sqrt(h),
+        "b2": 0.2 * rng.standard_normal(c),
+    }
+    X = rng.standard_normal((n, d))
+    if output == "sigmoid":
+        y = rng.integers(0, 2, n).astype(np.int64)
+        if n >= 2:
+            y[0], y[1] = 0, 1
+    else:
+        y = rng.integers(0, c, n).astype(np.int64)
+        if n >= c:
+            y[:c] = rng.permutation(c)
+    if out_scale > 0:
+        hid = 1.0 / (1.0 + np.exp(-(X @ params["W1"] + params["b1"])))
+        k = out_scale / np.max(np.abs(hid @ params["W2"] + params["b2"]))
+        params["W2"] *= k
+        params["b2"] *= k
+    return {"params": params, "X": X, "y": y, "reg": float(reg), "output": output, "numgrad": numgrad}
