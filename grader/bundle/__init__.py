@@ -1,7 +1,7 @@
 """Problem bundles: loading, validation, and the spec of `problem.toml`."""
 
 from grader.bundle._archive import ArchiveError, ArchiveLimits, check_name, read_zip
-from grader.bundle._load import Bundle, BundleError, bundle_from_files, load_bundle, load_bundle_zip
+from grader.bundle._load import Bundle, BundleError, bundle_from_files, bundle_to_zip, load_bundle, load_bundle_zip
 from grader.bundle._npz import DataError, load_npz
 from grader.bundle._schema import DiagnoseSpec, MistakeSpec, ProblemSpec, TestSpec, ToleranceSpec
 
@@ -17,6 +17,7 @@ __all__ = [
     "TestSpec",
     "ToleranceSpec",
     "bundle_from_files",
+    "bundle_to_zip",
     "check_name",
     "load_bundle",
     "load_bundle_zip",

@@ -5,7 +5,9 @@ from __future__ import annotations
 import ast
 import fnmatch
 import hashlib
+import io
 import tomllib
+import zipfile
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from functools import cached_property
@@ -112,6 +114,18 @@ def load_bundle_zip(data: bytes, source: str = "upload", limits: ArchiveLimits =
     except ArchiveError as exc:
         raise BundleError([str(exc)]) from None
     return bundle_from_files(files, source)
+
+
+def bundle_to_zip(bundle: Bundle) -> bytes:
+    """The bundle's files as a zip (sorted, fixed timestamps: the same bundle always gives the same bytes)."""
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w", compression=zipfile.ZIP_DEFLATED) as archive:
+        for name in sorted(bundle.files):
+            info = zipfile.ZipInfo(name, date_time=(2000, 1, 1, 0, 0, 0))
+            info.compress_type = zipfile.ZIP_DEFLATED
+            info.external_attr = 0o644 << 16
+            archive.writestr(info, bundle.files[name])
+    return out.getvalue()
 
 
 def bundle_from_files(files: dict[str, bytes], source: str) -> Bundle:

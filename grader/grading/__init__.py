@@ -1,7 +1,14 @@
 """Grading: reference runs, student runs, judgement and reports."""
 
 from grader.grading._check import CheckItem, CheckReport, check_problem, mutated_files
-from grader.grading._grade import SubmissionError, grade_files, public_data, validate_submission
+from grader.grading._grade import (
+    MAX_FILE_BYTES,
+    MAX_FILES,
+    SubmissionError,
+    grade_files,
+    public_data,
+    validate_submission,
+)
 from grader.grading._reference import (
     ReferenceCache,
     ReferenceFailure,
@@ -12,6 +19,8 @@ from grader.grading._report import GradeReport, TestReport, format_table
 from grader.grading._runner import SandboxFailure
 
 __all__ = [
+    "MAX_FILES",
+    "MAX_FILE_BYTES",
     "CheckItem",
     "CheckReport",
     "GradeReport",

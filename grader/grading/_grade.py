@@ -128,6 +128,12 @@ def grade_files(
                 metrics.setdefault(key, {})[test.name] = value
     smallest_failing_inputs(reports, ref)
     shown = runs[True]
+    kills: dict[str, int] = {}
+    for run in runs.values():
+        for res in run.results.values():
+            reason = _kill_reason(res.status)
+            if reason:
+                kills[reason] = kills.get(reason, 0) + 1
     return GradeReport(
         problem=bundle.slug,
         version=bundle.spec.version,
@@ -141,4 +147,15 @@ def grade_files(
         output_truncated=any(o.stdout_truncated or o.stderr_truncated for o in shown.outcomes),
         sandbox=sandbox.name,
         seconds=time.monotonic() - started,
+        kills=kills,
     )
+
+
+_KILLS = {"timeout", "cpu", "memory", "output", "overflow", "channel", "harness"}
+
+
+def _kill_reason(status: str) -> str | None:
+    """Why the sandbox stopped a call, for metrics (None when the call ended by itself)."""
+    if status in _KILLS:
+        return status
+    return "signal" if status.startswith("signal:") else None

@@ -39,6 +39,7 @@ class GradeReport:
     output_truncated: bool = False
     sandbox: str = ""
     seconds: float = 0.0
+    kills: dict[str, int] = field(default_factory=dict)  # calls the sandbox stopped, by reason
 
     def to_dict(self, *, student_view: bool = False) -> dict[str, Any]:
         """Plain JSON-able data; with `student_view`, hidden tests keep only their score."""

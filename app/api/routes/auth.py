@@ -1,0 +1,59 @@
+"""Tokens and the current user."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, status
+
+from app.accounts import service as accounts
+from app.api.deps import CurrentUser, RuntimeDep
+from app.api.schemas import CourseRead, MeRead, NewTokenCreate, NewTokenRead, SubmissionSummary, TokenCreate, TokenRead
+from app.courses.service import courses_of
+from app.submissions.service import my_submissions, summary_view
+
+router = APIRouter(tags=["auth"])
+
+
+@router.post("/auth/token", status_code=status.HTTP_201_CREATED, response_model=NewTokenRead)
+def login(body: TokenCreate, runtime: RuntimeDep) -> NewTokenRead:
+    """Exchange a username and password for a new API token (shown once)."""
+    with runtime.db.session() as session:
+        user = accounts.authenticate_password(session, body.username, body.password)
+        token, plain = accounts.issue_token(session, user, name=body.name, days=body.days)
+        return NewTokenRead(token=plain, **TokenRead.model_validate(token, from_attributes=True).model_dump())
+
+
+@router.get("/me", response_model=MeRead)
+def me(user: CurrentUser, runtime: RuntimeDep) -> MeRead:
+    with runtime.db.session() as session:
+        courses = [CourseRead(slug=c.slug, title=c.title, role=r) for c, r in courses_of(session, user)]
+    return MeRead(username=user.username, full_name=user.full_name, is_admin=user.is_admin, courses=courses)
+
+
+@router.get("/me/tokens", response_model=list[TokenRead])
+def my_tokens(user: CurrentUser, runtime: RuntimeDep) -> list[TokenRead]:
+    with runtime.db.session() as session:
+        return [TokenRead.model_validate(t, from_attributes=True) for t in accounts.list_tokens(session, user)]
+
+
+@router.post("/me/tokens", status_code=status.HTTP_201_CREATED, response_model=NewTokenRead)
+def create_token(body: NewTokenCreate, user: CurrentUser, runtime: RuntimeDep) -> NewTokenRead:
+    """A new API token for yourself (shown once)."""
+    with runtime.db.session() as session:
+        token, plain = accounts.issue_token(session, user, name=body.name, days=body.days)
+        return NewTokenRead(token=plain, **TokenRead.model_validate(token, from_attributes=True).model_dump())
+
+
+@router.delete("/me/tokens/{token_id}", response_model=TokenRead)
+def revoke_token(token_id: int, user: CurrentUser, runtime: RuntimeDep) -> TokenRead:
+    with runtime.db.session() as session:
+        return TokenRead.model_validate(accounts.revoke_token(session, user, token_id), from_attributes=True)
+
+
+@router.get("/me/submissions", response_model=list[SubmissionSummary])
+def my_submission_list(
+    user: CurrentUser, runtime: RuntimeDep, limit: int = 100, offset: int = 0
+) -> list[SubmissionSummary]:
+    """Your own submissions in every course, newest first."""
+    with runtime.db.session() as session:
+        rows = my_submissions(session, user, limit=max(1, min(limit, 500)), offset=max(0, offset))
+        return [SubmissionSummary(**summary_view(s)) for s in rows]

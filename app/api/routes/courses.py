@@ -1,0 +1,98 @@
+"""Courses, rosters, course-wide submission lists and the gradebook."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, File, Query, UploadFile, status
+from fastapi.responses import Response
+
+from app.api.deps import CurrentUser, RuntimeDep
+from app.api.schemas import CourseCreate, CourseRead, MemberRead, RosterRead, SubmissionPage, SubmissionSummary
+from app.api.uploads import read_capped
+from app.courses import service as courses
+from app.db.models import Role, SubmissionState
+from app.errors import Forbidden
+from app.exports.service import Pick, gradebook_csv
+from app.submissions.service import SubmissionFilter, list_submissions, summary_view
+
+router = APIRouter(tags=["courses"])
+MAX_ROSTER_BYTES = 2 * 1024 * 1024
+
+
+@router.get("/courses", response_model=list[CourseRead])
+def list_courses(user: CurrentUser, runtime: RuntimeDep) -> list[CourseRead]:
+    with runtime.db.session() as session:
+        return [CourseRead(slug=c.slug, title=c.title, role=r) for c, r in courses.courses_of(session, user)]
+
+
+@router.post("/courses", status_code=status.HTTP_201_CREATED, response_model=CourseRead)
+def create_course(body: CourseCreate, user: CurrentUser, runtime: RuntimeDep) -> CourseRead:
+    """Create a course (admins only); enrol instructors with the roster import."""
+    if not user.is_admin:
+        raise Forbidden("only administrators create courses")
+    with runtime.db.session() as session:
+        course = courses.create_course(session, body.slug, body.title)
+        return CourseRead(slug=course.slug, title=course.title, role=Role.INSTRUCTOR)
+
+
+@router.get("/courses/{course}", response_model=CourseRead)
+def get_course(course: str, user: CurrentUser, runtime: RuntimeDep) -> CourseRead:
+    with runtime.db.session() as session:
+        access = courses.course_access(session, course, user)
+        return CourseRead(slug=access.course.slug, title=access.course.title, role=access.role)
+
+
+@router.get("/courses/{course}/roster", response_model=list[MemberRead])
+def get_roster(course: str, user: CurrentUser, runtime: RuntimeDep) -> list[MemberRead]:
+    with runtime.db.session() as session:
+        access = courses.instructor_access(session, course, user)
+        return [
+            MemberRead(username=e.user.username, full_name=e.user.full_name, role=e.role)
+            for e in courses.roster(session, access.course)
+        ]
+
+
+@router.post("/courses/{course}/roster", response_model=RosterRead)
+def import_roster(
+    course: str,
+    roster: Annotated[UploadFile, File(description="CSV: username[,full_name][,email][,role]")],
+    user: CurrentUser,
+    runtime: RuntimeDep,
+) -> RosterRead:
+    """Enrol everyone in a CSV roster (all rows or none)."""
+    data = read_capped(roster, MAX_ROSTER_BYTES, "the roster")
+    with runtime.db.session() as session:
+        access = courses.instructor_access(session, course, user)
+        result = courses.import_roster(session, access.course, data)
+        return RosterRead(created=result.created, enrolled=result.enrolled, updated=result.updated)
+
+
+@router.get("/courses/{course}/submissions", response_model=SubmissionPage)
+def course_submissions(
+    course: str,
+    user: CurrentUser,
+    runtime: RuntimeDep,
+    problem: str | None = None,
+    student: str | None = None,
+    state: SubmissionState | None = None,
+    late: bool | None = None,
+    limit: Annotated[int, Query(ge=1, le=500)] = 100,
+    offset: Annotated[int, Query(ge=0)] = 0,
+) -> SubmissionPage:
+    """Submissions of the course: all of them for instructors (with filters), your own for students."""
+    with runtime.db.session() as session:
+        access = courses.course_access(session, course, user)
+        flt = SubmissionFilter(problem=problem, user=student, state=state, late=late, limit=limit, offset=offset)
+        total, rows = list_submissions(session, access, user, flt)
+        return SubmissionPage(total=total, items=[SubmissionSummary(**summary_view(s)) for s in rows])
+
+
+@router.get("/courses/{course}/gradebook.csv", response_class=Response)
+def gradebook(course: str, user: CurrentUser, runtime: RuntimeDep, pick: Pick = Pick.BEST) -> Response:
+    """Every student's best (or latest) graded score per problem, with late flags, as CSV."""
+    with runtime.db.session() as session:
+        access = courses.instructor_access(session, course, user)
+        text = gradebook_csv(session, access.course, pick)
+    headers = {"Content-Disposition": f'attachment; filename="{access.course.slug}-gradebook-{pick.value}.csv"'}
+    return Response(text, media_type="text/csv; charset=utf-8", headers=headers)

@@ -1,0 +1,226 @@
+"""Request and response bodies of the API."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from pydantic import BaseModel, Field
+
+from app.db.models import LatePolicy, Role
+
+
+class ErrorRead(BaseModel):
+    detail: str
+    errors: list[str] = []
+
+
+class TokenCreate(BaseModel):
+    username: str = Field(max_length=64)
+    password: str = Field(max_length=1024)
+    name: str = Field(default="api", max_length=100)
+    days: int = Field(default=30, ge=1, le=3650)
+
+
+class NewTokenCreate(BaseModel):
+    name: str = Field(default="api", max_length=100)
+    days: int = Field(default=30, ge=1, le=3650)
+
+
+class TokenRead(BaseModel):
+    id: int
+    name: str
+    prefix: str
+    created_at: dt.datetime
+    expires_at: dt.datetime
+    revoked_at: dt.datetime | None
+    last_used_at: dt.datetime | None
+
+
+class NewTokenRead(TokenRead):
+    token: str
+
+
+class CourseRead(BaseModel):
+    slug: str
+    title: str
+    role: Role
+
+
+class CourseCreate(BaseModel):
+    slug: str = Field(max_length=64)
+    title: str = Field(default="", max_length=200)
+
+
+class MeRead(BaseModel):
+    username: str
+    full_name: str
+    is_admin: bool
+    courses: list[CourseRead]
+
+
+class ProblemSummary(BaseModel):
+    slug: str
+    title: str
+    published: bool
+    deadline: dt.datetime | None
+    late_policy: LatePolicy
+    version: int | None
+
+
+class TestInfo(BaseModel):
+    name: str
+    points: float
+    visible: bool
+    kind: str
+
+
+class ProblemRead(ProblemSummary):
+    statement: str
+    files: list[str]
+    support_files: list[str]
+    late_penalty: float
+    quota_count: int | None
+    quota_window_seconds: int
+    reveal_hidden_after_deadline: bool
+    time_seconds: float
+    memory_mb: int
+    max_score: float
+    tests: list[TestInfo]
+
+
+class ProblemUpdate(BaseModel):
+    title: str | None = Field(default=None, max_length=200)
+    published: bool | None = None
+    deadline: dt.datetime | None = None
+    clear_deadline: bool = False
+    late_policy: LatePolicy | None = None
+    late_penalty: float | None = Field(default=None, ge=0.0, le=1.0)
+    quota_count: int | None = Field(default=None, ge=1, le=100_000)
+    clear_quota: bool = False
+    quota_window_seconds: int | None = Field(default=None, ge=60, le=366 * 86400)
+    reveal_hidden_after_deadline: bool | None = None
+    current_version: int | None = Field(default=None, ge=1)
+
+
+class VersionRead(BaseModel):
+    number: int
+    label: str
+    digest: str
+    created_at: dt.datetime
+    current: bool
+    check: dict[str, Any] | None
+
+
+class UploadRead(BaseModel):
+    problem: ProblemSummary
+    version: VersionRead
+
+
+class SubmissionCreated(BaseModel):
+    id: int
+    status: str
+    late: bool
+    url: str
+
+
+class TestRead(BaseModel):
+    name: str
+    function: str
+    points: float
+    max_points: float
+    passed: bool
+    visible: bool
+    stage: str | None
+    feedback: str
+    diagnosis: list[str]
+    accuracy: float | None
+    seconds: float
+
+
+class SubmissionRead(BaseModel):
+    id: int
+    course: str
+    problem: str
+    user: str
+    status: str
+    created_at: str
+    graded_at: str | None
+    late: bool
+    score: float | None
+    raw_score: float | None
+    max_score: float | None
+    tests: list[TestRead]
+    metrics: dict[str, Any]
+    stdout: str
+    stderr: str
+    output_truncated: bool
+    failure_reason: str | None
+    attempt: int | None = None
+    infra_failures: int | None = None
+    regrade_id: int | None = None
+    source_id: int | None = None
+    grading_seconds: float | None = None
+
+
+class SubmissionSummary(BaseModel):
+    id: int
+    problem: str
+    user: str
+    status: str
+    created_at: str
+    late: bool
+    score: float | None
+    max_score: float | None
+
+
+class SubmissionPage(BaseModel):
+    total: int
+    items: list[SubmissionSummary]
+
+
+class RegradeCreate(BaseModel):
+    version: int | None = Field(default=None, ge=1, description="the version to regrade against; default: current")
+
+
+class RegradeRow(BaseModel):
+    submission_id: int | None
+    user: str
+    before: float | None
+    after: float | None
+    max_score: float | None
+    change: float | None
+    status: str
+
+
+class RegradeRead(BaseModel):
+    id: int
+    problem: str
+    version: int
+    state: str
+    created_at: str
+    progress: dict[str, int]
+    done: bool
+    changed: int
+    rows: list[RegradeRow]
+
+
+class RosterRead(BaseModel):
+    created: list[str]
+    enrolled: list[str]
+    updated: list[str]
+
+
+class MemberRead(BaseModel):
+    username: str
+    full_name: str
+    role: Role
+
+
+class HealthRead(BaseModel):
+    status: str
+    database: str
+    sandbox: str
+    slots: int
+    busy: int
+    queued: int

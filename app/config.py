@@ -1,0 +1,67 @@
+"""Settings from the environment (prefix `GRADELAB_`), passed into `create_app`; never read at import."""
+
+from __future__ import annotations
+
+import enum
+import os
+import secrets
+from pathlib import Path
+
+from pydantic import Field, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+_DEV_SECRET = "development-only-secret-change-me"
+
+
+class Environment(enum.StrEnum):
+    DEVELOPMENT = "development"
+    PRODUCTION = "production"
+
+
+class Mode(enum.StrEnum):
+    EMBEDDED = "embedded"  # SQLite (or PostgreSQL) and sandbox slots inside the web process
+    DISTRIBUTED = "distributed"  # PostgreSQL, Dramatiq on Redis, separate worker processes
+
+
+class Settings(BaseSettings):
+    """Everything the service can be told; each field is `GRADELAB_<NAME>` in the environment."""
+
+    model_config = SettingsConfigDict(env_prefix="GRADELAB_", extra="ignore")
+
+    environment: Environment = Environment.DEVELOPMENT
+    mode: Mode = Mode.EMBEDDED
+    database_url: str = "sqlite:///var/gradelab.db"
+    redis_url: str | None = None
+    secret_key: str = _DEV_SECRET
+    data_dir: Path = Path("var")
+
+    slots: int = Field(default=max(1, min(4, (os.cpu_count() or 1))), ge=0, le=64)
+    lease_seconds: float = Field(default=60.0, gt=0)
+    sweep_interval_seconds: float = Field(default=15.0, gt=0)
+    requeue_after_seconds: float = Field(default=120.0, gt=0)
+    max_attempts: int = Field(default=3, ge=1)
+
+    token_days: int = Field(default=90, ge=1)
+    max_request_bytes: int = Field(default=64 * 1024 * 1024, ge=1024)
+    max_bundle_bytes: int = Field(default=50 * 1024 * 1024, ge=1024)
+    check_uploads: bool = True  # run check-problem in the sandbox before a new version goes live
+
+    @model_validator(mode="after")
+    def _refuse_unsafe(self) -> Settings:
+        if self.environment is Environment.PRODUCTION and self.secret_key == _DEV_SECRET:
+            raise ValueError("GRADELAB_SECRET_KEY must be set to a long random value in production")
+        if self.mode is Mode.DISTRIBUTED:
+            if self.database_url.startswith("sqlite"):
+                raise ValueError("distributed mode needs PostgreSQL: set GRADELAB_DATABASE_URL to a postgresql URL")
+            if not self.redis_url:
+                raise ValueError("distributed mode needs GRADELAB_REDIS_URL")
+        return self
+
+    @property
+    def is_sqlite(self) -> bool:
+        return self.database_url.startswith("sqlite")
+
+
+def random_secret() -> str:
+    """A fresh secret key for a new installation."""
+    return secrets.token_urlsafe(48)

@@ -1,0 +1,110 @@
+"""Grades out: the course gradebook as CSV, and one submission in Gradescope's results.json format."""
+
+from __future__ import annotations
+
+import csv
+import enum
+import io
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from app.db.models import Course, Enrollment, Problem, Role, Submission, SubmissionState, User
+
+
+class Pick(enum.StrEnum):
+    BEST = "best"
+    LATEST = "latest"
+
+
+def gradebook_csv(session: Session, course: Course, pick: Pick) -> str:
+    """One row per student, and per problem its score, maximum and late flag (best or latest graded)."""
+    problems = list(session.scalars(select(Problem).where(Problem.course_id == course.id).order_by(Problem.id)))
+    students = list(
+        session.scalars(
+            select(User)
+            .join(Enrollment, Enrollment.user_id == User.id)
+            .where(Enrollment.course_id == course.id, Enrollment.role == Role.STUDENT)
+            .order_by(User.username)
+        )
+    )
+    chosen: dict[tuple[int, int], Submission] = {}
+    graded = session.scalars(
+        select(Submission)
+        .join(Problem)
+        .where(
+            Problem.course_id == course.id,
+            Submission.regrade_id.is_(None),
+            Submission.state == SubmissionState.GRADED,
+        )
+        .order_by(Submission.id)
+    )
+    for sub in graded:
+        key = (sub.user_id, sub.problem_id)
+        held = chosen.get(key)
+        if held is None or pick is Pick.LATEST or (sub.score or 0.0) > (held.score or 0.0):
+            chosen[key] = sub
+    out = io.StringIO()
+    writer = csv.writer(out)
+    header = ["username", "full_name", "email"]
+    for p in problems:
+        header += [p.slug, f"{p.slug}:max", f"{p.slug}:late", f"{p.slug}:submission"]
+    header.append("total")
+    writer.writerow(header)
+    for student in students:
+        row: list[Any] = [_safe(student.username), _safe(student.full_name), _safe(student.email or "")]
+        total = 0.0
+        for p in problems:
+            found = chosen.get((student.id, p.id))
+            if found is None:
+                row += ["", "", "", ""]
+                continue
+            total += found.score or 0.0
+            row += [_num(found.score), _num(found.max_score), "yes" if found.late else "no", found.id]
+        row.append(_num(total))
+        writer.writerow(row)
+    return out.getvalue()
+
+
+def _num(x: float | None) -> str:
+    return "" if x is None else f"{x:g}"
+
+
+def _safe(text: str) -> str:
+    """Defuse spreadsheet formulas in names people typed themselves."""
+    return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
+
+
+def gradescope_results(submission: Submission) -> dict[str, Any]:
+    """The submission as Gradescope's autograder `results.json` (hidden tests marked after_published)."""
+    output = submission.output or {}
+    tests = []
+    for t in submission.tests:
+        text = t.feedback + ("".join("\n" + d for d in t.diagnosis) if t.diagnosis else "")
+        tests.append(
+            {
+                "name": t.name,
+                "score": t.points,
+                "max_score": t.max_points,
+                "status": "passed" if t.passed else "failed",
+                "output": text,
+                "visibility": "visible" if t.visible else "after_published",
+            }
+        )
+    metrics = submission.metrics or {}
+    leaderboard = [{"name": f"accuracy[{k}]", "value": v} for k, v in sorted(metrics.get("accuracy", {}).items())]
+    result: dict[str, Any] = {
+        "score": submission.score,
+        "execution_time": round(float(output.get("seconds") or 0.0), 3),
+        "output": output.get("stdout", ""),
+        "visibility": "visible",
+        "stdout_visibility": "visible",
+        "tests": tests,
+    }
+    if leaderboard:
+        result["leaderboard"] = leaderboard
+    if submission.state is SubmissionState.FAILED:
+        result["output"] = submission.failure_reason or "grading failed"
+        result["score"] = 0.0
+    return result

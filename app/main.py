@@ -1,0 +1,134 @@
+"""`create_app(settings)`: the FastAPI application, its error handling and its lifespan."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
+
+import structlog
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from app.api.routes import auth, courses, ops, problems, submissions
+from app.config import Mode, Settings
+from app.db import Database
+from app.errors import ServiceError
+from app.runtime import Runtime
+
+log = structlog.get_logger("app")
+
+
+def create_app(settings: Settings | None = None, *, start_grading: bool | None = None) -> FastAPI:
+    """The service. Grading slots start with the app in the embedded mode unless `start_grading` is False."""
+    settings = settings or Settings()
+    runtime = Runtime(settings=settings, db=Database(settings.database_url))
+    embedded = settings.mode is Mode.EMBEDDED if start_grading is None else start_grading
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        if embedded:
+            runtime.start_embedded()
+        log.info("started", mode=settings.mode.value, slots=runtime.pool.slots if runtime.pool else 0)
+        try:
+            yield
+        finally:
+            runtime.close()
+
+    app = FastAPI(
+        title="gradelab",
+        version="1",
+        summary="An autograder for deep-learning courses",
+        lifespan=lifespan,
+        docs_url="/docs",
+        openapi_url="/openapi.json",
+    )
+    app.state.runtime = runtime
+    app.state.settings = settings
+    for module in (auth, courses, problems, submissions):
+        app.include_router(module.router, prefix="/api/v1")
+    app.include_router(ops.router)
+    _error_handlers(app)
+    app.add_middleware(BodyLimit, limit=settings.max_request_bytes)
+    return app
+
+
+def _error_body(detail: str, errors: list[str] | None = None) -> dict[str, object]:
+    return {"detail": detail, "errors": errors or []}
+
+
+def _error_handlers(app: FastAPI) -> None:
+    @app.exception_handler(ServiceError)
+    async def service_error(request: Request, exc: ServiceError) -> JSONResponse:
+        return JSONResponse(_error_body(exc.detail, exc.errors), status_code=exc.status, headers=exc.headers)
+
+    @app.exception_handler(RequestValidationError)
+    async def validation_error(request: Request, exc: RequestValidationError) -> JSONResponse:
+        errors = []
+        for err in exc.errors():
+            where = ".".join(str(p) for p in err.get("loc", ()) if p != "body") or "request"
+            errors.append(f"{where}: {err.get('msg', 'invalid')}")
+        return JSONResponse(_error_body("the request is not valid: " + "; ".join(errors[:5]), errors), status_code=422)
+
+    @app.exception_handler(StarletteHTTPException)
+    async def http_error(request: Request, exc: StarletteHTTPException) -> JSONResponse:
+        return JSONResponse(_error_body(str(exc.detail)), status_code=exc.status_code, headers=exc.headers)
+
+    @app.exception_handler(Exception)
+    async def unexpected(request: Request, exc: Exception) -> JSONResponse:
+        log.exception("unhandled_error", path=request.url.path)
+        return JSONResponse(
+            _error_body("internal error: it was logged; try again or tell the course staff"), status_code=500
+        )
+
+
+class BodyLimit:
+    """Refuse request bodies over `limit` bytes (by Content-Length, and while streaming)."""
+
+    def __init__(self, app: ASGIApp, limit: int) -> None:
+        self.app = app
+        self.limit = limit
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        for key, value in scope.get("headers", []):
+            if key == b"content-length" and value.isdigit() and int(value) > self.limit:
+                await _too_large(send, self.limit)
+                return
+        seen = 0
+
+        async def limited() -> Message:
+            nonlocal seen
+            message = await receive()
+            if message["type"] == "http.request":
+                seen += len(message.get("body", b""))
+                if seen > self.limit:
+                    raise _BodyTooLarge
+            return message
+
+        try:
+            await self.app(scope, limited, send)
+        except _BodyTooLarge:
+            await _too_large(send, self.limit)
+
+
+class _BodyTooLarge(Exception):
+    pass
+
+
+async def _too_large(send: Callable[[Message], Awaitable[None]], limit: int) -> None:
+    import json
+
+    body = json.dumps(_error_body(f"the request is larger than {limit} bytes: send smaller files")).encode()
+    await send(
+        {
+            "type": "http.response.start",
+            "status": 413,
+            "headers": [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())],
+        }
+    )
+    await send({"type": "http.response.body", "body": body})

@@ -1,0 +1,172 @@
+"""Problems of a course: installing bundles as versions, publishing, deadlines, quotas."""
+
+from __future__ import annotations
+
+import datetime as dt
+import io
+import zipfile
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from app.courses.service import CourseAccess, check_slug
+from app.db import utcnow
+from app.db.models import Course, LatePolicy, Problem, ProblemVersion, User
+from app.errors import Conflict, Invalid, NotFound, TooLarge
+from grader.bundle import Bundle, BundleError, bundle_to_zip, load_bundle_zip
+
+
+def read_upload(data: bytes, max_bytes: int) -> Bundle:
+    """Parse and validate an uploaded bundle zip (no problem code runs here)."""
+    if len(data) > max_bytes:
+        raise TooLarge(f"the bundle is {len(data)} bytes; at most {max_bytes} are accepted")
+    if not data:
+        raise Invalid("the bundle upload is empty: attach the zip of the problem folder as 'bundle'")
+    try:
+        bundle = load_bundle_zip(data, source="upload")
+    except BundleError as exc:
+        raise Invalid("the bundle is not valid; nothing was stored", errors=exc.errors) from None
+    check_slug(bundle.slug, "problem")
+    return bundle
+
+
+def get_problem(session: Session, access: CourseAccess, slug: str) -> Problem:
+    """A problem of the course; unpublished problems exist only for instructors."""
+    problem = session.scalar(select(Problem).where(Problem.course_id == access.course.id, Problem.slug == slug))
+    if problem is None or (not problem.published and not access.is_instructor):
+        raise NotFound(f"no problem {slug[:80]!r} in course {access.course.slug}")
+    return problem
+
+
+def list_problems(session: Session, access: CourseAccess) -> list[Problem]:
+    query = select(Problem).where(Problem.course_id == access.course.id).order_by(Problem.id)
+    if not access.is_instructor:
+        query = query.where(Problem.published.is_(True))
+    return list(session.scalars(query))
+
+
+def add_problem(
+    session: Session, course: Course, bundle: Bundle, user: User | None, check_report: dict[str, Any] | None
+) -> tuple[Problem, ProblemVersion]:
+    """A new problem from a checked bundle (unpublished until an instructor publishes it)."""
+    exists = session.scalar(select(Problem.id).where(Problem.course_id == course.id, Problem.slug == bundle.slug))
+    if exists is not None:
+        raise Conflict(
+            f"course {course.slug} already has a problem {bundle.slug!r}: "
+            f"upload a new version to /api/v1/courses/{course.slug}/problems/{bundle.slug}/versions"
+        )
+    problem = Problem(course_id=course.id, slug=bundle.slug, title=bundle.spec.title)
+    session.add(problem)
+    session.flush()
+    return problem, add_version(session, problem, bundle, user, check_report)
+
+
+def add_version(
+    session: Session, problem: Problem, bundle: Bundle, user: User | None, check_report: dict[str, Any] | None
+) -> ProblemVersion:
+    """Store a checked bundle as the problem's next version and make it current."""
+    if bundle.slug != problem.slug:
+        raise Invalid(f"the bundle's slug is {bundle.slug!r} but this problem is {problem.slug!r}")
+    number = (
+        session.scalar(select(func.max(ProblemVersion.number)).where(ProblemVersion.problem_id == problem.id)) or 0
+    ) + 1
+    version = ProblemVersion(
+        problem_id=problem.id,
+        number=number,
+        label=bundle.spec.version,
+        digest=bundle.digest,
+        bundle_zip=bundle_to_zip(bundle),
+        check_report=check_report,
+        created_by_id=user.id if user else None,
+    )
+    session.add(version)
+    session.flush()
+    problem.current_version_id = version.id
+    problem.title = bundle.spec.title
+    return version
+
+
+def versions(session: Session, problem: Problem) -> list[ProblemVersion]:
+    return list(
+        session.scalars(
+            select(ProblemVersion).where(ProblemVersion.problem_id == problem.id).order_by(ProblemVersion.number)
+        )
+    )
+
+
+def get_version(session: Session, problem: Problem, number: int) -> ProblemVersion:
+    version = session.scalar(
+        select(ProblemVersion).where(ProblemVersion.problem_id == problem.id, ProblemVersion.number == number)
+    )
+    if version is None:
+        raise NotFound(f"problem {problem.slug} has no version {number}")
+    return version
+
+
+@dataclass(frozen=True)
+class ProblemChanges:
+    """Fields an instructor may change; None leaves a field as it is."""
+
+    title: str | None = None
+    published: bool | None = None
+    deadline: dt.datetime | None = None
+    clear_deadline: bool = False
+    late_policy: LatePolicy | None = None
+    late_penalty: float | None = None
+    quota_count: int | None = None
+    clear_quota: bool = False
+    quota_window_seconds: int | None = None
+    reveal_hidden_after_deadline: bool | None = None
+    current_version: int | None = None
+
+
+def update_problem(session: Session, problem: Problem, changes: ProblemChanges) -> Problem:
+    if changes.title is not None:
+        problem.title = changes.title[:200]
+    if changes.published is not None:
+        problem.published = changes.published
+    if changes.clear_deadline:
+        problem.deadline = None
+    elif changes.deadline is not None:
+        if changes.deadline.tzinfo is None:
+            raise Invalid("the deadline needs a time zone, e.g. 2026-12-01T23:59:00+00:00")
+        problem.deadline = changes.deadline
+    if changes.late_policy is not None:
+        problem.late_policy = changes.late_policy
+    if changes.late_penalty is not None:
+        if not 0.0 <= changes.late_penalty <= 1.0:
+            raise Invalid(
+                f"late_penalty is the fraction of the score taken off, from 0 to 1, not {changes.late_penalty}"
+            )
+        problem.late_penalty = changes.late_penalty
+    if changes.clear_quota:
+        problem.quota_count = None
+    elif changes.quota_count is not None:
+        if changes.quota_count < 1:
+            raise Invalid("quota_count must be at least 1 (clear the quota to allow any number)")
+        problem.quota_count = changes.quota_count
+    if changes.quota_window_seconds is not None:
+        if not 60 <= changes.quota_window_seconds <= 366 * 86400:
+            raise Invalid("quota_window_seconds must be between 60 and 31622400 (one year)")
+        problem.quota_window_seconds = changes.quota_window_seconds
+    if changes.reveal_hidden_after_deadline is not None:
+        problem.reveal_hidden_after_deadline = changes.reveal_hidden_after_deadline
+    if changes.current_version is not None:
+        problem.current_version_id = get_version(session, problem, changes.current_version).id
+    return problem
+
+
+def deadline_passed(problem: Problem, now: dt.datetime | None = None) -> bool:
+    return problem.deadline is not None and (now or utcnow()) > problem.deadline
+
+
+def starter_zip(bundle: Bundle) -> bytes:
+    """The starter files and read-only support files a student downloads."""
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w", compression=zipfile.ZIP_DEFLATED) as archive:
+        for folder in ("starter", "support"):
+            for name, content in sorted(bundle.folder(folder).items()):
+                archive.writestr(f"{bundle.slug}/{name}", content)
+    return out.getvalue()

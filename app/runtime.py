@@ -1,0 +1,111 @@
+"""What one running app holds: settings, database, caches, metrics, and the dispatcher."""
+
+from __future__ import annotations
+
+import threading
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy import func, select
+
+from app.config import Settings
+from app.db import Database
+from app.db.models import Submission
+from app.metrics import Metrics
+from app.problems.bundles import BundleCache
+from app.submissions import lease
+from app.submissions.grading import Grader, GradingConfig
+from grader.bundle import Bundle
+from grader.dispatch import Dispatcher, LocalPool, Periodic, acquire_sandboxes
+from grader.grading import ReferenceCache, check_problem
+from grader.sandbox import Sandbox
+
+
+class NullDispatcher:
+    """Used when this process grades nothing (no slots): jobs wait in the database for a worker."""
+
+    def notify(self, job_id: int) -> None:
+        return None
+
+
+@dataclass
+class Runtime:
+    settings: Settings
+    db: Database
+    metrics: Metrics = field(default_factory=Metrics)
+    bundles: BundleCache = field(default_factory=BundleCache)
+    references: ReferenceCache = field(default_factory=ReferenceCache)
+    dispatcher: Dispatcher = field(default_factory=NullDispatcher)
+    pool: LocalPool | None = None
+    sweeper: Periodic | None = None
+    _check_sandbox: Sandbox | None = None
+    _check_lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def __post_init__(self) -> None:
+        self.grader = Grader(
+            self.db,
+            GradingConfig(lease_seconds=self.settings.lease_seconds, max_attempts=self.settings.max_attempts),
+            self.metrics,
+            self.bundles,
+            self.references,
+        )
+        self.metrics.watch_states(self.state_counts)
+
+    def state_counts(self) -> dict[str, int]:
+        with self.db.session() as session:
+            rows = session.execute(select(Submission.state, func.count()).group_by(Submission.state)).tuples()
+            return {state.value: count for state, count in rows}
+
+    def start_embedded(self) -> None:
+        """Start the sandbox slots and the sweeper in this process, and pick up work left from before."""
+        if self.settings.slots == 0:
+            return
+        sandboxes = acquire_sandboxes(self.settings.slots)
+        self.pool = LocalPool(lambda job_id, sandbox: self._grade(job_id, sandbox), sandboxes)
+        self.pool.start()
+        self.dispatcher = self.pool
+        with self.db.session() as session:
+            waiting = lease.queued_ids(session)
+        for job_id in waiting:
+            self.pool.notify(job_id)
+        self.sweeper = Periodic(self.sweep, self.settings.sweep_interval_seconds, "sweeper")
+        self.sweeper.start()
+
+    def _grade(self, job_id: int, sandbox: Sandbox) -> None:
+        self.grader.grade(job_id, sandbox)
+
+    def sweep(self) -> lease.SweepResult:
+        """Expired leases back to the queue, stale queued jobs sent again, hopeless ones failed."""
+        with self.db.session() as session:
+            result = lease.sweep(
+                session, requeue_after=self.settings.requeue_after_seconds, max_attempts=self.settings.max_attempts
+            )
+        for job_id in result.requeued + result.renotify:
+            self.dispatcher.notify(job_id)
+        if result.failed:
+            self.metrics.graded.labels("failed").inc(len(result.failed))
+        return result
+
+    def check_bundle(self, bundle: Bundle) -> dict[str, Any]:
+        """check-problem in a sandbox slot of its own (one upload checked at a time)."""
+        with self._check_lock:
+            if self._check_sandbox is None:
+                self._check_sandbox = acquire_sandboxes(1)[0]
+            return check_problem(bundle, self._check_sandbox).to_dict()
+
+    def close(self) -> None:
+        if self.sweeper is not None:
+            self.sweeper.stop()
+        if self.pool is not None:
+            self.pool.stop()
+            for sandbox in self.pool.sandboxes:
+                _close(sandbox)
+        if self._check_sandbox is not None:
+            _close(self._check_sandbox)
+        self.db.dispose()
+
+
+def _close(sandbox: Sandbox) -> None:
+    close = getattr(sandbox, "close", None)
+    if close is not None:
+        close()

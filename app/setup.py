@@ -1,0 +1,64 @@
+"""Installing the built-in pack and the demo course: used by the admin CLI and the start command."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from app.accounts.service import create_user, issue_token
+from app.courses.service import create_course, enrol
+from app.db.models import Course, Problem, ProblemVersion, Role, User
+from app.problems.service import add_problem, add_version
+from grader.bundle import load_bundle
+from grader.cli import builtin_pack, list_pack
+
+PACK_REPORT = {"ok": True, "items": [], "note": "built-in pack: checked end to end by check-problem in CI"}
+
+
+def install_pack(session: Session, course: Course, *, publish: bool = True) -> list[str]:
+    """Add each built-in problem to the course, or a new version where the pack changed; returns what changed."""
+    changed = []
+    for slug in list_pack():
+        bundle = load_bundle(builtin_pack() / slug)
+        problem = session.scalar(select(Problem).where(Problem.course_id == course.id, Problem.slug == slug))
+        if problem is None:
+            problem, _ = add_problem(session, course, bundle, None, PACK_REPORT)
+            problem.published = publish
+            changed.append(f"{slug}: added")
+            continue
+        current = session.get(ProblemVersion, problem.current_version_id) if problem.current_version_id else None
+        if current is None or current.digest != bundle.digest:
+            version = add_version(session, problem, bundle, None, PACK_REPORT)
+            changed.append(f"{slug}: version {version.number}")
+    return changed
+
+
+@dataclass
+class DemoLogin:
+    username: str
+    password: str
+    role: str
+    token: str | None  # None when the account already existed (its earlier token still works)
+
+
+DEMO_COURSE = "demo"
+DEMO_ACCOUNTS = (("instructor", Role.INSTRUCTOR), ("student", Role.STUDENT))
+
+
+def ensure_demo(session: Session, passwords: dict[str, str]) -> tuple[Course, list[DemoLogin], list[str]]:
+    """The demo course with the pack, a demo instructor and student; existing data is kept."""
+    course = session.scalar(select(Course).where(Course.slug == DEMO_COURSE))
+    if course is None:
+        course = create_course(session, DEMO_COURSE, "Demo course: deep learning from scratch")
+    logins = []
+    for username, role in DEMO_ACCOUNTS:
+        user = session.scalar(select(User).where(User.username == username))
+        token = None
+        if user is None:
+            user = create_user(session, username, password=passwords[username], full_name=f"Demo {username}")
+            _, token = issue_token(session, user, name="demo", days=365)
+        enrol(session, course, user, role)
+        logins.append(DemoLogin(username, passwords[username], role.value, token))
+    return course, logins, install_pack(session, course)

@@ -1,0 +1,135 @@
+"""`grade(submission_id)`: the one code path from a queued row to a stored result."""
+
+from __future__ import annotations
+
+import os
+import socket
+import threading
+import time
+import uuid
+from dataclasses import dataclass
+
+import structlog
+
+from app.db import Database, utcnow
+from app.db.models import LatePolicy, Problem, Submission, SubmissionState
+from app.metrics import Metrics
+from app.problems.bundles import BundleCache
+from app.submissions import lease
+from app.submissions.service import files_of
+from grader.bundle import Bundle
+from grader.grading import GradeReport, ReferenceCache, SubmissionError, grade_files
+from grader.sandbox import Sandbox
+
+log = structlog.get_logger("app.grading")
+
+
+@dataclass(frozen=True)
+class GradingConfig:
+    lease_seconds: float = 60.0
+    max_attempts: int = 3
+
+
+def worker_id() -> str:
+    """Who holds a lease: host, process and a random part (pids repeat after a restart)."""
+    return f"{socket.gethostname()[:60]}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
+
+
+class Grader:
+    """Claims, grades and stores one submission at a time per sandbox slot."""
+
+    def __init__(
+        self,
+        db: Database,
+        config: GradingConfig,
+        metrics: Metrics,
+        bundles: BundleCache | None = None,
+        references: ReferenceCache | None = None,
+    ) -> None:
+        self.db = db
+        self.config = config
+        self.metrics = metrics
+        self.bundles = bundles or BundleCache()
+        self.references = references or ReferenceCache()
+        self.owner = worker_id()
+
+    def grade(self, submission_id: int, sandbox: Sandbox) -> SubmissionState | None:
+        """Grade the submission if it can be claimed; returns the state it was left in (None: not ours)."""
+        bound = structlog.contextvars.bound_contextvars(submission_id=submission_id)
+        with bound:
+            with self.db.session() as session:
+                claim = lease.claim(session, submission_id, self.owner, self.config.lease_seconds)
+                if claim is None:
+                    log.debug("claim_skipped")
+                    return None
+                row = session.get(Submission, submission_id)
+                assert row is not None
+                self.metrics.queue_seconds.observe(max(0.0, (utcnow() - row.created_at).total_seconds()))
+                files = files_of(session, row)
+                problem = session.get(Problem, row.problem_id)
+                assert problem is not None
+                penalty = problem.late_penalty if row.late and problem.late_policy is LatePolicy.PENALTY else 0.0
+                bundle = self.bundles.get(session, row.version_id)
+            log.info("grading_started", attempt=claim.attempt, problem=bundle.slug)
+            started = time.monotonic()
+            stop = threading.Event()
+            beat = threading.Thread(target=self._heartbeat, args=(claim, stop), daemon=True)
+            beat.start()
+            try:
+                report = self._run(bundle, files, sandbox)
+            except Exception as exc:  # infrastructure: the sandbox, the reference, the machine
+                stop.set()
+                return self._give_back(claim, exc)
+            finally:
+                stop.set()
+                beat.join()
+            with self.db.session() as session:
+                stored = lease.finish(session, claim, report, late_penalty=penalty)
+            elapsed = time.monotonic() - started
+            if not stored:
+                self.metrics.graded.labels("lease_lost").inc()
+                log.warning("result_discarded_lease_lost", attempt=claim.attempt)
+                return None
+            self.metrics.graded.labels("graded").inc()
+            self.metrics.grading_seconds.observe(elapsed)
+            for reason, count in report.kills.items():
+                self.metrics.sandbox_kills.labels(reason).inc(count)
+            log.info("graded", score=report.score, max_score=report.max_score, seconds=round(elapsed, 3))
+            return SubmissionState.GRADED
+
+    def _run(self, bundle: Bundle, files: dict[str, bytes], sandbox: Sandbox) -> GradeReport:
+        try:
+            return grade_files(bundle, files, sandbox, self.references)
+        except SubmissionError as exc:
+            # Checked at upload; only a new problem version can make stored files ungradable.
+            return GradeReport(
+                problem=bundle.slug,
+                version=bundle.spec.version,
+                score=0.0,
+                max_score=float(sum(t.points for t in bundle.spec.tests)),
+                status="graded",
+                tests=[],
+                stderr="This submission does not fit the problem's current version:\n" + "\n".join(exc.errors),
+                sandbox=sandbox.name,
+            )
+
+    def _give_back(self, claim: lease.Claim, exc: Exception) -> SubmissionState | None:
+        reason = f"{type(exc).__name__}: {exc}"[:2000]
+        log.error("grading_infrastructure_failure", attempt=claim.attempt, error=reason)
+        with self.db.session() as session:
+            state = lease.give_back(session, claim, reason, self.config.max_attempts)
+        self.metrics.graded.labels("infrastructure_failure").inc()
+        if state is SubmissionState.FAILED:
+            self.metrics.graded.labels("failed").inc()
+        return state
+
+    def _heartbeat(self, claim: lease.Claim, stop: threading.Event) -> None:
+        interval = self.config.lease_seconds / 3
+        while not stop.wait(interval):
+            try:
+                with self.db.session() as session:
+                    if not lease.heartbeat(session, claim, self.config.lease_seconds):
+                        log.warning("lease_lost", attempt=claim.attempt)
+                        return
+            except Exception as exc:  # a database blip: the next beat may succeed before the lease runs out
+                log.warning("heartbeat_failed", error=str(exc)[:300])

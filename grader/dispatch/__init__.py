@@ -1,0 +1,6 @@
+"""Getting queued jobs to sandbox slots: the dispatcher boundary and the embedded pool."""
+
+from grader.dispatch._periodic import Periodic
+from grader.dispatch._pool import Dispatcher, LocalPool, acquire_sandboxes
+
+__all__ = ["Dispatcher", "LocalPool", "Periodic", "acquire_sandboxes"]

@@ -1,0 +1,120 @@
+"""The embedded dispatcher: a queue and one thread per sandbox slot, inside the web process."""
+
+from __future__ import annotations
+
+import logging
+import queue
+import threading
+from collections.abc import Callable, Iterable
+from typing import Protocol
+
+from grader.sandbox import Sandbox, SandboxUnavailable
+
+log = logging.getLogger("grader.dispatch")
+
+Handler = Callable[[int, Sandbox], None]
+
+
+class Dispatcher(Protocol):
+    """Where the service sends a job id once the job's row is committed."""
+
+    def notify(self, job_id: int) -> None:
+        """Ask for the job to be run (at least once; the job's claim drops duplicates)."""
+
+
+def acquire_sandboxes(count: int) -> list[Sandbox]:
+    """`count` distinct self-tested slots, the first free ones on this host."""
+    from grader.sandbox import BwrapSandbox, SlotBusy, self_test
+
+    found: list[Sandbox] = []
+    slot = 0
+    while len(found) < count:
+        try:
+            sandbox = BwrapSandbox(slot)
+        except SlotBusy:
+            slot += 1
+            continue
+        except ValueError:
+            for taken in found:
+                taken.close()  # type: ignore[attr-defined]
+            raise SandboxUnavailable(f"fewer than {count} sandbox slots are free on this host") from None
+        report = self_test(sandbox)
+        if not report.ok:
+            sandbox.close()
+            for taken in found:
+                taken.close()  # type: ignore[attr-defined]
+            raise SandboxUnavailable(
+                f"the sandbox self-test failed ({', '.join(report.failed)}): refusing to run untrusted code"
+            )
+        found.append(sandbox)
+        slot += 1
+    return found
+
+
+_STOP = -1
+
+
+class LocalPool:
+    """Runs `handler(job_id, sandbox)` on one thread per sandbox; `notify` never blocks the caller."""
+
+    def __init__(self, handler: Handler, sandboxes: Iterable[Sandbox]) -> None:
+        self.handler = handler
+        self.sandboxes = list(sandboxes)
+        self._queue: queue.Queue[int] = queue.Queue()
+        self._pending: set[int] = set()
+        self._lock = threading.Lock()
+        self._threads: list[threading.Thread] = []
+        self._busy = 0
+
+    @property
+    def slots(self) -> int:
+        return len(self.sandboxes)
+
+    @property
+    def busy(self) -> int:
+        return self._busy
+
+    def queued(self) -> int:
+        return self._queue.qsize()
+
+    def start(self) -> None:
+        for i, sandbox in enumerate(self.sandboxes):
+            thread = threading.Thread(target=self._work, args=(sandbox,), name=f"grader-slot-{i}", daemon=True)
+            thread.start()
+            self._threads.append(thread)
+
+    def notify(self, job_id: int) -> None:
+        with self._lock:
+            if job_id in self._pending:
+                return  # already waiting for a slot
+            self._pending.add(job_id)
+        self._queue.put(job_id)
+
+    def stop(self, timeout: float = 30.0) -> None:
+        """Let running jobs finish (up to `timeout`); queued ones stay queued in the database."""
+        while True:
+            try:
+                self._queue.get_nowait()
+            except queue.Empty:
+                break
+        for _ in self._threads:
+            self._queue.put(_STOP)
+        for thread in self._threads:
+            thread.join(timeout)
+        self._threads.clear()
+
+    def _work(self, sandbox: Sandbox) -> None:
+        while True:
+            job_id = self._queue.get()
+            if job_id == _STOP:
+                return
+            with self._lock:
+                self._pending.discard(job_id)
+                self._busy += 1
+            try:
+                self.handler(job_id, sandbox)
+            except Exception:  # the handler records failures itself; this only keeps the slot alive
+                log.exception("grading job %s raised", job_id)
+            finally:
+                with self._lock:
+                    self._busy -= 1
