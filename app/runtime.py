@@ -53,7 +53,7 @@ class Runtime:
 
     def state_counts(self) -> dict[str, int]:
         with self.db.session() as session:
-            rows = session.execute(select(Submission.state, func.count()).group_by(Submission.state)).tuples()
+            rows = session.execute(select(Submission.state, func.count()).group_by(Submission.state))
             return {state.value: count for state, count in rows}
 
     def start_embedded(self) -> None:

@@ -86,7 +86,7 @@ def courses_of(session: Session, user: User) -> list[tuple[Course, Role]]:
     rows = session.execute(
         select(Course, Enrollment.role).join(Enrollment).where(Enrollment.user_id == user.id).order_by(Course.slug)
     )
-    return [(c, r) for c, r in rows.tuples()]
+    return [(c, r) for c, r in rows]
 
 
 def roster(session: Session, course: Course) -> list[Enrollment]:

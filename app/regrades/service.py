@@ -35,7 +35,7 @@ def start_regrade(session: Session, problem: Problem, version: ProblemVersion, u
         select(Submission.id, Submission.user_id, Submission.late, Submission.created_at).where(
             Submission.problem_id == problem.id, Submission.regrade_id.is_(None)
         )
-    ).tuples()
+    )
     now = utcnow()
     shadows = [
         Submission(

@@ -112,7 +112,7 @@ def files_of(session: Session, submission: Submission) -> dict[str, bytes]:
     rows = session.execute(
         select(SubmissionFile.name, SubmissionFile.content).where(SubmissionFile.submission_id == owner)
     )
-    return {name: content for name, content in rows.tuples()}
+    return {name: content for name, content in rows}
 
 
 @dataclass(frozen=True)

@@ -1,0 +1,146 @@
+"""Who may do what: every endpoint, every kind of caller, the allowed and the refused."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from app.db.models import Role
+from tests.app.conftest import World, WorldFactory, load_toy, solution_of
+
+ACTORS = ["anonymous", "outsider", "alice", "bob", "ian", "olga", "root"]
+
+
+@pytest.fixture
+def world(make_world: WorldFactory, database_url: str) -> World:
+    world = make_world(database_url)
+    world.add_course("other")
+    world.user("outsider")
+    world.user("alice", role=Role.STUDENT)
+    world.user("bob", role=Role.STUDENT)
+    world.user("ian", role=Role.INSTRUCTOR)
+    world.user("olga", role=Role.INSTRUCTOR, course="other")
+    world.user("root", admin=True)
+    world.add_problem(load_toy("toy-layers"))
+    world.add_problem(load_toy("toy-classifier"), published=False)
+    return world
+
+
+def _call(world: World, actor: str, method: str, path: str, **kw: Any) -> int:
+    headers = {} if actor == "anonymous" else world.headers(actor)
+    return int(world.client.request(method, path, headers=headers, **kw).status_code)
+
+
+def _expect(world: World, method: str, path: str, expected: dict[str, int], **kw: Any) -> None:
+    got = {actor: _call(world, actor, method, path, **kw) for actor in expected}
+    assert got == expected, f"{method} {path}"
+
+
+def _toy_files() -> list[tuple[str, tuple[str, bytes, str]]]:
+    return [("files", (n, c, "text/x-python")) for n, c in solution_of(load_toy("toy-layers")).items()]
+
+
+COURSE = "/api/v1/courses/dl"
+READ_COURSE = {"anonymous": 401, "outsider": 404, "alice": 200, "bob": 200, "ian": 200, "olga": 404, "root": 200}
+INSTRUCTOR_ONLY = {"anonymous": 401, "outsider": 404, "alice": 403, "bob": 403, "ian": 200, "olga": 404, "root": 200}
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        COURSE,
+        f"{COURSE}/problems",
+        f"{COURSE}/problems/toy-layers",
+        f"{COURSE}/problems/toy-layers/starter.zip",
+        f"{COURSE}/submissions",
+    ],
+)
+def test_course_members_read_the_course_and_nobody_else_sees_it(world: World, path: str) -> None:
+    _expect(world, "GET", path, READ_COURSE)
+
+
+def test_unpublished_problems_exist_only_for_instructors(world: World) -> None:
+    expected = {**READ_COURSE, "alice": 404, "bob": 404}
+    _expect(world, "GET", f"{COURSE}/problems/toy-classifier", expected)
+    listed = world.get("alice", f"{COURSE}/problems").json()
+    assert [p["slug"] for p in listed] == ["toy-layers"]
+    assert {p["slug"] for p in world.get("ian", f"{COURSE}/problems").json()} == {"toy-layers", "toy-classifier"}
+
+
+@pytest.mark.parametrize(
+    "path",
+    [f"{COURSE}/roster", f"{COURSE}/gradebook.csv", f"{COURSE}/problems/toy-layers/versions"],
+)
+def test_instructor_pages_refuse_students_with_403_and_strangers_with_404(world: World, path: str) -> None:
+    _expect(world, "GET", path, INSTRUCTOR_ONLY)
+
+
+def test_a_student_uploading_a_problem_is_forbidden(world: World, toy_zip: bytes) -> None:
+    files = {"bundle": ("toy.zip", toy_zip, "application/zip")}
+    expected = {"anonymous": 401, "outsider": 404, "alice": 403, "olga": 404}
+    _expect(world, "POST", f"{COURSE}/problems", expected, files=files)
+    _expect(world, "POST", f"{COURSE}/problems/toy-layers/versions", expected, files=files)
+    assert _call(world, "ian", "POST", f"{COURSE}/problems/toy-layers/versions", files=files) == 201
+
+
+def test_only_instructors_change_problem_settings(world: World) -> None:
+    body = {"published": True}
+    _expect(world, "PATCH", f"{COURSE}/problems/toy-layers", INSTRUCTOR_ONLY, json=body)
+
+
+def test_only_instructors_regrade(world: World) -> None:
+    expected = {**INSTRUCTOR_ONLY, "ian": 202}
+    expected.pop("root")  # a second pending regrade would be a conflict
+    _expect(world, "POST", f"{COURSE}/problems/toy-layers/regrades", expected, json={})
+    regrade = world.get("ian", f"{COURSE}/submissions").json()  # the regrade's copies are not submissions
+    assert regrade["total"] == 0
+
+
+def test_only_admins_create_courses(world: World) -> None:
+    expected = {"anonymous": 401, "alice": 403, "ian": 403, "root": 201}
+    _expect(world, "POST", "/api/v1/courses", expected, json={"slug": "new-course", "title": "New"})
+
+
+def test_strangers_cannot_submit(world: World) -> None:
+    expected = {"anonymous": 401, "outsider": 404, "olga": 404, "alice": 202, "ian": 202}
+    _expect(world, "POST", f"{COURSE}/problems/toy-layers/submissions", expected, files=_toy_files())
+    assert _call(world, "alice", "POST", f"{COURSE}/problems/toy-classifier/submissions", files=_toy_files()) == 404
+
+
+def test_another_students_submission_is_not_found(world: World) -> None:
+    sid = world.submit("alice", "toy-layers", solution_of(load_toy("toy-layers"))).json()["id"]
+    expected = {"anonymous": 401, "outsider": 404, "alice": 200, "bob": 404, "ian": 200, "olga": 404, "root": 200}
+    _expect(world, "GET", f"/api/v1/submissions/{sid}", expected)
+    gradescope = {**expected, "alice": 403}
+    _expect(world, "GET", f"/api/v1/submissions/{sid}/results.json", gradescope)
+    assert _call(world, "bob", "GET", f"/api/v1/submissions/{sid}/events") == 404
+    assert _call(world, "alice", "GET", "/api/v1/submissions/999999") == 404
+
+
+def test_students_list_only_their_own_submissions(world: World) -> None:
+    files = solution_of(load_toy("toy-layers"))
+    mine = world.submit("alice", "toy-layers", files).json()["id"]
+    theirs = world.submit("bob", "toy-layers", files).json()["id"]
+    alice = world.get("alice", f"{COURSE}/submissions").json()
+    assert [s["id"] for s in alice["items"]] == [mine]
+    assert world.get("alice", f"{COURSE}/submissions", params={"student": "bob"}).json()["total"] == 1  # still hers
+    assert [s["id"] for s in world.get("alice", "/api/v1/me/submissions").json()] == [mine]
+    everyone = world.get("ian", f"{COURSE}/submissions").json()
+    assert {s["id"] for s in everyone["items"]} == {mine, theirs}
+    assert [s["id"] for s in world.get("ian", f"{COURSE}/submissions", params={"student": "bob"}).json()["items"]] == [
+        theirs
+    ]
+
+
+def test_roster_import_is_for_instructors(world: World) -> None:
+    csv = b"username,full_name,role\ncarol,Carol C,student\n"
+    files = {"roster": ("roster.csv", csv, "text/csv")}
+    expected = {"anonymous": 401, "outsider": 404, "alice": 403, "olga": 404, "ian": 200}
+    _expect(world, "POST", f"{COURSE}/roster", expected, files=files)
+
+
+def test_instructors_of_one_course_cannot_touch_another(world: World) -> None:
+    assert _call(world, "olga", "GET", "/api/v1/courses/other") == 200
+    assert _call(world, "ian", "GET", "/api/v1/courses/other") == 404
+    assert _call(world, "ian", "GET", "/api/v1/courses/other/gradebook.csv") == 404

@@ -1,0 +1,218 @@
+"""The real service process: the admin CLI drives a fresh install, and a crash mid-grade loses nothing."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.app.conftest import load_toy, solution_of
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+@pytest.fixture
+def env(tmp_path: Path) -> dict[str, str]:
+    return {
+        **os.environ,
+        "GRADELAB_DATABASE_URL": f"sqlite:///{tmp_path / 'db' / 'gradelab.db'}",
+        "GRADELAB_DATA_DIR": str(tmp_path / "data"),
+        "GRADELAB_SLOTS": "1",
+        "GRADELAB_LEASE_SECONDS": "3",
+        "GRADELAB_SWEEP_INTERVAL_SECONDS": "0.5",
+        "GRADELAB_CHECK_UPLOADS": "false",
+    }
+
+
+def app_cli(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "app", *args], env=env, cwd=ROOT, capture_output=True, text=True, timeout=120
+    )
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+class Server:
+    def __init__(self, env: dict[str, str], log: Path) -> None:
+        self.port = _free_port()
+        self.log = log.open("ab")
+        self.proc = subprocess.Popen(
+            [sys.executable, "-m", "app", "serve", "--port", str(self.port)],
+            env=env,
+            cwd=ROOT,
+            stdout=self.log,
+            stderr=subprocess.STDOUT,
+        )
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                if self.request("GET", "/healthz")[0] == 200:
+                    return
+            except OSError:
+                pass
+            if self.proc.poll() is not None or time.monotonic() > deadline:
+                raise AssertionError(f"the server did not start; see {log}")
+            time.sleep(0.1)
+
+    def request(
+        self,
+        method: str,
+        path: str,
+        token: str | None = None,
+        body: bytes | None = None,
+        content_type: str | None = None,
+    ) -> tuple[int, Any]:
+        req = urllib.request.Request(f"http://127.0.0.1:{self.port}{path}", data=body, method=method)
+        if token:
+            req.add_header("Authorization", f"Bearer {token}")
+        if content_type:
+            req.add_header("Content-Type", content_type)
+        try:
+            with urllib.request.urlopen(req, timeout=30) as answer:
+                return answer.status, json.loads(answer.read() or b"null")
+        except urllib.error.HTTPError as err:
+            return err.code, json.loads(err.read() or b"null")
+
+    def stop(self, sig: int = signal.SIGTERM) -> None:
+        if self.proc.poll() is None:
+            self.proc.send_signal(sig)
+            self.proc.wait(30)
+        self.log.close()
+
+
+def multipart(field: str, files: dict[str, bytes]) -> tuple[bytes, str]:
+    boundary = "gradelab-test-boundary"
+    parts = []
+    for name, content in files.items():
+        parts.append(
+            f'--{boundary}\r\nContent-Disposition: form-data; name="{field}"; filename="{name}"\r\n'
+            "Content-Type: application/octet-stream\r\n\r\n".encode()
+            + content
+            + b"\r\n"
+        )
+    return b"".join(parts) + f"--{boundary}--\r\n".encode(), f"multipart/form-data; boundary={boundary}"
+
+
+@pytest.fixture
+def installed(env: dict[str, str]) -> dict[str, str]:
+    """A fresh install driven only by the admin CLI: schema, course, instructor, student, tokens."""
+    steps = [
+        ["migrate"],
+        ["create-course", "dl", "--title", "Deep learning"],
+        ["create-user", "ian", "--full-name", "Ian Instructor"],
+        ["create-user", "alice", "--password", "a-long-password"],
+        ["enrol", "dl", "ian", "--role", "instructor"],
+        ["enrol", "dl", "alice"],
+    ]
+    for step in steps:
+        done = app_cli(env, *step)
+        assert done.returncode == 0, done.stderr
+    tokens = {}
+    for who in ("ian", "alice"):
+        done = app_cli(env, "token", who, "--days", "1")
+        assert done.returncode == 0 and done.stdout.startswith("glt_"), done.stderr
+        tokens[who] = done.stdout.strip()
+    return tokens
+
+
+def test_admin_cli_explains_its_errors(env: dict[str, str]) -> None:
+    assert app_cli(env, "migrate").returncode == 0
+    missing = app_cli(env, "enrol", "nope", "ghost")
+    assert missing.returncode == 2
+    assert "no course 'nope'" in missing.stderr and "Traceback" not in missing.stderr
+    assert app_cli(env, "create-user", "bad name!").returncode == 2
+    assert app_cli(env, "create-course", "dl").returncode == 0
+    twice = app_cli(env, "create-course", "dl")
+    assert twice.returncode == 2 and "already exists" in twice.stderr
+
+
+def test_demo_setup_keeps_existing_data_when_run_again(env: dict[str, str], tmp_path: Path) -> None:
+    assert app_cli(env, "migrate").returncode == 0
+    first = app_cli(env, "demo")
+    assert first.returncode == 0, first.stderr
+    assert "layers: added" in first.stdout and "glt_" in first.stdout
+    saved = json.loads((tmp_path / "data" / "demo-logins.json").read_text())
+    assert (tmp_path / "data" / "demo-logins.json").stat().st_mode & 0o077 == 0
+    again = app_cli(env, "demo")
+    assert again.returncode == 0 and "added" not in again.stdout
+    assert json.loads((tmp_path / "data" / "demo-logins.json").read_text()) == saved
+    assert saved["student"]["token"] in again.stdout
+
+
+@pytest.fixture
+def server_log(tmp_path: Path) -> Iterator[Path]:
+    log = tmp_path / "server.log"
+    yield log
+    if log.exists():
+        sys.stderr.write(log.read_text(errors="replace")[-4000:])
+
+
+def test_a_crash_mid_grade_is_recovered_and_graded_exactly_once(
+    env: dict[str, str], installed: dict[str, str], server_log: Path
+) -> None:
+    server = Server(env, server_log)
+    try:
+        body, ctype = multipart("bundle", {"toy-layers.zip": _toy_zip()})
+        status, _ = server.request("POST", "/api/v1/courses/dl/problems", installed["ian"], body, ctype)
+        assert status == 201
+        status, _ = server.request(
+            "PATCH",
+            "/api/v1/courses/dl/problems/toy-layers",
+            installed["ian"],
+            json.dumps({"published": True}).encode(),
+            "application/json",
+        )
+        assert status == 200
+        slow = b"import time\ntime.sleep(1.5)\n" + solution_of(load_toy("toy-layers"))["toy.py"]
+        body, ctype = multipart("files", {"toy.py": slow})
+        status, created = server.request(
+            "POST", "/api/v1/courses/dl/problems/toy-layers/submissions", installed["alice"], body, ctype
+        )
+        assert status == 202
+        sid = created["id"]
+        _wait(server, installed["alice"], sid, {"running"})
+        server.stop(signal.SIGKILL)  # no chance to clean up: the lease is left behind
+    finally:
+        server.stop()
+    server = Server(env, server_log)
+    try:
+        result = _wait(server, installed["ian"], sid, {"graded", "failed"}, timeout=90)
+    finally:
+        server.stop()
+    assert result["status"] == "graded"
+    assert result["score"] == result["max_score"] == 6
+    assert result["attempt"] == 2 and result["infra_failures"] == 0
+    assert len(result["tests"]) == 4  # one set of results, not two
+
+
+def _toy_zip() -> bytes:
+    from grader.bundle import bundle_to_zip
+
+    return bundle_to_zip(load_toy("toy-layers"))
+
+
+def _wait(server: Server, token: str, sid: int, states: set[str], timeout: float = 30) -> Any:
+    deadline = time.monotonic() + timeout
+    while True:
+        status, body = server.request("GET", f"/api/v1/submissions/{sid}", token)
+        assert status == 200, body
+        if body["status"] in states:
+            return body
+        if time.monotonic() > deadline:
+            raise AssertionError(f"submission {sid} stayed {body['status']}")
+        time.sleep(0.05)
