@@ -7,6 +7,10 @@ extras="${1:-}"
 
 need_pkgs=()
 command -v bwrap >/dev/null 2>&1 || need_pkgs+=(bubblewrap)
+if [[ "$extras" == *dev* ]]; then
+  # The tests start their own throwaway PostgreSQL server from the installed binaries.
+  compgen -G "/usr/lib/postgresql/*/bin/pg_ctl" >/dev/null || command -v pg_ctl >/dev/null 2>&1 || need_pkgs+=(postgresql)
+fi
 if ((${#need_pkgs[@]})); then
   if [[ $(id -u) == 0 ]]; then
     echo "setup: installing ${need_pkgs[*]} with apt-get"

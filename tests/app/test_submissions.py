@@ -147,3 +147,15 @@ def test_unknown_problem_and_course_are_404(world: World) -> None:
     files = solution_of(load_toy("toy-layers"))
     assert world.submit("alice", "no-such-problem", files).status_code == 404
     assert world.submit("alice", "toy-layers", files, course="no-course").status_code == 404
+
+
+def test_running_out_of_memory_is_a_result_not_a_retry(world: World) -> None:
+    hog = b"import numpy as np\n_keep = []\ndef relu_forward(x):\n    while True:\n        _keep.append(np.ones(2**27))\n"
+    files = {"toy.py": solution_of(load_toy("toy-layers"))["toy.py"] + b"\n" + hog}
+    sid = world.submit("alice", "toy-layers", files).json()["id"]
+    result = wait_graded(world, "alice", sid, timeout=120)
+    assert result["status"] == "graded"
+    relu = next(t for t in result["tests"] if t["function"] == "relu_forward")
+    assert not relu["passed"] and "memory" in relu["feedback"].lower()
+    instructor = world.get("ian", f"/api/v1/submissions/{sid}").json()
+    assert (instructor["attempt"], instructor["infra_failures"]) == (1, 0)

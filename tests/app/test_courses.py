@@ -1,0 +1,94 @@
+"""Courses, the roster import, problem pages and starter downloads, and a responsive API while grading."""
+
+from __future__ import annotations
+
+import io
+import zipfile
+from typing import Any
+
+import pytest
+
+from app.db.models import Role
+from tests.app.conftest import World, WorldFactory, load_toy, solution_of, wait_graded
+
+COURSE = "/api/v1/courses/dl"
+
+
+@pytest.fixture
+def world(make_world: WorldFactory, database_url: str) -> World:
+    world = make_world(database_url)
+    world.user("ian", role=Role.INSTRUCTOR)
+    world.user("alice", role=Role.STUDENT)
+    world.add_problem(load_toy("toy-layers"))
+    return world
+
+
+def _roster(world: World, text: str) -> Any:
+    return world.post("ian", f"{COURSE}/roster", files={"roster": ("r.csv", text.encode(), "text/csv")})
+
+
+def test_roster_import_creates_enrols_and_updates(world: World) -> None:
+    answer = _roster(world, "Username,Full_Name,Email,Role\ncarol,Carol C,c@x.org,student\nalice,,,instructor\n")
+    assert answer.status_code == 200
+    assert answer.json() == {"created": ["carol"], "enrolled": ["carol"], "updated": ["alice"]}
+    roster = {m["username"]: m["role"] for m in world.get("ian", f"{COURSE}/roster").json()}
+    assert roster == {"alice": "instructor", "carol": "student", "ian": "instructor"}
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("name,email\nx,y\n", "'username' column"),
+        ("username,role\ncarol,teacher\n", "line 2: role 'teacher'"),
+        ("username\ncarol\ncarol\n", "line 3: carol appears twice"),
+        ("username\nbad name!\n", "line 2: username"),
+        ("username\n", "no rows"),
+    ],
+)
+def test_a_bad_roster_imports_nothing_and_says_which_line(world: World, text: str, message: str) -> None:
+    answer = _roster(world, text + "dave\n" if "twice" in message else text)
+    assert answer.status_code == 422
+    body = answer.json()
+    assert message in body["detail"] + " | ".join(body["errors"])
+    assert {m["username"] for m in world.get("ian", f"{COURSE}/roster").json()} == {"alice", "ian"}
+
+
+def test_a_roster_that_is_not_utf8_is_refused(world: World) -> None:
+    answer = world.post("ian", f"{COURSE}/roster", files={"roster": ("r.csv", b"username\n\xff\xfe\n", "text/csv")})
+    assert answer.status_code == 422
+    assert "UTF-8" in answer.json()["detail"]
+
+
+def test_the_problem_page_has_the_statement_limits_and_hides_hidden_test_names(world: World) -> None:
+    body = world.get("alice", f"{COURSE}/problems/toy-layers").json()
+    assert body["statement"].strip() and body["files"] == ["toy.py"]
+    assert body["max_score"] == 6 and body["time_seconds"] == 5
+    assert [t["name"] for t in body["tests"] if not t["visible"]] == ["hidden"]
+    assert "mse_hidden" not in str(body)
+
+
+def test_the_starter_download_has_the_starter_files(world: World) -> None:
+    answer = world.get("alice", f"{COURSE}/problems/toy-layers/starter.zip")
+    assert answer.status_code == 200 and answer.headers["content-type"] == "application/zip"
+    names = zipfile.ZipFile(io.BytesIO(answer.content)).namelist()
+    assert names == ["toy-layers/toy.py"]
+
+
+def test_the_api_answers_while_every_slot_is_busy(make_world: WorldFactory, sqlite_url: str) -> None:
+    world = make_world(sqlite_url, slots=1)
+    world.user("alice", role=Role.STUDENT)
+    world.add_problem(load_toy("toy-layers"))
+    slow = b"import time\ntime.sleep(3)\n" + solution_of(load_toy("toy-layers"))["toy.py"]
+    sid = world.submit("alice", "toy-layers", {"toy.py": slow}).json()["id"]
+    for _ in range(200):
+        if world.get("alice", f"/api/v1/submissions/{sid}").json()["status"] == "running":
+            break
+        import time
+
+        time.sleep(0.02)
+    answered = [world.get("alice", "/api/v1/me").status_code for _ in range(20)]
+    queued = world.submit("alice", "toy-layers", solution_of(load_toy("toy-layers")))
+    still = world.get("alice", f"/api/v1/submissions/{sid}").json()["status"]
+    assert answered == [200] * 20 and queued.status_code == 202
+    assert still == "running"  # every answer above came while the only slot was grading
+    assert wait_graded(world, "alice", queued.json()["id"])["score"] == 6
