@@ -150,7 +150,9 @@ def test_unknown_problem_and_course_are_404(world: World) -> None:
 
 
 def test_running_out_of_memory_is_a_result_not_a_retry(world: World) -> None:
-    hog = b"import numpy as np\n_keep = []\ndef relu_forward(x):\n    while True:\n        _keep.append(np.ones(2**27))\n"
+    hog = (
+        b"import numpy as np\n_keep = []\ndef relu_forward(x):\n    while True:\n        _keep.append(np.ones(2**27))\n"
+    )
     files = {"toy.py": solution_of(load_toy("toy-layers"))["toy.py"] + b"\n" + hog}
     sid = world.submit("alice", "toy-layers", files).json()["id"]
     result = wait_graded(world, "alice", sid, timeout=120)
