@@ -7,7 +7,9 @@ expired (and whose job was claimed again) can no longer change the row: its writ
 from __future__ import annotations
 
 import datetime as dt
+import math
 from dataclasses import dataclass
+from typing import Any
 
 from sqlalchemy import delete, or_, select, update
 from sqlalchemy.orm import Session
@@ -86,10 +88,10 @@ def finish(session: Session, claim: Claim, report: GradeReport, *, late_penalty:
             score=score,
             raw_score=raw,
             max_score=report.max_score,
-            metrics=report.metrics,
+            metrics=json_safe(report.metrics),
             output={
-                "stdout": report.stdout,
-                "stderr": report.stderr,
+                "stdout": clean_text(report.stdout),
+                "stderr": clean_text(report.stderr),
                 "output_truncated": report.output_truncated,
                 "sandbox": report.sandbox,
                 "seconds": round(report.seconds, 4),
@@ -117,14 +119,30 @@ def finish(session: Session, claim: Claim, report: GradeReport, *, late_penalty:
             passed=t.passed,
             visible=t.visible,
             stage=t.stage,
-            feedback=t.feedback,
-            diagnosis=list(t.diagnosis),
+            feedback=clean_text(t.feedback),
+            diagnosis=[clean_text(d) for d in t.diagnosis],
             accuracy=t.accuracy,
             seconds=round(t.seconds, 4),
         )
         for i, t in enumerate(report.tests)
     )
     return True
+
+
+def clean_text(text: str) -> str:
+    """Text a student's program produced, storable anywhere: PostgreSQL text refuses NUL characters."""
+    return text.replace("\x00", "\ufffd")
+
+
+def json_safe(value: Any) -> Any:
+    """NaN and infinities become None: JSON has no spelling for them (PostgreSQL refuses them)."""
+    if isinstance(value, float):
+        return value if math.isfinite(value) else None
+    if isinstance(value, dict):
+        return {str(k): json_safe(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [json_safe(v) for v in value]
+    return value
 
 
 def give_back(session: Session, claim: Claim, reason: str, max_attempts: int) -> SubmissionState | None:

@@ -154,3 +154,16 @@ def test_a_late_penalty_is_taken_off_the_stored_score(world: World) -> None:
         assert lease.finish(s, claim, _report(1.0), late_penalty=0.25)
     body = world.get("alice", f"/api/v1/submissions/{sid}").json()
     assert (body["score"], body["raw_score"]) == (0.75, 1.0)
+
+
+def test_a_history_with_nan_and_infinity_is_stored_on_every_database(world: World) -> None:
+    sid = _queued(world)
+    with world.db.session() as s:
+        claim = lease.claim(s, sid, "w", 30)
+        assert claim is not None
+    report = _report(1.0)
+    report.metrics = {"history": {"train": [1.0, float("nan"), float("inf"), 0.5]}, "accuracy": {"train": 0.9}}
+    with world.db.session() as s:
+        assert lease.finish(s, claim, report, late_penalty=0.0)
+    body = world.get("alice", f"/api/v1/submissions/{sid}").json()
+    assert body["metrics"]["history"]["train"] == [1.0, None, None, 0.5]

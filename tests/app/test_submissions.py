@@ -161,3 +161,12 @@ def test_running_out_of_memory_is_a_result_not_a_retry(world: World) -> None:
     assert not relu["passed"] and "memory" in relu["feedback"].lower()
     instructor = world.get("ian", f"/api/v1/submissions/{sid}").json()
     assert (instructor["attempt"], instructor["infra_failures"]) == (1, 0)
+
+
+def test_nul_characters_printed_by_student_code_are_stored_on_every_database(world: World) -> None:
+    noisy = b"import sys\nprint('a\\x00b')\nsys.stderr.write('c\\x00d')\n"
+    files = {"toy.py": noisy + solution_of(load_toy("toy-layers"))["toy.py"]}
+    sid = world.submit("alice", "toy-layers", files).json()["id"]
+    result = wait_graded(world, "alice", sid)
+    assert result["status"] == "graded" and result["score"] == 6
+    assert "a\ufffdb" in result["stdout"]
