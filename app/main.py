@@ -4,11 +4,14 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
+from pathlib import Path
+from urllib.parse import quote
 
 import structlog
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, RedirectResponse, Response
+from fastapi.staticfiles import StaticFiles
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -17,6 +20,11 @@ from app.config import Mode, Settings
 from app.db import Database
 from app.errors import ServiceError
 from app.runtime import Runtime
+from app.web import pages, staff
+from app.web.render import page
+from app.web.session import LoginRequired
+
+STATIC = Path(__file__).resolve().parent / "web" / "static"
 
 log = structlog.get_logger("app")
 
@@ -50,6 +58,9 @@ def create_app(settings: Settings | None = None, *, start_grading: bool | None =
     for module in (auth, courses, problems, submissions):
         app.include_router(module.router, prefix="/api/v1")
     app.include_router(ops.router)
+    app.include_router(pages.router)
+    app.include_router(staff.router)
+    app.mount("/static", StaticFiles(directory=STATIC), name="static")
     _error_handlers(app)
     app.add_middleware(BodyLimit, limit=settings.max_request_bytes)
     return app
@@ -59,9 +70,24 @@ def _error_body(detail: str, errors: list[str] | None = None) -> dict[str, objec
     return {"detail": detail, "errors": errors or []}
 
 
+def _is_api(request: Request) -> bool:
+    return request.url.path.startswith("/api/") or request.url.path in ("/healthz", "/metrics")
+
+
+def _html_error(request: Request, status: int, detail: str, errors: list[str] | None = None) -> Response:
+    titles = {401: "Please log in", 403: "Not allowed", 404: "Not found", 413: "Too large", 429: "Slow down"}
+    context = {"title": titles.get(status, "Something is wrong"), "error": detail, "errors": errors or []}
+    return page(request, "error.html", context, status_code=status)
+
+
 def _error_handlers(app: FastAPI) -> None:
     @app.exception_handler(ServiceError)
-    async def service_error(request: Request, exc: ServiceError) -> JSONResponse:
+    async def service_error(request: Request, exc: ServiceError) -> Response:
+        if isinstance(exc, LoginRequired):
+            target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
+            return RedirectResponse(f"/login?next={quote(target)}", status_code=303)
+        if not _is_api(request):
+            return _html_error(request, exc.status, exc.detail, exc.errors)
         return JSONResponse(_error_body(exc.detail, exc.errors), status_code=exc.status, headers=exc.headers)
 
     @app.exception_handler(RequestValidationError)

@@ -10,6 +10,8 @@ command -v bwrap >/dev/null 2>&1 || need_pkgs+=(bubblewrap)
 if [[ "$extras" == *dev* ]]; then
   # The tests start their own throwaway PostgreSQL server from the installed binaries.
   compgen -G "/usr/lib/postgresql/*/bin/pg_ctl" >/dev/null || command -v pg_ctl >/dev/null 2>&1 || need_pkgs+=(postgresql)
+  # Browser tests drive the system's Chromium with Playwright (no browser is ever downloaded).
+  [[ -x /usr/bin/chromium ]] || need_pkgs+=(chromium)
 fi
 if ((${#need_pkgs[@]})); then
   if [[ $(id -u) == 0 ]]; then

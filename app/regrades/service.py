@@ -23,11 +23,9 @@ from app.errors import Conflict, NotFound
 
 def start_regrade(session: Session, problem: Problem, version: ProblemVersion, user: User) -> tuple[Regrade, list[int]]:
     """Queue a shadow copy of every official submission; returns the regrade and the jobs to notify."""
-    busy = session.scalar(
-        select(Regrade.id).where(Regrade.problem_id == problem.id, Regrade.state == RegradeState.PENDING)
-    )
+    busy = pending_regrade(session, problem)
     if busy is not None:
-        raise Conflict(f"regrade {busy} of {problem.slug} is still pending: apply or discard it first")
+        raise Conflict(f"regrade {busy.id} of {problem.slug} is still pending: apply or discard it first")
     regrade = Regrade(problem_id=problem.id, version_id=version.id, created_by_id=user.id)
     session.add(regrade)
     session.flush()
@@ -54,6 +52,12 @@ def start_regrade(session: Session, problem: Problem, version: ProblemVersion, u
     session.add_all(shadows)
     session.flush()
     return regrade, [s.id for s in shadows]
+
+
+def pending_regrade(session: Session, problem: Problem) -> Regrade | None:
+    return session.scalar(
+        select(Regrade).where(Regrade.problem_id == problem.id, Regrade.state == RegradeState.PENDING)
+    )
 
 
 def get_regrade(session: Session, problem: Problem, regrade_id: int) -> Regrade:

@@ -1,0 +1,69 @@
+"""Templates and Markdown: everything a user or a student's program wrote is escaped."""
+
+from __future__ import annotations
+
+import datetime as dt
+from html import escape
+from pathlib import Path
+from typing import Any
+
+from fastapi import Request
+from fastapi.responses import HTMLResponse
+from fastapi.templating import Jinja2Templates
+from markdown_it import MarkdownIt
+from markupsafe import Markup
+from mdit_py_plugins.dollarmath import dollarmath_plugin
+
+from app.web import charts
+
+TEMPLATES = Path(__file__).resolve().parent / "templates"
+_markdown = MarkdownIt("commonmark", {"html": False, "linkify": False}).enable("table")
+
+
+def _math(content: str, options: dict[str, Any]) -> str:
+    # Keep the LaTeX as escaped text between \( \) or \[ \]: Markdown must not touch its _ and *,
+    # and KaTeX typesets it in the browser.
+    return escape(("\\[" + content + "\\]") if options.get("display_mode") else ("\\(" + content + "\\)"))
+
+
+dollarmath_plugin(_markdown, renderer=_math, allow_space=True)
+
+
+def markdown(text: str) -> Markup:
+    """Markdown to HTML with raw HTML disabled (problem statements come from semi-trusted instructors)."""
+    return Markup(_markdown.render(text))
+
+
+def without_diagnosis(feedback: str, diagnosis: list[str]) -> str:
+    """The feedback without its "Likely cause" block, which the page shows on its own."""
+    block = "\nLikely cause: " + "\n".join(diagnosis)
+    return feedback.replace(block, "", 1) if diagnosis else feedback
+
+
+def when(value: dt.datetime | str | None) -> str:
+    if value is None:
+        return "—"
+    if isinstance(value, str):
+        value = dt.datetime.fromisoformat(value)
+    return value.astimezone(dt.UTC).strftime("%Y-%m-%d %H:%M UTC")
+
+
+def points(value: float | None) -> str:
+    return "—" if value is None else f"{value:g}"
+
+
+def percent(value: float | None) -> str:
+    return "—" if value is None else f"{100 * value:.1f}%"
+
+
+templates = Jinja2Templates(directory=str(TEMPLATES))
+templates.env.filters.update(
+    markdown=markdown, when=when, points=points, percent=percent, without_diagnosis=without_diagnosis
+)
+templates.env.globals.update(charts=charts)
+
+
+def page(request: Request, name: str, context: dict[str, Any], status_code: int = 200) -> HTMLResponse:
+    context.setdefault("csrf", getattr(request.state, "csrf", ""))
+    context.setdefault("user", getattr(request.state, "user", None))
+    return templates.TemplateResponse(request, name, context, status_code=status_code)

@@ -1,0 +1,302 @@
+"""Instructor pages: class overview, submissions table, uploads, problem settings, regrades, roster, exports."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Annotated, Any
+
+from fastapi import APIRouter, File, Form, Query, Request, UploadFile
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+
+from app.api.deps import RuntimeDep
+from app.api.routes.problems import _checked_bundle
+from app.courses import service as courses
+from app.courses.overview import course_overview
+from app.db.models import LatePolicy, ProblemVersion, SubmissionState
+from app.errors import Invalid, ServiceError
+from app.exports.service import Pick, gradebook_csv
+from app.problems import service as problems
+from app.regrades import service as regrades
+from app.submissions.service import SubmissionFilter, list_submissions
+from app.web.render import page
+from app.web.session import CsrfChecked, PageUser
+
+router = APIRouter(include_in_schema=False)
+
+
+@router.get("/c/{course}/overview", response_class=HTMLResponse)
+def overview(course: str, request: Request, user: PageUser, runtime: RuntimeDep) -> Response:
+    with runtime.db.session() as session:
+        access = courses.instructor_access(session, course, user)
+        stats = course_overview(session, access.course)
+        enrolled = sum(1 for e in courses.roster(session, access.course) if e.role.value == "student")
+    return page(request, "overview.html", {"user": user, "course": access.course, "stats": stats, "enrolled": enrolled})
+
+
+@router.get("/c/{course}/submissions", response_class=HTMLResponse)
+def submissions(
+    course: str,
+    request: Request,
+    user: PageUser,
+    runtime: RuntimeDep,
+    problem: str | None = None,
+    student: str | None = None,
+    state: str | None = None,
+    late: str | None = None,
+    page_no: Annotated[int, Query(alias="page", ge=1, le=100_000)] = 1,
+) -> Response:
+    state_value = SubmissionState(state) if state in {s.value for s in SubmissionState} else None
+    late_value = {"yes": True, "no": False}.get(late or "")
+    offset = max(0, page_no - 1) * 100
+    with runtime.db.session() as session:
+        access = courses.instructor_access(session, course, user)
+        flt = SubmissionFilter(
+            problem=problem or None, user=student or None, state=state_value, late=late_value, limit=100, offset=offset
+        )
+        total, rows = list_submissions(session, access, user, flt)
+        slugs = [p.slug for p in problems.list_problems(session, access)]
+    context = {
+        "user": user,
+        "course": access.course,
+        "rows": rows,
+        "total": total,
+        "slugs": slugs,
+        "f": {"problem": problem or "", "student": student or "", "state": state or "", "late": late or ""},
+        "states": [s.value for s in SubmissionState],
+        "page_no": page_no,
+    }
+    return page(request, "staff_submissions.html", context)
+
+
+@router.get("/c/{course}/upload", response_class=HTMLResponse)
+def upload_form(course: str, request: Request, user: PageUser, runtime: RuntimeDep) -> Response:
+    with runtime.db.session() as session:
+        access = courses.instructor_access(session, course, user)
+    return page(request, "upload.html", {"user": user, "course": access.course, "report": None})
+
+
+@router.post("/c/{course}/upload", response_class=HTMLResponse, dependencies=[CsrfChecked])
+def upload(
+    course: str,
+    request: Request,
+    user: PageUser,
+    runtime: RuntimeDep,
+    bundle: Annotated[UploadFile, File()],
+    slug: Annotated[str, Form(max_length=64)] = "",
+) -> Response:
+    """A new problem, or (with `slug`) a new version of one; the check report is shown either way."""
+    with runtime.db.session() as session:
+        access = courses.instructor_access(session, course, user)
+        if slug:
+            problems.get_problem(session, access, slug)
+    try:
+        parsed, report = _checked_bundle(runtime, bundle)
+        with runtime.db.session() as session:
+            access = courses.instructor_access(session, course, user)
+            if slug:
+                problem = problems.get_problem(session, access, slug)
+                version = problems.add_version(session, problem, parsed, session.merge(user), report)
+            else:
+                problem, version = problems.add_problem(session, access.course, parsed, session.merge(user), report)
+            runtime.bundles.put(version.id, parsed)
+            target = f"/c/{course}/p/{problem.slug}/manage?uploaded={version.number}"
+    except ServiceError as exc:
+        context = {"user": user, "course": access.course, "error": exc.detail, "errors": exc.errors, "report": None}
+        return page(request, "upload.html", context, status_code=exc.status)
+    return RedirectResponse(target, status_code=303)
+
+
+def _manage_context(runtime: Any, user: Any, course: str, slug: str) -> dict[str, Any]:
+    with runtime.db.session() as session:
+        access = courses.instructor_access(session, course, user)
+        problem = problems.get_problem(session, access, slug)
+        versions = problems.versions(session, problem)
+        pending = regrades.pending_regrade(session, problem)
+    return {
+        "user": user,
+        "course": access.course,
+        "problem": problem,
+        "versions": versions,
+        "pending": pending,
+        "policies": [p.value for p in LatePolicy],
+    }
+
+
+@router.get("/c/{course}/p/{slug}/manage", response_class=HTMLResponse)
+def manage(
+    course: str, slug: str, request: Request, user: PageUser, runtime: RuntimeDep, uploaded: int | None = None
+) -> Response:
+    context = _manage_context(runtime, user, course, slug)
+    if uploaded:
+        version = next((v for v in context["versions"] if v.number == uploaded), None)
+        context["notice"] = f"Version {uploaded} was checked and stored" + (
+            "." if version is None or not version.check_report else f": {_check_summary(version)}"
+        )
+    return page(request, "manage.html", context)
+
+
+def _check_summary(version: ProblemVersion) -> str:
+    report = version.check_report or {}
+    items = report.get("items", [])
+    return f"{sum(1 for i in items if i.get('ok'))} of {len(items)} checks passed" if items else "checks passed"
+
+
+@router.post("/c/{course}/p/{slug}/settings", response_class=HTMLResponse, dependencies=[CsrfChecked])
+def settings(
+    course: str,
+    slug: str,
+    request: Request,
+    user: PageUser,
+    runtime: RuntimeDep,
+    published: Annotated[str, Form()] = "",
+    deadline: Annotated[str, Form(max_length=40)] = "",
+    late_policy: Annotated[str, Form(max_length=16)] = "accept",
+    late_penalty: Annotated[str, Form(max_length=10)] = "0",
+    quota_count: Annotated[str, Form(max_length=10)] = "",
+    quota_hours: Annotated[str, Form(max_length=10)] = "1",
+    reveal: Annotated[str, Form()] = "",
+    current_version: Annotated[str, Form(max_length=10)] = "",
+) -> Response:
+    try:
+        changes = _parse_settings(
+            published, deadline, late_policy, late_penalty, quota_count, quota_hours, reveal, current_version
+        )
+        with runtime.db.session() as session:
+            problem = problems.get_problem(session, courses.instructor_access(session, course, user), slug)
+            problems.update_problem(session, problem, changes)
+    except ServiceError as exc:
+        context = {**_manage_context(runtime, user, course, slug), "error": exc.detail, "errors": exc.errors}
+        return page(request, "manage.html", context, status_code=exc.status)
+    context = {**_manage_context(runtime, user, course, slug), "notice": "Saved."}
+    return page(request, "manage.html", context)
+
+
+def _parse_settings(
+    published: str,
+    deadline: str,
+    late_policy: str,
+    late_penalty: str,
+    quota_count: str,
+    quota_hours: str,
+    reveal: str,
+    current_version: str,
+) -> problems.ProblemChanges:
+    try:
+        when = dt.datetime.fromisoformat(deadline).replace(tzinfo=dt.UTC) if deadline.strip() else None
+    except ValueError:
+        raise Invalid(f"the deadline {deadline!r} is not a date and time (e.g. 2026-12-01T23:59)") from None
+    try:
+        penalty = float(late_penalty or 0) / 100.0
+        quota = int(quota_count) if quota_count.strip() else None
+        window = int(float(quota_hours or 1) * 3600)
+        version = int(current_version) if current_version.strip() else None
+    except ValueError:
+        raise Invalid("the penalty, quota and version must be numbers") from None
+    if late_policy not in {p.value for p in LatePolicy}:
+        raise Invalid(f"the late policy must be one of {', '.join(p.value for p in LatePolicy)}")
+    return problems.ProblemChanges(
+        published=bool(published),
+        deadline=when,
+        clear_deadline=when is None,
+        late_policy=LatePolicy(late_policy),
+        late_penalty=penalty,
+        quota_count=quota,
+        clear_quota=quota is None,
+        quota_window_seconds=window,
+        reveal_hidden_after_deadline=bool(reveal),
+        current_version=version,
+    )
+
+
+@router.post("/c/{course}/p/{slug}/regrade", dependencies=[CsrfChecked])
+def start_regrade(
+    course: str, slug: str, user: PageUser, runtime: RuntimeDep, version: Annotated[int, Form(ge=1)]
+) -> Response:
+    with runtime.db.session() as session:
+        problem = problems.get_problem(session, courses.instructor_access(session, course, user), slug)
+        regrade, jobs = regrades.start_regrade(
+            session, problem, problems.get_version(session, problem, version), session.merge(user)
+        )
+        rid = regrade.id
+    for job in jobs:
+        runtime.dispatcher.notify(job)
+    return RedirectResponse(f"/c/{course}/p/{slug}/regrades/{rid}", status_code=303)
+
+
+def _regrade_context(runtime: Any, user: Any, course: str, slug: str, rid: int) -> dict[str, Any]:
+    with runtime.db.session() as session:
+        access = courses.instructor_access(session, course, user)
+        problem = problems.get_problem(session, access, slug)
+        view = regrades.regrade_view(session, regrades.get_regrade(session, problem, rid))
+    return {"user": user, "course": access.course, "problem": problem, "regrade": view}
+
+
+@router.get("/c/{course}/p/{slug}/regrades/{rid}", response_class=HTMLResponse)
+def regrade_page(course: str, slug: str, rid: int, request: Request, user: PageUser, runtime: RuntimeDep) -> Response:
+    return page(request, "regrade.html", _regrade_context(runtime, user, course, slug, rid))
+
+
+@router.get("/c/{course}/p/{slug}/regrades/{rid}/table", response_class=HTMLResponse)
+def regrade_table(course: str, slug: str, rid: int, request: Request, user: PageUser, runtime: RuntimeDep) -> Response:
+    return page(request, "_regrade_table.html", _regrade_context(runtime, user, course, slug, rid))
+
+
+@router.post("/c/{course}/p/{slug}/regrades/{rid}/{action}", response_class=HTMLResponse, dependencies=[CsrfChecked])
+def regrade_action(
+    course: str, slug: str, rid: int, action: str, request: Request, user: PageUser, runtime: RuntimeDep
+) -> Response:
+    try:
+        with runtime.db.session() as session:
+            problem = problems.get_problem(session, courses.instructor_access(session, course, user), slug)
+            regrade = regrades.get_regrade(session, problem, rid)
+            if action == "apply":
+                regrades.apply_regrade(session, regrade)
+            elif action == "discard":
+                regrades.discard_regrade(session, regrade)
+            else:
+                raise Invalid(f"unknown action {action[:20]!r}: apply or discard")
+    except ServiceError as exc:
+        context = {**_regrade_context(runtime, user, course, slug, rid), "error": exc.detail}
+        return page(request, "regrade.html", context, status_code=exc.status)
+    return RedirectResponse(f"/c/{course}/p/{slug}/regrades/{rid}", status_code=303)
+
+
+@router.get("/c/{course}/roster", response_class=HTMLResponse)
+def roster_page(course: str, request: Request, user: PageUser, runtime: RuntimeDep) -> Response:
+    return page(request, "roster.html", _roster_context(runtime, user, course))
+
+
+def _roster_context(runtime: Any, user: Any, course: str) -> dict[str, Any]:
+    with runtime.db.session() as session:
+        access = courses.instructor_access(session, course, user)
+        members = [(e.user.username, e.user.full_name, e.role.value) for e in courses.roster(session, access.course)]
+    return {"user": user, "course": access.course, "members": members}
+
+
+@router.post("/c/{course}/roster", response_class=HTMLResponse, dependencies=[CsrfChecked])
+def roster_import(
+    course: str, request: Request, user: PageUser, runtime: RuntimeDep, roster: Annotated[UploadFile, File()]
+) -> Response:
+    from app.api.uploads import read_capped
+
+    try:
+        data = read_capped(roster, 2 * 1024 * 1024, "the roster")
+        with runtime.db.session() as session:
+            access = courses.instructor_access(session, course, user)
+            result = courses.import_roster(session, access.course, data)
+    except ServiceError as exc:
+        context = {**_roster_context(runtime, user, course), "error": exc.detail, "errors": exc.errors}
+        return page(request, "roster.html", context, status_code=exc.status)
+    notice = (
+        f"Imported: {len(result.created)} new accounts, {len(result.enrolled)} enrolled, {len(result.updated)} updated."
+    )
+    return page(request, "roster.html", {**_roster_context(runtime, user, course), "notice": notice})
+
+
+@router.get("/c/{course}/gradebook.csv")
+def gradebook(course: str, user: PageUser, runtime: RuntimeDep, pick: Pick = Pick.BEST) -> Response:
+    with runtime.db.session() as session:
+        access = courses.instructor_access(session, course, user)
+        text = gradebook_csv(session, access.course, pick)
+    headers = {"Content-Disposition": f'attachment; filename="{course}-gradebook-{pick.value}.csv"'}
+    return Response(text, media_type="text/csv; charset=utf-8", headers=headers)
