@@ -39,6 +39,8 @@ def create_app(settings: Settings | None = None, *, start_grading: bool | None =
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         if embedded:
             runtime.start_embedded()
+        elif settings.mode is Mode.DISTRIBUTED:
+            runtime.start_distributed_web()
         log.info("started", mode=settings.mode.value, slots=runtime.pool.slots if runtime.pool else 0)
         try:
             yield

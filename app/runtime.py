@@ -15,8 +15,9 @@ from app.metrics import Metrics
 from app.problems.bundles import BundleCache
 from app.submissions import lease
 from app.submissions.grading import Grader, GradingConfig
+from app.submissions.leader import LeaderLock
 from grader.bundle import Bundle
-from grader.dispatch import Dispatcher, LocalPool, Periodic, acquire_sandboxes
+from grader.dispatch import Dispatcher, DramatiqDispatcher, LocalPool, Periodic, acquire_sandboxes, make_broker
 from grader.grading import ReferenceCache, check_problem
 from grader.sandbox import Sandbox
 
@@ -50,6 +51,7 @@ class Runtime:
             self.references,
         )
         self.metrics.watch_states(self.state_counts)
+        self.leader = LeaderLock(self.db)
 
     def state_counts(self) -> dict[str, int]:
         with self.db.session() as session:
@@ -71,11 +73,20 @@ class Runtime:
         self.sweeper = Periodic(self.sweep, self.settings.sweep_interval_seconds, "sweeper")
         self.sweeper.start()
 
+    def start_distributed_web(self) -> None:
+        """A web process of the distributed mode: send jobs to Redis, and sweep when this process leads."""
+        assert self.settings.redis_url
+        self.dispatcher = DramatiqDispatcher(make_broker(self.settings.redis_url))
+        self.sweeper = Periodic(self.sweep, self.settings.sweep_interval_seconds, "sweeper")
+        self.sweeper.start()
+
     def _grade(self, job_id: int, sandbox: Sandbox) -> None:
         self.grader.grade(job_id, sandbox)
 
     def sweep(self) -> lease.SweepResult:
-        """Expired leases back to the queue, stale queued jobs sent again, hopeless ones failed."""
+        """Expired leases back to the queue, stale queued jobs sent again, hopeless ones failed (leader only)."""
+        if not self.leader.held():
+            return lease.SweepResult([], [], [])
         with self.db.session() as session:
             result = lease.sweep(
                 session, requeue_after=self.settings.requeue_after_seconds, max_attempts=self.settings.max_attempts
@@ -102,6 +113,7 @@ class Runtime:
                 _close(sandbox)
         if self._check_sandbox is not None:
             _close(self._check_sandbox)
+        self.leader.release()
         self.db.dispose()
 
 

@@ -60,6 +60,8 @@ def _parser() -> argparse.ArgumentParser:
     check.add_argument("--skip-variants", action="store_true", help="do not grade the mistake variants")
     sub.add_parser("self-test", help="run the sandbox self-test and say which isolation is active")
     sub.add_parser("list", help="list the built-in problems")
+    worker = sub.add_parser("worker", help="grade queued submissions from Redis (distributed mode)")
+    worker.add_argument("--slots", type=int, help="sandbox slots (default: GRADELAB_SLOTS)")
     return parser
 
 
@@ -69,6 +71,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.command == "list":
             print("\n".join(list_pack()))
             return 0
+        if args.command == "worker":
+            return _worker(args)
         sandbox = default_sandbox()
         if args.command == "self-test":
             return _self_test(sandbox)
@@ -84,6 +88,16 @@ def main(argv: Sequence[str] | None = None) -> int:
     except (ReferenceFailure, SandboxFailure) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return EXIT_SANDBOX
+
+
+def _worker(args: argparse.Namespace) -> int:
+    # The worker reads and writes the service's database, whose schema lives in `app` (no web code is loaded).
+    from app.config import Settings
+    from app.logging import configure_logging
+    from app.worker import run_worker
+
+    configure_logging()
+    return run_worker(Settings(), slots=args.slots)
 
 
 def _load(name: str) -> Bundle:

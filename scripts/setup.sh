@@ -12,6 +12,8 @@ if [[ "$extras" == *dev* ]]; then
   compgen -G "/usr/lib/postgresql/*/bin/pg_ctl" >/dev/null || command -v pg_ctl >/dev/null 2>&1 || need_pkgs+=(postgresql)
   # Browser tests drive the system's Chromium with Playwright (no browser is ever downloaded).
   [[ -x /usr/bin/chromium ]] || need_pkgs+=(chromium)
+  # Scale-out tests start their own throwaway Redis server.
+  command -v redis-server >/dev/null 2>&1 || need_pkgs+=(redis-server)
 fi
 if ((${#need_pkgs[@]})); then
   if [[ $(id -u) == 0 ]]; then

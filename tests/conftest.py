@@ -11,6 +11,7 @@ from grader.bundle import Bundle, load_bundle
 from grader.grading import ReferenceCache
 from grader.sandbox import Sandbox, SandboxUnavailable, default_sandbox
 from tests._postgres import postgres_server  # noqa: F401  (the throwaway PostgreSQL server fixture)
+from tests._redis import redis_server  # noqa: F401  (the throwaway Redis server fixture)
 
 ROOT = Path(__file__).resolve().parent.parent
 BUNDLES = Path(__file__).resolve().parent / "bundles"

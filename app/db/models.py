@@ -208,6 +208,7 @@ class SubmissionFile(Base):
 
 class TestResult(Base):
     __tablename__ = "test_results"
+    __test__ = False  # not a pytest test class
 
     id: Mapped[int] = mapped_column(primary_key=True)
     submission_id: Mapped[int] = mapped_column(ForeignKey("submissions.id", ondelete="CASCADE"), index=True)

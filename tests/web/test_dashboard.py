@@ -202,3 +202,19 @@ def test_pages_work_on_a_phone_and_by_keyboard(live: LiveServer, page_for: Any) 
         if page.evaluate("document.activeElement.id") == "files":
             break
     assert page.evaluate("document.activeElement.id") == "files"
+
+
+def test_a_training_problem_shows_accuracy_against_its_bar_and_the_training_curve(
+    live: LiveServer, page_for: Any, tmp_path: Path
+) -> None:
+    live.world.user("alice", role=Role.STUDENT)
+    live.world.add_problem(load_toy("toy-classifier"))
+    page = page_for("alice")
+    page.goto("/c/dl/p/toy-classifier")
+    _submit(page, tmp_path, "clf.py", solution_of(load_toy("toy-classifier"))["clf.py"])
+    _wait_status(page, "graded")
+    row = page.locator("tr", has=page.locator("th", has_text="train_accuracy"))
+    assert re.search(r"Accuracy \d+\.\d% \(bar \d+\.\d%\)", row.inner_text())
+    figure = page.locator("figure", has_text="Training history of train_accuracy")
+    assert figure.locator("svg polyline").count() >= 1
+    screenshot(page, "student-submission-training")

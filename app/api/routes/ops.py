@@ -8,6 +8,8 @@ from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from sqlalchemy import text
 
 from app.api.deps import RuntimeDep
+from app.config import Mode
+from grader.dispatch import DramatiqDispatcher
 
 router = APIRouter(tags=["operations"])
 
@@ -35,9 +37,14 @@ def healthz(runtime: RuntimeDep) -> JSONResponse:
             busy=runtime.pool.busy,
             queued=runtime.pool.queued(),
         )
+    elif runtime.settings.mode is Mode.DISTRIBUTED:
+        queue_ok = isinstance(runtime.dispatcher, DramatiqDispatcher) and runtime.dispatcher.reachable()
+        body.update(sandbox="graded by worker processes", queue="ok" if queue_ok else "unreachable")
+        if not queue_ok:
+            body["status"] = "degraded"  # submissions are still stored; the sweeper sends them once Redis is back
     elif runtime.settings.slots > 0:
         body.update(status="unavailable", sandbox="the grading slots did not start")
-    return JSONResponse(body, status_code=200 if body["status"] == "ok" else 503)
+    return JSONResponse(body, status_code=503 if body["status"] == "unavailable" else 200)
 
 
 @router.get("/metrics", response_class=Response)

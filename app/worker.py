@@ -1,0 +1,81 @@
+"""A grading worker of the distributed mode: N sandbox slots consuming Dramatiq messages from Redis.
+
+Run as `python -m grader worker [--slots N]`. Each message is a submission id; the slot claims
+the row with the fenced lease, heartbeats while grading, stores the result, and only then is the
+message acknowledged. SIGTERM drains: running jobs finish, prefetched messages return to the queue.
+The sweeper runs here too, in whichever process holds the PostgreSQL leader lock.
+"""
+
+from __future__ import annotations
+
+import signal
+import threading
+from types import FrameType
+
+import structlog
+
+from app.config import Mode, Settings
+from app.db import Database
+from app.metrics import Metrics
+from app.runtime import _close
+from app.submissions import lease
+from app.submissions.grading import Grader, GradingConfig
+from app.submissions.leader import LeaderLock
+from grader.dispatch import Periodic, SlotWorker, acquire_sandboxes, make_broker
+
+log = structlog.get_logger("app.worker")
+
+
+def run_worker(
+    settings: Settings, *, slots: int | None = None, drain_seconds: float = 600.0, stop: threading.Event | None = None
+) -> int:
+    """Grade until SIGTERM/SIGINT (or `stop` is set); returns the exit code."""
+    if settings.mode is not Mode.DISTRIBUTED or not settings.redis_url:
+        log.error(
+            "worker_needs_distributed_mode",
+            hint="set GRADELAB_MODE=distributed, GRADELAB_DATABASE_URL (PostgreSQL) and GRADELAB_REDIS_URL",
+        )
+        return 2
+    stop = stop or threading.Event()
+    db = Database(settings.database_url)
+    grader = Grader(
+        db, GradingConfig(lease_seconds=settings.lease_seconds, max_attempts=settings.max_attempts), Metrics()
+    )
+    sandboxes = acquire_sandboxes(slots if slots is not None else settings.slots)
+    worker = SlotWorker(make_broker(settings.redis_url), grader.grade, sandboxes)
+    leader = LeaderLock(db)
+
+    def sweep() -> None:
+        if not leader.held():
+            return
+        with db.session() as session:
+            result = lease.sweep(
+                session, requeue_after=settings.requeue_after_seconds, max_attempts=settings.max_attempts
+            )
+        for job_id in result.requeued + result.renotify:
+            worker.notify(job_id)
+        if result.requeued or result.renotify or result.failed:
+            log.info("swept", requeued=len(result.requeued), resent=len(result.renotify), failed=len(result.failed))
+
+    def on_signal(signum: int, frame: FrameType | None) -> None:
+        log.info("stopping", signal=signal.Signals(signum).name)
+        stop.set()
+
+    if threading.current_thread() is threading.main_thread():
+        signal.signal(signal.SIGTERM, on_signal)
+        signal.signal(signal.SIGINT, on_signal)
+    sweeper = Periodic(sweep, settings.sweep_interval_seconds, "sweeper")
+    worker.start()
+    sweeper.start()
+    log.info("worker_started", slots=worker.slots, owner=grader.owner)
+    try:
+        stop.wait()
+    finally:
+        sweeper.stop()
+        worker.stop(drain_seconds)
+        leader.release()
+        for sandbox in sandboxes:
+            _close(sandbox)
+        db.dispose()
+        log.info("worker_stopped")
+    return 0
