@@ -13,6 +13,7 @@ import threading
 from types import FrameType
 
 import structlog
+from prometheus_client import start_http_server
 
 from app.config import Mode, Settings
 from app.db import Database
@@ -27,7 +28,12 @@ log = structlog.get_logger("app.worker")
 
 
 def run_worker(
-    settings: Settings, *, slots: int | None = None, drain_seconds: float = 600.0, stop: threading.Event | None = None
+    settings: Settings,
+    *,
+    slots: int | None = None,
+    drain_seconds: float = 600.0,
+    stop: threading.Event | None = None,
+    metrics_port: int | None = None,
 ) -> int:
     """Grade until SIGTERM/SIGINT (or `stop` is set); returns the exit code."""
     if settings.mode is not Mode.DISTRIBUTED or not settings.redis_url:
@@ -38,9 +44,12 @@ def run_worker(
         return 2
     stop = stop or threading.Event()
     db = Database(settings.database_url)
+    metrics = Metrics()
     grader = Grader(
-        db, GradingConfig(lease_seconds=settings.lease_seconds, max_attempts=settings.max_attempts), Metrics()
+        db, GradingConfig(lease_seconds=settings.lease_seconds, max_attempts=settings.max_attempts), metrics
     )
+    if metrics_port is not None:  # grading latency and sandbox kills are counted where the grading happens
+        start_http_server(metrics_port, addr="0.0.0.0", registry=metrics.registry)
     sandboxes = acquire_sandboxes(slots if slots is not None else settings.slots)
     worker = SlotWorker(make_broker(settings.redis_url), grader.grade, sandboxes)
     leader = LeaderLock(db)

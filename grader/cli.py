@@ -62,6 +62,7 @@ def _parser() -> argparse.ArgumentParser:
     sub.add_parser("list", help="list the built-in problems")
     worker = sub.add_parser("worker", help="grade queued submissions from Redis (distributed mode)")
     worker.add_argument("--slots", type=int, help="sandbox slots (default: GRADELAB_SLOTS)")
+    worker.add_argument("--metrics-port", type=int, help="serve Prometheus metrics of this worker on this port")
     return parser
 
 
@@ -97,7 +98,7 @@ def _worker(args: argparse.Namespace) -> int:
     from app.worker import run_worker
 
     configure_logging()
-    return run_worker(Settings(), slots=args.slots)
+    return run_worker(Settings(), slots=args.slots, metrics_port=args.metrics_port)
 
 
 def _load(name: str) -> Bundle:

@@ -71,10 +71,11 @@ class Cluster:
         self.webs.append(web)
         return web
 
-    def start_worker(self) -> subprocess.Popen[bytes]:
+    def start_worker(self, metrics_port: int | None = None) -> subprocess.Popen[bytes]:
         log = (self.tmp / f"worker-{len(self.workers)}.log").open("wb")
+        extra = ["--metrics-port", str(metrics_port)] if metrics_port else []
         proc = subprocess.Popen(
-            [sys.executable, "-m", "grader", "worker", "--slots", "1"],
+            [sys.executable, "-m", "grader", "worker", "--slots", "1", *extra],
             cwd=ROOT,
             env=self.env,
             stdout=log,

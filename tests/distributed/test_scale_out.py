@@ -6,13 +6,14 @@ import datetime as dt
 import json
 import signal
 import time
+import urllib.request
 
 import pytest
 from sqlalchemy import func, select, text, update
 
 from app.db.models import Submission, SubmissionFile, SubmissionState, TestResult
 from tests.app.conftest import load_toy, solution_of
-from tests.app.test_process import multipart
+from tests.app.test_process import _free_port, multipart
 from tests.distributed.conftest import Cluster
 
 CORRECT = solution_of(load_toy("toy-layers"))["toy.py"]
@@ -99,9 +100,14 @@ def test_a_submission_committed_but_never_sent_is_graded_by_the_sweeper(cluster:
         session.flush()
         session.add(SubmissionFile(submission_id=row.id, name="toy.py", content=CORRECT))
         sid = row.id
-    cluster.start_worker()
+    port = _free_port()
+    cluster.start_worker(metrics_port=port)
     cluster.wait_all_done(1, timeout=120)
     _check_each_graded_once(cluster, {sid: CORRECT})
+    with urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics", timeout=10) as answer:
+        metrics = answer.read().decode()
+    assert 'gradelab_graded_total{outcome="graded"} 1.0' in metrics
+    assert "gradelab_grading_seconds_count 1.0" in metrics
 
 
 @pytest.mark.slow
