@@ -35,6 +35,7 @@ class Settings(BaseSettings):
     secret_key: str = _DEV_SECRET
     data_dir: Path = Path("var")
 
+    sandbox: str = Field(default="auto", pattern="^(auto|prefork|cold)$")  # auto: prefork where its self-test passes
     slots: int = Field(default=max(1, min(4, (os.cpu_count() or 1))), ge=0, le=64)
     lease_seconds: float = Field(default=60.0, gt=0)
     sweep_interval_seconds: float = Field(default=15.0, gt=0)

@@ -62,7 +62,7 @@ class Runtime:
         """Start the sandbox slots and the sweeper in this process, and pick up work left from before."""
         if self.settings.slots == 0:
             return
-        sandboxes = acquire_sandboxes(self.settings.slots)
+        sandboxes = acquire_sandboxes(self.settings.slots, self.settings.sandbox)
         self.pool = LocalPool(lambda job_id, sandbox: self._grade(job_id, sandbox), sandboxes)
         self.pool.start()
         self.dispatcher = self.pool
@@ -101,7 +101,7 @@ class Runtime:
         """check-problem in a sandbox slot of its own (one upload checked at a time)."""
         with self._check_lock:
             if self._check_sandbox is None:
-                self._check_sandbox = acquire_sandboxes(1)[0]
+                self._check_sandbox = acquire_sandboxes(1, self.settings.sandbox)[0]
             return check_problem(bundle, self._check_sandbox).to_dict()
 
     def close(self) -> None:

@@ -50,7 +50,7 @@ def run_worker(
     )
     if metrics_port is not None:  # grading latency and sandbox kills are counted where the grading happens
         start_http_server(metrics_port, addr="0.0.0.0", registry=metrics.registry)
-    sandboxes = acquire_sandboxes(slots if slots is not None else settings.slots)
+    sandboxes = acquire_sandboxes(slots if slots is not None else settings.slots, settings.sandbox)
     worker = SlotWorker(make_broker(settings.redis_url), grader.grade, sandboxes)
     leader = LeaderLock(db)
 

@@ -24,6 +24,7 @@ class LimitsSpec(_Strict):
     time_seconds: float = Field(default=10.0, gt=0, le=900)
     memory_mb: int = Field(default=1024, ge=128, le=16384)
     output_kb: int = Field(default=64, ge=1, le=4096)
+    fresh_process: bool = False  # run every job in a newly started interpreter (no pre-forked one)
 
 
 class TolerancePatch(_Strict):

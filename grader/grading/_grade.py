@@ -95,7 +95,8 @@ def _run_group(
         calls.append(_call_for(bundle, test, path))
     modules = [f for f in bundle.submitted_files if f in files]
     output_bytes = bundle.spec.limits.output_kb * 1024
-    return run_calls(sandbox, calls, job_files, mode="student", modules=modules, output_bytes=output_bytes)
+    fresh = bundle.spec.limits.fresh_process
+    return run_calls(sandbox, calls, job_files, mode="student", modules=modules, output_bytes=output_bytes, fresh=fresh)
 
 
 def grade_files(

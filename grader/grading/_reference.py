@@ -83,7 +83,14 @@ def reference_files(bundle: Bundle) -> dict[str, bytes]:
 def compute_reference(bundle: Bundle, sandbox: Sandbox) -> ReferenceRun:
     """Run generators, reference and variants in one sandbox job (more if one dies)."""
     present = [f for f in bundle.submitted_files if f"solution/{f}" in bundle.files]
-    run = run_calls(sandbox, reference_calls(bundle), reference_files(bundle), mode="reference", modules=present)
+    run = run_calls(
+        sandbox,
+        reference_calls(bundle),
+        reference_files(bundle),
+        mode="reference",
+        modules=present,
+        fresh=bundle.spec.limits.fresh_process,
+    )
     inputs: dict[str, Value] = {}
     results: dict[str, Mapping[str, Value]] = {}
     variants: dict[tuple[str, str], Mapping[str, Value]] = {}

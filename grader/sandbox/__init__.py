@@ -2,7 +2,8 @@
 
 from grader.sandbox._bwrap import BwrapSandbox, SlotBusy
 from grader.sandbox._command import ENVIRONMENT, StartMode
-from grader.sandbox._selftest import SelfTestReport, default_sandbox, ensure_sandbox, self_test
+from grader.sandbox._prefork import PreforkSandbox
+from grader.sandbox._selftest import BACKENDS, SelfTestReport, default_sandbox, ensure_sandbox, open_slot, self_test
 from grader.sandbox._types import (
     CollectingMonitor,
     Job,
@@ -15,6 +16,7 @@ from grader.sandbox._types import (
 )
 
 __all__ = [
+    "BACKENDS",
     "ENVIRONMENT",
     "BwrapSandbox",
     "CollectingMonitor",
@@ -23,6 +25,7 @@ __all__ = [
     "Limits",
     "Monitor",
     "Outcome",
+    "PreforkSandbox",
     "Sandbox",
     "SandboxUnavailable",
     "SelfTestReport",
@@ -30,5 +33,6 @@ __all__ = [
     "StartMode",
     "default_sandbox",
     "ensure_sandbox",
+    "open_slot",
     "self_test",
 ]

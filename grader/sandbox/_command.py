@@ -82,8 +82,13 @@ class Plan:
     stage: Path  # root only: where the runtime, the venv and the job's tmpfs are mounted
     cgroup_procs: tuple[str, ...] = ()
 
-    def command(self, limits: Limits, seccomp_fd: int, channel_fd: int) -> list[str]:
-        """The argv of one job, reading its archive on stdin and writing results to `channel_fd`."""
+    def command(self, limits: Limits, seccomp_fd: int | None, channel_fd: int, *, zygote: bool = False) -> list[str]:
+        """The argv of one job, reading its archive on stdin and writing results to `channel_fd`.
+
+        With `zygote`, the sandbox may create nested namespaces and has no seccomp filter of
+        its own: it runs only our pre-forking code, and each job it forks sets up its own
+        namespaces and filter before it runs anything else.
+        """
         inner = [*self._rlimits(limits)]
         if self.mode is StartMode.ROOT:
             inner += [
@@ -96,7 +101,7 @@ class Plan:
                 "--no-new-privs",
                 "--",
             ]
-        inner += [*self._bwrap(limits, seccomp_fd), str(channel_fd)]
+        inner += [*self._bwrap(limits, seccomp_fd, zygote), str(channel_fd)]
         if self.mode is StartMode.UNPRIVILEGED:
             return inner
         return [
@@ -138,7 +143,7 @@ class Plan:
             "--",
         ]
 
-    def _bwrap(self, limits: Limits, seccomp_fd: int) -> list[str]:
+    def _bwrap(self, limits: Limits, seccomp_fd: int | None, zygote: bool) -> list[str]:
         args = [
             self.tools.bwrap,
             "--unshare-user",
@@ -147,7 +152,7 @@ class Plan:
             "--unshare-net",
             "--unshare-uts",
             "--unshare-cgroup",
-            "--disable-userns",
+            *([] if zygote else ["--disable-userns"]),
             "--as-pid-1",
             "--hostname",
             "sandbox",
@@ -169,4 +174,6 @@ class Plan:
         args += ["--proc", "/proc", "--dev", "/dev", "--remount-ro", "/dev", "--remount-ro", "/", "--chdir", WORK_DIR]
         for key, value in ENVIRONMENT.items():
             args += ["--setenv", key, value]
-        return [*args, "--seccomp", str(seccomp_fd), "--", self.layout.python, "-I", "-B", "-c", BOOTSTRAP]
+        if seccomp_fd is not None:
+            args += ["--seccomp", str(seccomp_fd)]
+        return [*args, "--", self.layout.python, "-I", "-B", "-c", BOOTSTRAP]

@@ -152,35 +152,63 @@ def _canaries(canary: str) -> Iterator[tuple[list[str], int]]:
         raise SandboxUnavailable("self-test: a sandboxed probe connected to a listener on the host's loopback")
 
 
-_ENSURED: dict[int | None, Sandbox] = {}
+_ENSURED: dict[tuple[int | None, str], Sandbox] = {}
 _ENSURE_LOCK = threading.Lock()
 
 
-def ensure_sandbox(slot: int | None = None) -> Sandbox:
+BACKENDS = ("auto", "prefork", "cold")
+
+
+def open_slot(slot: int, backend: str = "auto") -> Sandbox:
+    """A self-tested sandbox on `slot`: the pre-forked backend where its self-test passes, else the cold one.
+
+    `backend` forces one ("prefork" or "cold"). Raises SlotBusy, or SandboxUnavailable when no backend
+    passes its self-test (failing closed).
+    """
+    from grader.sandbox._bwrap import BwrapSandbox
+    from grader.sandbox._prefork import PreforkSandbox
+
+    if backend not in BACKENDS:
+        raise ValueError(f"unknown sandbox backend {backend!r}: use one of {', '.join(BACKENDS)}")
+    choices: dict[str, list[type[BwrapSandbox]]] = {
+        "auto": [PreforkSandbox, BwrapSandbox],
+        "prefork": [PreforkSandbox],
+        "cold": [BwrapSandbox],
+    }
+    kinds = choices[backend]
+    failures = []
+    for kind in kinds:
+        sandbox = kind(slot)
+        try:
+            report = self_test(sandbox)
+        except SandboxUnavailable as exc:
+            sandbox.close()
+            failures.append(f"{kind.name}: {exc}")
+            continue
+        if report.ok:
+            return sandbox
+        sandbox.close()
+        failures.append(f"{kind.name}: self-test failed ({', '.join(report.failed)})\n{report.describe()}")
+    raise SandboxUnavailable("refusing to run untrusted code: " + "; ".join(failures))
+
+
+def ensure_sandbox(slot: int | None = None, backend: str = "auto") -> Sandbox:
     """A self-tested sandbox on `slot` (or the first free slot); raises SandboxUnavailable, failing closed."""
-    from grader.sandbox._bwrap import MAX_SLOTS, BwrapSandbox, SlotBusy
+    from grader.sandbox._bwrap import MAX_SLOTS, SlotBusy
 
     with _ENSURE_LOCK:
-        if slot in _ENSURED:
-            return _ENSURED[slot]
-        sandbox: BwrapSandbox | None = None
+        if (slot, backend) in _ENSURED:
+            return _ENSURED[(slot, backend)]
         for candidate in [slot] if slot is not None else range(MAX_SLOTS):
             try:
-                sandbox = BwrapSandbox(candidate)
+                sandbox = open_slot(candidate, backend)
                 break
             except SlotBusy:
                 if slot is not None:
                     raise
-        if sandbox is None:
+        else:
             raise SandboxUnavailable("every sandbox slot on this host is in use")
-        report = self_test(sandbox)
-        if not report.ok:
-            sandbox.close()
-            raise SandboxUnavailable(
-                f"the sandbox self-test failed ({', '.join(report.failed)}): refusing to run untrusted code\n"
-                + report.describe()
-            )
-        _ENSURED[slot] = sandbox
+        _ENSURED[(slot, backend)] = sandbox
         return sandbox
 
 

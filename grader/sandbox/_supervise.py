@@ -15,6 +15,7 @@ import signal
 import subprocess
 import time
 from dataclasses import dataclass, field
+from typing import Protocol
 
 from grader.sandbox._types import KillReason, Limits, Monitor
 
@@ -37,37 +38,106 @@ class Watched:
     rusage_cpu: float = 0.0
 
 
+class JobProcess(Protocol):
+    """The process whose end is the job's end, as the supervisor sees it."""
+
+    exit_fd: int  # readable once the job has ended
+
+    def ended(self) -> bool: ...
+
+    def kill(self) -> None: ...
+
+    def reap(self) -> tuple[int, float]:
+        """The wait status and the CPU seconds of the job's tree; called once, after the end or a kill."""
+        ...
+
+
+class PopenProcess:
+    """A job that is a direct child of ours (the cold backend: bwrap's monitor)."""
+
+    def __init__(self, proc: subprocess.Popen[bytes]) -> None:
+        self.proc = proc
+        self.exit_fd = os.pidfd_open(proc.pid)
+
+    def ended(self) -> bool:
+        return self.proc.returncode is not None
+
+    def kill(self) -> None:
+        # bwrap's monitor dies; --die-with-parent and the pid namespace take the whole tree with it.
+        if self.proc.returncode is None:
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(self.proc.pid, signal.SIGKILL)
+
+    def reap(self) -> tuple[int, float]:
+        if self.proc.returncode is not None:
+            return 0, 0.0
+        _, status, usage = os.wait4(self.proc.pid, 0)
+        self.proc.returncode = os.waitstatus_to_exitcode(status)
+        return status, usage.ru_utime + usage.ru_stime
+
+    def close(self) -> None:
+        os.close(self.exit_fd)
+
+
 def supervise(
     proc: subprocess.Popen[bytes], archive: bytes, chan_r: int, limits: Limits, monitor: Monitor, started: float
 ) -> Watched:
-    """Drive the job to its end; always leaves it dead and reaped, even if the monitor raises."""
+    """Drive a cold job to its end; always leaves it dead and reaped, even if the monitor raises."""
     assert proc.stdin is not None and proc.stdout is not None and proc.stderr is not None
-    seen = Watched()
-    pidfd = os.pidfd_open(proc.pid)
-    sel = selectors.DefaultSelector()
+    job = PopenProcess(proc)
+    stdin_fd = os.dup(proc.stdin.fileno())  # `watch` owns and closes this copy
+    proc.stdin.close()
     try:
-        os.set_blocking(proc.stdin.fileno(), False)
-        sel.register(proc.stdin.fileno(), selectors.EVENT_WRITE, "stdin")
-        sel.register(proc.stdout.fileno(), selectors.EVENT_READ, "stdout")
-        sel.register(proc.stderr.fileno(), selectors.EVENT_READ, "stderr")
-        sel.register(chan_r, selectors.EVENT_READ, "channel")
-        sel.register(pidfd, selectors.EVENT_READ, "exit")
-        _loop(sel, proc, memoryview(archive), limits, monitor, started, seen)
+        return watch(
+            job, stdin_fd, archive, proc.stdout.fileno(), proc.stderr.fileno(), chan_r, limits, monitor, started
+        )
     finally:
-        if proc.returncode is None:
-            _kill(proc)
-            seen.status, seen.rusage_cpu = _reap(proc)
-        sel.close()
-        os.close(pidfd)
-        for pipe in (proc.stdin, proc.stdout, proc.stderr):
+        job.close()
+        for pipe in (proc.stdout, proc.stderr):
             with contextlib.suppress(OSError):
                 pipe.close()
+
+
+def watch(
+    job: JobProcess,
+    stdin_fd: int | None,
+    archive: bytes,
+    out_fd: int,
+    err_fd: int,
+    chan_r: int,
+    limits: Limits,
+    monitor: Monitor,
+    started: float,
+) -> Watched:
+    """Feed, read, cap and time any job; always leaves it dead and reaped, even if the monitor raises.
+
+    `stdin_fd`, when given, belongs to this function: it is closed once the archive is written, or at the end.
+    """
+    seen = Watched()
+    sel = selectors.DefaultSelector()
+    try:
+        if stdin_fd is not None:
+            os.set_blocking(stdin_fd, False)
+            sel.register(stdin_fd, selectors.EVENT_WRITE, "stdin")
+        sel.register(out_fd, selectors.EVENT_READ, "stdout")
+        sel.register(err_fd, selectors.EVENT_READ, "stderr")
+        sel.register(chan_r, selectors.EVENT_READ, "channel")
+        sel.register(job.exit_fd, selectors.EVENT_READ, "exit")
+        _loop(sel, job, stdin_fd, memoryview(archive), limits, monitor, started, seen)
+    finally:
+        if not job.ended():
+            job.kill()
+            seen.status, seen.rusage_cpu = job.reap()
+        if stdin_fd is not None and stdin_fd in sel.get_map():
+            os.close(stdin_fd)  # not fully fed: the job ended or was killed first
+        sel.close()
     return seen
 
 
 def _loop(
     sel: selectors.BaseSelector,
-    proc: subprocess.Popen[bytes],
+    proc: JobProcess,
+    stdin_fd: int | None,
     pending: memoryview,
     limits: Limits,
     monitor: Monitor,
@@ -81,7 +151,7 @@ def _loop(
             timeout, reason = _time_left(started, limits, monitor, now)
             if timeout <= 0 or seen.killed is not None:
                 seen.killed = seen.killed or reason
-                _kill(proc)
+                proc.kill()
                 drain_until = now + _DRAIN_SECONDS
                 continue
         elif now >= drain_until:
@@ -91,10 +161,11 @@ def _loop(
         for key, _ in sel.select(min(timeout, _POLL_SECONDS)):
             fd, which = int(key.fd), str(key.data)
             if which == "stdin":
-                pending = _feed(sel, proc, pending)
+                assert stdin_fd is not None
+                pending = _feed(sel, stdin_fd, pending)
             elif which == "exit":
                 sel.unregister(fd)
-                seen.status, seen.rusage_cpu = _reap(proc)
+                seen.status, seen.rusage_cpu = proc.reap()
                 drain_until = time.monotonic() + _DRAIN_SECONDS
             else:
                 data = _read(fd)
@@ -140,18 +211,17 @@ def _take(seen: Watched, which: str, data: bytes, limits: Limits, monitor: Monit
     return KillReason.STDERR_OVERFLOW
 
 
-def _feed(sel: selectors.BaseSelector, proc: subprocess.Popen[bytes], pending: memoryview) -> memoryview:
-    assert proc.stdin is not None
+def _feed(sel: selectors.BaseSelector, fd: int, pending: memoryview) -> memoryview:
     try:
-        pending = pending[os.write(proc.stdin.fileno(), pending[:_CHUNK]) :]
+        pending = pending[os.write(fd, pending[:_CHUNK]) :]
     except (BlockingIOError, InterruptedError):
         return pending
     except OSError:  # the job closed its stdin or died: nothing more to send
         pending = pending[:0]
     if not pending:
-        sel.unregister(proc.stdin.fileno())
+        sel.unregister(fd)
         with contextlib.suppress(OSError):
-            proc.stdin.close()
+            os.close(fd)
     return pending
 
 
@@ -160,18 +230,3 @@ def _read(fd: int) -> bytes:
         return os.read(fd, _CHUNK)
     except OSError:
         return b""
-
-
-def _kill(proc: subprocess.Popen[bytes]) -> None:
-    # bwrap's monitor dies; --die-with-parent and the pid namespace take the whole tree with it.
-    if proc.returncode is None:
-        with contextlib.suppress(ProcessLookupError):
-            os.kill(proc.pid, signal.SIGKILL)
-
-
-def _reap(proc: subprocess.Popen[bytes]) -> tuple[int, float]:
-    if proc.returncode is not None:
-        return 0, 0.0
-    _, status, usage = os.wait4(proc.pid, 0)
-    proc.returncode = os.waitstatus_to_exitcode(status)
-    return status, usage.ru_utime + usage.ru_stime

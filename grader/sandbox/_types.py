@@ -37,6 +37,7 @@ class Job:
     files: Mapping[str, bytes]
     entry: str
     args: tuple[str, ...] = ()
+    fresh: bool = False  # needs a newly started interpreter (a pre-forking backend then starts one)
 
 
 class KillReason(enum.StrEnum):

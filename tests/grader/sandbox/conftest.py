@@ -11,10 +11,12 @@ from pathlib import Path
 import pytest
 from sandbox_helpers import live_pids, processes_of_uids, suspicious_files
 
-from grader.sandbox import BwrapSandbox, Sandbox, SandboxUnavailable, SlotBusy, ensure_sandbox
+from grader.sandbox import BwrapSandbox, Sandbox, SandboxUnavailable, SlotBusy, ensure_sandbox, self_test
+from grader.sandbox._prefork import PreforkSandbox
 
 PROJECT = Path(__file__).resolve().parents[3]
-BACKENDS = ["bwrap"]  # a pre-forked backend joins this list and runs the same suite
+BACKENDS = ["bwrap", "prefork"]  # the whole suite runs against each backend
+_STARTED: list[BwrapSandbox] = []
 
 
 def _unavailable(exc: SandboxUnavailable) -> None:
@@ -24,29 +26,40 @@ def _unavailable(exc: SandboxUnavailable) -> None:
 
 
 @pytest.fixture(scope="session", params=BACKENDS)
-def sandbox_backend(request: pytest.FixtureRequest) -> Sandbox:
+def sandbox_backend(request: pytest.FixtureRequest) -> Iterator[Sandbox]:
     """Each backend, self-tested through the real path (fails closed like the worker does)."""
-    assert request.param == "bwrap"
     try:
-        return ensure_sandbox()
+        if request.param == "bwrap":
+            yield ensure_sandbox(backend="cold")
+            return
+        backend = _free_slot(PreforkSandbox)
+        report = self_test(backend)
+        if not report.ok:
+            backend.close()
+            raise SandboxUnavailable(report.describe())
     except SandboxUnavailable as exc:
         _unavailable(exc)
         raise
+    _STARTED.append(backend)
+    with backend:  # its zygote ends with the session, before the host is checked
+        yield backend
+
+
+def _free_slot(kind: type[BwrapSandbox], after: int = 0) -> BwrapSandbox:
+    for slot in range(after, 256):
+        try:
+            return kind(slot)
+        except SlotBusy:
+            continue
+    raise SandboxUnavailable("no free sandbox slot")
 
 
 @pytest.fixture(scope="session")
 def second_backend(sandbox_backend: Sandbox) -> Iterator[Sandbox]:
     """Another slot of the same backend, for jobs running at the same time."""
     assert isinstance(sandbox_backend, BwrapSandbox)
-    for slot in range(sandbox_backend.slot + 1, 256):
-        try:
-            other = BwrapSandbox(slot)
-        except SlotBusy:
-            continue
-        with other:
-            yield other
-        return
-    pytest.fail("no free sandbox slot for a second backend")
+    with _free_slot(type(sandbox_backend), sandbox_backend.slot + 1) as other:
+        yield other
 
 
 @pytest.fixture(autouse=True)
@@ -68,15 +81,17 @@ def host_is_unchanged() -> Iterator[None]:
     yield
     assert Path("/proc/self/mountinfo").read_text() == mounts
     assert suspicious_files(roots) - files == set()
-    used = [b.uid for b in _used_backends()]
-    for uid in used:
-        assert not processes_of_uids(range(uid, uid + 1)), f"a process of slot uid {uid} survived the suite"
+    for backend in _used_backends():
+        # A pre-forked slot still in use keeps its zygote: that, and only that, may be alive.
+        own = backend.live_pids() ^ backend._slot_pids() if isinstance(backend, PreforkSandbox) else set()
+        left = processes_of_uids(range(backend.uid, backend.uid + 1)) - own
+        assert not left, f"a process of slot uid {backend.uid} survived the suite"
 
 
 def _used_backends() -> list[BwrapSandbox]:
     from grader.sandbox._selftest import _ENSURED
 
-    return [b for b in _ENSURED.values() if isinstance(b, BwrapSandbox)]
+    return [b for b in _ENSURED.values() if isinstance(b, BwrapSandbox)] + _STARTED
 
 
 @pytest.fixture()

@@ -1,0 +1,318 @@
+"""The pre-forked backend: one long-lived zygote per slot forks each job, which isolates itself.
+
+The zygote is started through exactly the chain of a cold job (see `_command.py`), holds
+only the interpreter and NumPy, and never runs problem or student code itself; each job
+builds its own namespaces, tmpfs, rlimits, capabilities and seccomp filter before its
+first line runs (see `_zygote.py`). The host talks to the zygote over a socket pair: the
+job's archive (a memfd) and its stdout, stderr and result pipes go over with SCM_RIGHTS,
+so the trusted side reads them with the same caps and the same supervisor as a cold job.
+A zygote that stops answering, or that leaves a process behind after a job, is killed
+and replaced before the next job.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import math
+import os
+import select
+import signal
+import socket
+import subprocess
+import tempfile
+import time
+from dataclasses import dataclass
+from typing import BinaryIO
+
+from grader.sandbox._bootstrap import pack_files
+from grader.sandbox._bwrap import BwrapSandbox
+from grader.sandbox._command import ENVIRONMENT, StartMode
+from grader.sandbox._procs import kill_until_gone, live, live_pids_of_uid
+from grader.sandbox._seccomp import seccomp_program
+from grader.sandbox._supervise import watch
+from grader.sandbox._types import Job, Limits, Monitor, Outcome, SandboxUnavailable
+from grader.sandbox._zygote import ZYGOTE
+
+GiB = 1024**3
+# The zygote's own limits are the ceiling of every job's (a job can only lower an rlimit).
+ZYGOTE_LIMITS = Limits(
+    wall_seconds=math.inf,
+    cpu_seconds=10**9,
+    memory_bytes=32 * GiB,
+    processes=512,
+    open_files=1024,
+    file_size_bytes=1 * GiB,
+    tmpfs_bytes=4 * 1024 * 1024,
+    tmpfs_inodes=64,
+)
+_START_SECONDS = 30.0
+_ANSWER_SECONDS = 5.0
+
+
+@dataclass
+class _Zygote:
+    proc: subprocess.Popen[bytes]
+    ctrl: socket.socket
+    baseline: set[int]  # the chain's own processes (bwrap, its init, the zygote)
+    vm_bytes: int  # the zygote's address space: a job's memory limit comes on top of what it inherits
+    stderr: BinaryIO
+
+    def alive(self) -> bool:
+        return self.proc.poll() is None
+
+    def stop(self) -> None:
+        with contextlib.suppress(OSError):
+            self.ctrl.close()
+        if self.proc.poll() is None:
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(self.proc.pid, signal.SIGKILL)
+            with contextlib.suppress(subprocess.TimeoutExpired):
+                self.proc.wait(5)
+        self.stderr.close()
+
+    def errors(self) -> str:
+        with contextlib.suppress(OSError):
+            self.stderr.seek(0)
+            return self.stderr.read()[-2000:].decode("utf-8", "replace")
+        return ""
+
+
+def _receive(sock: socket.socket, timeout: float) -> dict[str, object] | None:
+    ready, _, _ = select.select([sock], [], [], timeout)
+    if not ready:
+        return None
+    try:
+        data = sock.recv(65536)
+    except OSError:
+        return None
+    if not data:
+        return None
+    try:
+        message = json.loads(data)
+    except ValueError:
+        return None
+    return message if isinstance(message, dict) else None
+
+
+class _ZygoteJob:
+    """The supervisor's view of a job running under a zygote: its end is the zygote's `exit` message."""
+
+    def __init__(self, sandbox: PreforkSandbox, zygote: _Zygote) -> None:
+        self.sandbox = sandbox
+        self.zygote = zygote
+        self.exit_fd = zygote.ctrl.fileno()
+        self._done = False
+        self._killed = False
+
+    def ended(self) -> bool:
+        return self._done
+
+    def kill(self) -> None:
+        if self._done or self._killed:
+            return
+        self._killed = True
+        try:
+            self.zygote.ctrl.send(json.dumps({"op": "kill"}).encode())
+        except OSError:
+            self.sandbox._drop_zygote()
+
+    def reap(self) -> tuple[int, float]:
+        self._done = True
+        message = _receive(self.zygote.ctrl, _ANSWER_SECONDS)
+        if message is None or message.get("event") != "exit":
+            self.sandbox._drop_zygote()  # it stopped answering: nothing it said can be trusted any more
+            return signal.SIGKILL, 0.0
+        status, cpu = message.get("status"), message.get("cpu")
+        return (status if isinstance(status, int) else signal.SIGKILL), (
+            float(cpu) if isinstance(cpu, int | float) else 0.0
+        )
+
+
+class PreforkSandbox(BwrapSandbox):
+    """Each job is forked from the slot's zygote and isolates itself; about a tenth of a cold start."""
+
+    name = "prefork"
+
+    def __init__(self, slot: int = 0, **kwargs: object) -> None:
+        super().__init__(slot, **kwargs)  # type: ignore[arg-type]
+        self._zygote: _Zygote | None = None
+
+    def describe(self) -> str:
+        return super().describe().replace("bwrap slot", "prefork slot", 1)
+
+    def run(self, job: Job, limits: Limits, monitor: Monitor) -> Outcome:
+        if job.fresh:  # a newly started interpreter, as the cold backend gives (the zygote would be in the way)
+            with self._run_lock:
+                self._drop_zygote()
+            return super().run(job, limits, monitor)
+        archive = pack_files(job)
+        with self._run_lock:
+            if self._slot_lock is None:
+                raise SandboxUnavailable(f"sandbox slot {self.slot} was closed")
+            if self._cgroup is not None:
+                self._cgroup.prepare(limits)
+            zygote = self._ensure_zygote()
+            try:
+                return self._run_in(zygote, archive, limits, monitor)
+            finally:
+                self._check_leftovers()
+
+    # -- the zygote ---------------------------------------------------------------------------
+
+    def _ensure_zygote(self) -> _Zygote:
+        if self._zygote is not None and self._zygote.alive():
+            return self._zygote
+        self._drop_zygote()
+        self._zygote = self._start_zygote()
+        return self._zygote
+
+    def _start_zygote(self) -> _Zygote:
+        host, inner = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
+        files = {"zygote.py": ZYGOTE.encode(), "seccomp.bpf": seccomp_program()}
+        boot = Job(files=files, entry="zygote.py", args=("3", "/job/seccomp.bpf", json.dumps(ENVIRONMENT)))
+        stderr = tempfile.TemporaryFile(prefix="gradelab-zygote-")  # noqa: SIM115 (lives as long as the zygote)
+        try:
+            proc = subprocess.Popen(
+                self._plan.command(ZYGOTE_LIMITS, None, inner.fileno(), zygote=True),
+                stdin=subprocess.PIPE,
+                stdout=subprocess.DEVNULL,
+                stderr=stderr,
+                env={},
+                cwd="/",
+                pass_fds=(inner.fileno(),),
+                start_new_session=True,
+                close_fds=True,
+            )
+        except OSError as exc:
+            host.close()
+            stderr.close()
+            raise SandboxUnavailable(f"cannot start the zygote of slot {self.slot}: {exc}") from exc
+        finally:
+            inner.close()
+        assert proc.stdin is not None
+        with contextlib.suppress(OSError):
+            proc.stdin.write(pack_files(boot))
+            proc.stdin.close()
+        zygote = _Zygote(proc, host, set(), 0, stderr)
+        ready = _receive(host, _START_SECONDS)
+        if ready is None or ready.get("event") != "ready":
+            detail = zygote.errors()
+            zygote.stop()
+            raise SandboxUnavailable(f"the zygote of slot {self.slot} did not start: {detail.strip()[-600:]}")
+        zygote.baseline = self._slot_pids(thorough=True)
+        vm = ready.get("vm_bytes")
+        zygote.vm_bytes = vm if isinstance(vm, int) and 0 <= vm < 8 * GiB else 0
+        return zygote
+
+    def _drop_zygote(self) -> None:
+        if self._zygote is not None:
+            self._zygote.stop()
+            self._zygote = None
+            self._kill_everything()
+
+    # -- one job ------------------------------------------------------------------------------
+
+    def _run_in(self, zygote: _Zygote, archive: bytes, limits: Limits, monitor: Monitor) -> Outcome:
+        memfd = os.memfd_create("gradelab-job", os.MFD_CLOEXEC)
+        pipes = [os.pipe() for _ in range(3)]  # stdout, stderr, channel
+        try:
+            _write_all(memfd, archive)
+            os.lseek(memfd, 0, os.SEEK_SET)
+            spec = {
+                "op": "run",
+                "tmpfs_bytes": limits.tmpfs_bytes,
+                "tmpfs_inodes": limits.tmpfs_inodes,
+                "rlimits": _rlimits(limits, zygote.vm_bytes),
+            }
+            started = time.monotonic()
+            try:
+                socket.send_fds(zygote.ctrl, [json.dumps(spec).encode()], [memfd, *(w for _, w in pipes)])
+            except OSError as exc:
+                self._drop_zygote()
+                raise SandboxUnavailable(f"the zygote of slot {self.slot} is gone: {exc}") from exc
+        finally:
+            os.close(memfd)
+            for _, w in pipes:
+                os.close(w)
+        (out_r, _), (err_r, _), (chan_r, _) = pipes
+        try:
+            answer = _receive(zygote.ctrl, _ANSWER_SECONDS)
+            if answer is None or answer.get("event") != "started":
+                detail = zygote.errors()
+                self._drop_zygote()
+                raise SandboxUnavailable(f"the zygote of slot {self.slot} did not start the job: {detail[-600:]}")
+            seen = watch(_ZygoteJob(self, zygote), None, b"", out_r, err_r, chan_r, limits, monitor, started)
+        finally:
+            for r in (out_r, err_r, chan_r):
+                os.close(r)
+        code = os.waitstatus_to_exitcode(seen.status)
+        return Outcome(
+            exit_code=code if code >= 0 else None,
+            signal=-code if code < 0 else None,
+            killed=seen.killed,
+            stdout=bytes(seen.stdout),
+            stderr=bytes(seen.stderr),
+            stdout_truncated=seen.stdout_truncated,
+            stderr_truncated=seen.stderr_truncated,
+            wall_seconds=time.monotonic() - started,
+            cpu_seconds=seen.rusage_cpu,
+            backend=self.name,
+        )
+
+    # -- processes of the slot ----------------------------------------------------------------
+
+    def _slot_pids(self, thorough: bool = False) -> set[int]:
+        """The slot's processes: its cgroup (which no job can leave) or, without one, a scan of /proc by uid."""
+        if self.start_mode is not StartMode.ROOT:
+            return set()
+        if self._cgroup is not None and not thorough:
+            return live(self._cgroup.pids())
+        found = live_pids_of_uid(self.uid)
+        return found | live(self._cgroup.pids()) if self._cgroup is not None else found
+
+    def live_pids(self) -> set[int]:
+        """Processes of this slot's jobs still running on the host (the zygote's own are not counted)."""
+        baseline = self._zygote.baseline if self._zygote is not None else set()
+        return self._slot_pids() - baseline
+
+    def _check_leftovers(self) -> None:
+        """A job's pid namespace ends with it; if anything of it is left anyway, start over."""
+        if self.live_pids():
+            time.sleep(0.05)  # the namespace's processes are being torn down
+            if self.live_pids():
+                self._drop_zygote()
+
+    def _kill_everything(self) -> None:
+        if self.start_mode is not StartMode.ROOT:
+            return
+        survivors = kill_until_gone(lambda: self._slot_pids(thorough=True))
+        if survivors:
+            raise SandboxUnavailable(f"processes {sorted(survivors)} of sandbox slot {self.slot} cannot be killed")
+
+    def close(self) -> None:
+        with self._run_lock:
+            self._drop_zygote()
+        super().close()
+
+
+def _rlimits(limits: Limits, inherited_vm: int) -> dict[str, list[int]]:
+    cpu = max(1, math.ceil(limits.cpu_seconds))
+    return {
+        # A cold job pays for the interpreter and NumPy inside its limit after it starts; a forked job
+        # starts with them already mapped, so its limit counts from there (the cgroup caps the tree).
+        "as": [limits.memory_bytes + inherited_vm] * 2,
+        "cpu": [cpu, cpu + 1],  # SIGXCPU first, SIGKILL a second later for a job ignoring it
+        "nproc": [limits.processes] * 2,
+        "nofile": [limits.open_files] * 2,
+        "fsize": [limits.file_size_bytes] * 2,
+        "core": [0, 0],
+        "memlock": [0, 0],
+        "msgqueue": [0, 0],
+    }
+
+
+def _write_all(fd: int, data: bytes) -> None:
+    view = memoryview(data)
+    while view:
+        view = view[os.write(fd, view) :]

@@ -1,0 +1,263 @@
+"""The pre-forked interpreter of one slot, and the per-job isolation its children set up.
+
+The zygote is started once per slot through the same chain as a cold job (empty
+environment, the slot's uid, no capabilities, no new privileges, a read-only root, its own
+user, pid, network, IPC and UTS namespaces), imports NumPy, and then waits on its control
+socket. It holds no secret, no reference and no test: only the interpreter and NumPy.
+
+For each job it receives, with SCM_RIGHTS, a memfd holding the job's archive and the write
+ends of the job's stdout, stderr and result channel. It forks a proxy, which unshares a new
+user, mount, pid, network, IPC and UTS namespace and forks the job's init (pid 1 of the new
+pid namespace). The init mounts a fresh size- and inode-capped tmpfs on /job and a fresh
+/proc, unpacks the archive, sets the job's rlimits, drops every capability, sets no new
+privileges, loads the seccomp filter, reseeds every random generator, and only then forks
+the job itself. Every child runs inside `try/finally: os._exit()`, so no error path can fall
+back into the zygote's loop. When the init ends, the pid namespace (and every process a job
+left behind) ends with it; the proxy reports the exit status, and the zygote reports it,
+with the CPU time of the whole tree, to the host.
+"""
+
+ZYGOTE = r"""
+import array, atexit, ctypes, json, os, random, resource, runpy, select, signal, socket, sys, traceback
+import numpy
+
+libc = ctypes.CDLL(None, use_errno=True)
+CTRL = int(sys.argv[1])
+SECCOMP = open(sys.argv[2], "rb").read()
+BASE_PATH = [p for p in sys.path if p != os.path.dirname(os.path.abspath(__file__))]  # without the zygote's own folder
+UID, GID = os.getuid(), os.getgid()  # read before any unshare: in a new user namespace they read as unmapped
+ENV = json.loads(sys.argv[3])
+CLONE = 0x10000000 | 0x00020000 | 0x20000000 | 0x40000000 | 0x08000000 | 0x04000000
+MS_NOSUID, MS_NODEV, MS_NOEXEC, MS_REC, MS_PRIVATE = 2, 4, 8, 16384, 1 << 18
+RLIMITS = {"as": "RLIMIT_AS", "cpu": "RLIMIT_CPU", "nproc": "RLIMIT_NPROC", "nofile": "RLIMIT_NOFILE",
+           "fsize": "RLIMIT_FSIZE", "core": "RLIMIT_CORE", "memlock": "RLIMIT_MEMLOCK", "msgqueue": "RLIMIT_MSGQUEUE"}
+
+
+class Fprog(ctypes.Structure):
+    _fields_ = [("len", ctypes.c_ushort), ("filter", ctypes.c_void_p)]
+
+
+PROGRAM = ctypes.create_string_buffer(SECCOMP, len(SECCOMP))
+FPROG = Fprog(len(SECCOMP) // 8, ctypes.cast(PROGRAM, ctypes.c_void_p))  # built once, before any job
+
+
+def check(result, what):
+    if result != 0:
+        err = ctypes.get_errno()
+        raise OSError(err, f"{what}: {os.strerror(err)}")
+
+
+def mount(source, target, fstype, flags, data):
+    check(libc.mount(source.encode(), target.encode(), fstype.encode() if fstype else None, flags,
+                     data.encode() if data else None), f"mount {target}")
+
+
+def write(path, text):
+    with open(path, "w") as fh:
+        fh.write(text)
+
+
+def drop_privileges():
+    for cap in range(64):
+        libc.prctl(24, cap, 0, 0, 0)  # PR_CAPBSET_DROP; EINVAL past the last capability
+    libc.prctl(47, 4, 0, 0, 0)  # PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL
+    header = (ctypes.c_uint32 * 2)(0x20080522, 0)
+    data = (ctypes.c_uint32 * 6)()
+    check(libc.capset(header, data), "capset")
+    check(libc.prctl(38, 1, 0, 0, 0), "no_new_privs")  # PR_SET_NO_NEW_PRIVS
+    check(libc.prctl(22, 2, ctypes.byref(FPROG), 0, 0), "seccomp")  # PR_SET_SECCOMP, SECCOMP_MODE_FILTER
+
+
+def unpack(fd):
+    raw = os.fdopen(fd, "rb")
+    index = json.loads(raw.readline())
+    for name, size in index["files"]:
+        data = raw.read(size)
+        parts = name.split("/")
+        if name.startswith("/") or "\0" in name or any(p in ("", ".", "..") for p in parts) or len(data) != size:
+            raise SystemExit("bad job archive")
+        path = os.path.join("/job", name)
+        os.makedirs(os.path.dirname(path), mode=0o700, exist_ok=True)
+        with open(path, "xb") as fh:
+            fh.write(data)
+    raw.close()
+    return index
+
+
+def job_init(spec, archive, out, err, chan, lifeline):
+    # pid 1 of the job's namespace; dies with the proxy, and the namespace dies with it.
+    os.setsid()  # a group of its own: a job's kill(0, ...) must not reach the zygote's process group
+    libc.prctl(1, signal.SIGKILL, 0, 0, 0)  # PR_SET_PDEATHSIG
+    alive = select.poll()
+    alive.register(lifeline, select.POLLIN)
+    if alive.poll(0):  # the proxy holds the other end until we end: a hang-up means it died before PDEATHSIG was set
+        os._exit(125)
+    os.close(lifeline)
+    # The signal dispositions a fresh interpreter starts with (the zygote never changes them; be sure).
+    for sig in range(1, signal.NSIG):
+        try:
+            signal.signal(sig, signal.SIG_DFL)
+        except (OSError, ValueError):
+            pass
+    signal.signal(signal.SIGINT, signal.default_int_handler)
+    signal.signal(signal.SIGPIPE, signal.SIG_IGN)
+    signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
+    mount("none", "/", None, MS_REC | MS_PRIVATE, None)
+    mount("gradelab-job", "/job", "tmpfs", MS_NOSUID | MS_NODEV,
+          f"size={spec['tmpfs_bytes']},nr_inodes={spec['tmpfs_inodes']},mode=0700")
+    mount("proc", "/proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC, None)
+    os.chdir("/job")
+    index = unpack(archive)
+    for key, name in RLIMITS.items():
+        soft, hard = spec["rlimits"][key]
+        resource_set(name, soft, hard)
+    null = os.open("/dev/null", os.O_RDONLY)
+    os.dup2(null, 0)
+    os.dup2(out, 1)
+    os.dup2(err, 2)
+    os.dup2(chan, 3)
+    os.set_inheritable(3, True)
+    os.closerange(4, 65536)
+    drop_privileges()
+    os.environ.clear()
+    os.environ.update(ENV)
+    os.environ["PWD"] = "/job"  # as a cold job has it (bubblewrap sets it with --chdir)
+    random.seed(os.urandom(32))
+    numpy.random.seed(int.from_bytes(os.urandom(4), "little"))
+    job = os.fork()
+    if job:
+        os.close(1)
+        os.close(3)
+        while True:
+            pid, status = os.wait()
+            if pid == job:
+                os._exit(os.WEXITSTATUS(status) if os.WIFEXITED(status) else 128 + os.WTERMSIG(status))
+    sys.stdin = open(0, closefd=False)
+    sys.stdout = open(1, "w", closefd=False, buffering=1 if os.isatty(1) else -1)
+    sys.stderr = open(2, "w", closefd=False, buffering=1)
+    entry = os.path.join("/job", index["entry"])
+    sys.argv = [entry, *index["args"]]
+    sys.path[:] = [os.path.dirname(entry), *BASE_PATH]
+    try:
+        runpy.run_path(entry, run_name="__main__")
+    except SystemExit as exc:
+        code = exc.code
+        if code is None:
+            code = 0
+        elif not isinstance(code, int):
+            print(code, file=sys.stderr)
+            code = 1
+        finish(code)
+    except BaseException:
+        traceback.print_exc()
+        finish(1)
+    finish(0)
+
+
+def finish(code):
+    # What a normal interpreter exit does, without returning into the zygote's code.
+    try:
+        atexit._run_exitfuncs()
+        sys.stdout.flush()
+        sys.stderr.flush()
+    finally:
+        os._exit(code)
+
+
+def resource_set(name, soft, hard):
+    resource.setrlimit(getattr(resource, name), (soft, hard))
+
+
+def proxy(spec, archive, out, err, chan):
+    check(libc.unshare(CLONE), "unshare")
+    write("/proc/self/setgroups", "deny")
+    write("/proc/self/uid_map", f"{UID} {UID} 1")
+    write("/proc/self/gid_map", f"{GID} {GID} 1")
+    lifeline_r, lifeline_w = os.pipe()
+    child = os.fork()
+    if child == 0:
+        try:
+            os.close(lifeline_w)
+            job_init(spec, archive, out, err, chan, lifeline_r)
+        except BaseException:
+            report()
+        finally:
+            os._exit(126)
+    for fd in (archive, out, err, chan, lifeline_r):
+        os.close(fd)
+    _, status = os.waitpid(child, 0)
+    os._exit(os.WEXITSTATUS(status) if os.WIFEXITED(status) else 128 + os.WTERMSIG(status))
+
+
+def report():
+    # Set-up errors of a job go to the job's stderr when it has one, else to the zygote's.
+    try:
+        traceback.print_exc()
+        sys.stderr.flush()
+    except BaseException:
+        pass
+
+
+def receive(sock):
+    fds = array.array("i")
+    msg, anc, flags, _ = sock.recvmsg(65536, socket.CMSG_SPACE(16 * fds.itemsize))
+    for level, kind, data in anc:
+        if level == socket.SOL_SOCKET and kind == socket.SCM_RIGHTS:
+            fds.frombytes(data[: len(data) - (len(data) % fds.itemsize)])
+    return msg, list(fds)
+
+
+def main():
+    sock = socket.socket(fileno=CTRL)
+    os.closerange(3, CTRL)
+    os.closerange(CTRL + 1, 65536)
+    vm = int(next(l.split()[1] for l in open("/proc/self/status") if l.startswith("VmSize:"))) * 1024
+    sock.sendall(json.dumps({"event": "ready", "pid": os.getpid(), "vm_bytes": vm}).encode())
+    while True:
+        msg, fds = receive(sock)
+        if not msg:
+            os._exit(0)
+        spec = json.loads(msg)
+        if spec.get("op") != "run" or len(fds) != 4:
+            for fd in fds:
+                os.close(fd)
+            continue
+        pid = os.fork()
+        if pid == 0:
+            try:
+                sock.close()
+                proxy(spec, *fds)
+            except BaseException:
+                report()
+            finally:
+                os._exit(125)
+        for fd in fds:
+            os.close(fd)
+        sock.sendall(json.dumps({"event": "started", "pid": pid}).encode())
+        pidfd = os.pidfd_open(pid)
+        poller = select.poll()
+        poller.register(pidfd, select.POLLIN)
+        poller.register(sock.fileno(), select.POLLIN)
+        done = False
+        while not done:
+            for fd, _ in poller.poll():
+                if fd == pidfd:
+                    done = True
+                else:
+                    order, _ = receive(sock)
+                    if not order:
+                        os.kill(pid, signal.SIGKILL)
+                        os._exit(0)
+                    if json.loads(order).get("op") == "kill":
+                        os.kill(pid, signal.SIGKILL)
+        os.close(pidfd)
+        _, status, usage = os.wait4(pid, 0)
+        sock.sendall(json.dumps({"event": "exit", "status": status,
+                                 "cpu": usage.ru_utime + usage.ru_stime}).encode())
+
+
+try:
+    main()
+finally:
+    os._exit(0)
+"""
