@@ -15,6 +15,7 @@ from fastapi.staticfiles import StaticFiles
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from app.api.params import ERROR_RESPONSES
 from app.api.routes import auth, courses, ops, problems, submissions
 from app.config import Mode, Settings
 from app.db import Database
@@ -58,7 +59,7 @@ def create_app(settings: Settings | None = None, *, start_grading: bool | None =
     app.state.runtime = runtime
     app.state.settings = settings
     for module in (auth, courses, problems, submissions):
-        app.include_router(module.router, prefix="/api/v1")
+        app.include_router(module.router, prefix="/api/v1", responses=ERROR_RESPONSES)
     app.include_router(ops.router)
     app.include_router(pages.router)
     app.include_router(staff.router)

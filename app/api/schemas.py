@@ -100,7 +100,7 @@ class ProblemUpdate(BaseModel):
     clear_quota: bool = False
     quota_window_seconds: int | None = Field(default=None, ge=60, le=366 * 86400)
     reveal_hidden_after_deadline: bool | None = None
-    current_version: int | None = Field(default=None, ge=1)
+    current_version: int | None = Field(default=None, ge=1, le=2**31 - 1)
 
 
 class VersionRead(BaseModel):
@@ -180,7 +180,9 @@ class SubmissionPage(BaseModel):
 
 
 class RegradeCreate(BaseModel):
-    version: int | None = Field(default=None, ge=1, description="the version to regrade against; default: current")
+    version: int | None = Field(
+        default=None, ge=1, le=2**31 - 1, description="the version to regrade against; default: current"
+    )
 
 
 class RegradeRow(BaseModel):

@@ -97,6 +97,8 @@ def versions(session: Session, problem: Problem) -> list[ProblemVersion]:
 
 
 def get_version(session: Session, problem: Problem, number: int) -> ProblemVersion:
+    if not 1 <= number <= 2**31 - 1:
+        raise NotFound(f"problem {problem.slug} has no version {number}")
     version = session.scalar(
         select(ProblemVersion).where(ProblemVersion.problem_id == problem.id, ProblemVersion.number == number)
     )
@@ -144,8 +146,8 @@ def update_problem(session: Session, problem: Problem, changes: ProblemChanges) 
     if changes.clear_quota:
         problem.quota_count = None
     elif changes.quota_count is not None:
-        if changes.quota_count < 1:
-            raise Invalid("quota_count must be at least 1 (clear the quota to allow any number)")
+        if not 1 <= changes.quota_count <= 100_000:
+            raise Invalid("quota_count must be from 1 to 100000 (clear the quota to allow any number)")
         problem.quota_count = changes.quota_count
     if changes.quota_window_seconds is not None:
         if not 60 <= changes.quota_window_seconds <= 366 * 86400:

@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session
 
 from app.accounts import service as accounts
 from app.api.deps import RuntimeDep
+from app.api.params import Id
 from app.api.routes.problems import _read_files
 from app.courses.service import course_access, courses_of
 from app.db.models import Problem, ProblemVersion, Submission, SubmissionState, User
@@ -226,12 +227,12 @@ def _submission_context(runtime: Runtime, user: User, submission_id: int) -> dic
 
 
 @router.get("/s/{submission_id}", response_class=HTMLResponse)
-def submission_page(submission_id: int, request: Request, user: PageUser, runtime: RuntimeDep) -> Response:
+def submission_page(submission_id: Id, request: Request, user: PageUser, runtime: RuntimeDep) -> Response:
     return page(request, "submission.html", {"user": user, **_submission_context(runtime, user, submission_id)})
 
 
 @router.get("/s/{submission_id}/live", response_class=HTMLResponse)
-def submission_live(submission_id: int, request: Request, user: PageUser, runtime: RuntimeDep) -> Response:
+def submission_live(submission_id: Id, request: Request, user: PageUser, runtime: RuntimeDep) -> Response:
     return page(request, "_live.html", _submission_context(runtime, user, submission_id))
 
 
@@ -283,7 +284,7 @@ def create_token(
 
 
 @router.post("/me/tokens/{token_id}/revoke", dependencies=[CsrfChecked])
-def revoke_token(token_id: int, user: PageUser, runtime: RuntimeDep) -> Response:
+def revoke_token(token_id: Id, user: PageUser, runtime: RuntimeDep) -> Response:
     with runtime.db.session() as session:
         token = accounts.revoke_token(session, user, token_id)
         if token.name == "browser session":

@@ -9,6 +9,7 @@ from fastapi import APIRouter, File, Form, Query, Request, UploadFile
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from app.api.deps import RuntimeDep
+from app.api.params import Id
 from app.api.routes.problems import _checked_bundle
 from app.courses import service as courses
 from app.courses.overview import course_overview
@@ -232,18 +233,18 @@ def _regrade_context(runtime: Any, user: Any, course: str, slug: str, rid: int) 
 
 
 @router.get("/c/{course}/p/{slug}/regrades/{rid}", response_class=HTMLResponse)
-def regrade_page(course: str, slug: str, rid: int, request: Request, user: PageUser, runtime: RuntimeDep) -> Response:
+def regrade_page(course: str, slug: str, rid: Id, request: Request, user: PageUser, runtime: RuntimeDep) -> Response:
     return page(request, "regrade.html", _regrade_context(runtime, user, course, slug, rid))
 
 
 @router.get("/c/{course}/p/{slug}/regrades/{rid}/table", response_class=HTMLResponse)
-def regrade_table(course: str, slug: str, rid: int, request: Request, user: PageUser, runtime: RuntimeDep) -> Response:
+def regrade_table(course: str, slug: str, rid: Id, request: Request, user: PageUser, runtime: RuntimeDep) -> Response:
     return page(request, "_regrade_table.html", _regrade_context(runtime, user, course, slug, rid))
 
 
 @router.post("/c/{course}/p/{slug}/regrades/{rid}/{action}", response_class=HTMLResponse, dependencies=[CsrfChecked])
 def regrade_action(
-    course: str, slug: str, rid: int, action: str, request: Request, user: PageUser, runtime: RuntimeDep
+    course: str, slug: str, rid: Id, action: str, request: Request, user: PageUser, runtime: RuntimeDep
 ) -> Response:
     try:
         with runtime.db.session() as session:

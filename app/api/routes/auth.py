@@ -6,6 +6,7 @@ from fastapi import APIRouter, status
 
 from app.accounts import service as accounts
 from app.api.deps import CurrentUser, RuntimeDep
+from app.api.params import Id, Limit, Offset
 from app.api.schemas import CourseRead, MeRead, NewTokenCreate, NewTokenRead, SubmissionSummary, TokenCreate, TokenRead
 from app.courses.service import courses_of
 from app.submissions.service import my_submissions, summary_view
@@ -44,16 +45,16 @@ def create_token(body: NewTokenCreate, user: CurrentUser, runtime: RuntimeDep) -
 
 
 @router.delete("/me/tokens/{token_id}", response_model=TokenRead)
-def revoke_token(token_id: int, user: CurrentUser, runtime: RuntimeDep) -> TokenRead:
+def revoke_token(token_id: Id, user: CurrentUser, runtime: RuntimeDep) -> TokenRead:
     with runtime.db.session() as session:
         return TokenRead.model_validate(accounts.revoke_token(session, user, token_id), from_attributes=True)
 
 
 @router.get("/me/submissions", response_model=list[SubmissionSummary])
 def my_submission_list(
-    user: CurrentUser, runtime: RuntimeDep, limit: int = 100, offset: int = 0
+    user: CurrentUser, runtime: RuntimeDep, limit: Limit = 100, offset: Offset = 0
 ) -> list[SubmissionSummary]:
     """Your own submissions in every course, newest first."""
     with runtime.db.session() as session:
-        rows = my_submissions(session, user, limit=max(1, min(limit, 500)), offset=max(0, offset))
+        rows = my_submissions(session, user, limit=limit, offset=offset)
         return [SubmissionSummary(**summary_view(s)) for s in rows]

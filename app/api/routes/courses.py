@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, File, Query, UploadFile, status
+from fastapi import APIRouter, File, UploadFile, status
 from fastapi.responses import Response
 
 from app.api.deps import CurrentUser, RuntimeDep
+from app.api.params import Limit, Offset
 from app.api.schemas import CourseCreate, CourseRead, MemberRead, RosterRead, SubmissionPage, SubmissionSummary
 from app.api.uploads import read_capped
 from app.courses import service as courses
@@ -77,8 +78,8 @@ def course_submissions(
     student: str | None = None,
     state: SubmissionState | None = None,
     late: bool | None = None,
-    limit: Annotated[int, Query(ge=1, le=500)] = 100,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    limit: Limit = 100,
+    offset: Offset = 0,
 ) -> SubmissionPage:
     """Submissions of the course: all of them for instructors (with filters), your own for students."""
     with runtime.db.session() as session:

@@ -9,6 +9,7 @@ from fastapi.responses import Response
 from sqlalchemy.orm import Session
 
 from app.api.deps import CurrentUser, RuntimeDep
+from app.api.params import Id
 from app.api.schemas import (
     ProblemRead,
     ProblemSummary,
@@ -256,7 +257,7 @@ def _user(session: Session, user: User) -> User:
 
 
 @router.get("/courses/{course}/problems/{slug}/regrades/{regrade_id}", response_model=RegradeRead)
-def get_regrade(course: str, slug: str, regrade_id: int, user: CurrentUser, runtime: RuntimeDep) -> RegradeRead:
+def get_regrade(course: str, slug: str, regrade_id: Id, user: CurrentUser, runtime: RuntimeDep) -> RegradeRead:
     """The before/after table of a regrade and its progress."""
     with runtime.db.session() as session:
         problem = problems.get_problem(session, instructor_access(session, course, user), slug)
@@ -264,7 +265,7 @@ def get_regrade(course: str, slug: str, regrade_id: int, user: CurrentUser, runt
 
 
 @router.post("/courses/{course}/problems/{slug}/regrades/{regrade_id}/apply", response_model=RegradeRead)
-def apply_regrade(course: str, slug: str, regrade_id: int, user: CurrentUser, runtime: RuntimeDep) -> RegradeRead:
+def apply_regrade(course: str, slug: str, regrade_id: Id, user: CurrentUser, runtime: RuntimeDep) -> RegradeRead:
     """Make the regraded scores official (only once every submission is regraded)."""
     with runtime.db.session() as session:
         problem = problems.get_problem(session, instructor_access(session, course, user), slug)
@@ -274,7 +275,7 @@ def apply_regrade(course: str, slug: str, regrade_id: int, user: CurrentUser, ru
 
 
 @router.post("/courses/{course}/problems/{slug}/regrades/{regrade_id}/discard", response_model=RegradeRead)
-def discard_regrade(course: str, slug: str, regrade_id: int, user: CurrentUser, runtime: RuntimeDep) -> RegradeRead:
+def discard_regrade(course: str, slug: str, regrade_id: Id, user: CurrentUser, runtime: RuntimeDep) -> RegradeRead:
     with runtime.db.session() as session:
         problem = problems.get_problem(session, instructor_access(session, course, user), slug)
         regrade = regrades.get_regrade(session, problem, regrade_id)

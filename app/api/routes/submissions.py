@@ -11,6 +11,7 @@ from fastapi.responses import StreamingResponse
 from starlette.concurrency import run_in_threadpool
 
 from app.api.deps import CurrentUser, RuntimeDep
+from app.api.params import Id
 from app.api.schemas import SubmissionRead
 from app.db.models import SubmissionState, User
 from app.errors import Forbidden
@@ -23,7 +24,7 @@ STREAM_SECONDS = 600.0
 
 
 @router.get("/submissions/{submission_id}", response_model=SubmissionRead)
-def get_submission(submission_id: int, user: CurrentUser, runtime: RuntimeDep) -> SubmissionRead:
+def get_submission(submission_id: Id, user: CurrentUser, runtime: RuntimeDep) -> SubmissionRead:
     """Status, score and per-test feedback (hidden tests' details only for instructors)."""
     with runtime.db.session() as session:
         submission, viewer = readable_submission(session, user, submission_id)
@@ -42,7 +43,7 @@ def _status(runtime: Runtime, user: User, submission_id: int) -> dict[str, objec
 
 
 @router.get("/submissions/{submission_id}/events", response_class=StreamingResponse)
-async def submission_events(submission_id: int, user: CurrentUser, runtime: RuntimeDep) -> StreamingResponse:
+async def submission_events(submission_id: Id, user: CurrentUser, runtime: RuntimeDep) -> StreamingResponse:
     """Server-sent events: a `status` event at each change, ending once the submission is graded or failed."""
     first = await run_in_threadpool(_status, runtime, user, submission_id)  # 404 before the stream starts
 
@@ -71,7 +72,7 @@ async def submission_events(submission_id: int, user: CurrentUser, runtime: Runt
 
 
 @router.get("/submissions/{submission_id}/results.json")
-def gradescope(submission_id: int, user: CurrentUser, runtime: RuntimeDep) -> dict[str, object]:
+def gradescope(submission_id: Id, user: CurrentUser, runtime: RuntimeDep) -> dict[str, object]:
     """The result in Gradescope's autograder `results.json` format (instructors)."""
     with runtime.db.session() as session:
         submission, viewer = readable_submission(session, user, submission_id)

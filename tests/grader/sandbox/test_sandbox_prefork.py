@@ -4,19 +4,30 @@ from __future__ import annotations
 
 import json
 import os
+from collections.abc import Iterator
 
 import pytest
 from sandbox_helpers import run_job
 
-from grader.sandbox import Sandbox
+from grader.sandbox import SlotBusy, self_test
 from grader.sandbox._prefork import PreforkSandbox
 
 
-@pytest.fixture
-def prefork(sandbox_backend: Sandbox) -> PreforkSandbox:
-    if not isinstance(sandbox_backend, PreforkSandbox):
-        pytest.skip("an attack on the pre-forked backend only")
-    return sandbox_backend
+@pytest.fixture(scope="module")
+def prefork() -> Iterator[PreforkSandbox]:
+    """A pre-forked slot of its own, self-tested like every backend."""
+    for slot in range(1, 256):
+        try:
+            backend = PreforkSandbox(slot)
+        except SlotBusy:
+            continue
+        with backend:
+            report = self_test(backend)
+            assert report.ok, report.describe()
+            yield backend
+            assert not backend.live_pids(), "a job's process survived"
+        return
+    pytest.fail("no free sandbox slot")
 
 
 def test_state_left_in_the_zygotes_modules_does_not_reach_the_next_job(prefork: PreforkSandbox) -> None:
