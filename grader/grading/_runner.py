@@ -177,6 +177,7 @@ def run_calls(
     modules: Sequence[str],
     output_bytes: int = 64 * 1024,
     fresh: bool = False,
+    lazy_numgrad: bool = False,
 ) -> JobRun:
     """Run every call, in as few jobs as possible; a call that kills its job is a result."""
     run = JobRun(results={})
@@ -184,7 +185,8 @@ def run_calls(
     jobs_without_progress = 0
     while pending:
         monitor = GradingMonitor(pending)
-        outcome = sandbox.run(_job(pending, files, mode, modules, fresh), _limits(pending, output_bytes), monitor)
+        job = _job(pending, files, mode, modules, fresh, lazy_numgrad)
+        outcome = sandbox.run(job, _limits(pending, output_bytes), monitor)
         monitor.finish()
         run.outcomes.append(outcome)
         run.stdout += outcome.stdout
@@ -213,8 +215,10 @@ class SandboxFailure(RuntimeError):
         )
 
 
-def _job(calls: Sequence[Call], files: Mapping[str, bytes], mode: str, modules: Sequence[str], fresh: bool) -> Job:
-    plan = {"mode": mode, "modules": list(modules), "calls": [c.plan_entry() for c in calls]}
+def _job(
+    calls: Sequence[Call], files: Mapping[str, bytes], mode: str, modules: Sequence[str], fresh: bool, lazy: bool
+) -> Job:
+    plan = {"mode": mode, "modules": list(modules), "calls": [c.plan_entry() for c in calls], "lazy_numgrad": lazy}
     all_files = {**harness_files(), **files, "plan.json": json.dumps(plan).encode()}
     return Job(files=all_files, entry="harness.py", fresh=fresh)
 

@@ -239,3 +239,23 @@ def test_secret_labels_never_enter_the_student_sandbox(
     report = grade_files(toy_classifier, {"clf.py": (solution + spy).encode()}, sandbox, reference_cache)
     test = next(t for t in report.tests if t.name == "train_accuracy")
     assert test.passed, test.feedback
+
+
+def test_numeric_gradients_are_computed_only_to_diagnose_a_failing_test(sandbox: Sandbox) -> None:
+    """The first run skips the drivers' numeric gradients; a failing backward test gets them on a second run."""
+    from grader.bundle import load_bundle
+    from grader.grading._grade import _run_group
+
+    bundle = load_bundle(Path(__file__).resolve().parents[3] / "reference" / "layers")
+    cache = ReferenceCache()
+    ref = cache.get(bundle, sandbox)
+    tests = [t for t in bundle.spec.tests if t.name == "max_pool_backward_basic"]
+    solution = {"layers.py": bundle.files["solution/layers.py"]}
+    first = _run_group(bundle, tests, solution, ref, sandbox)
+    assert all("@numgrad" not in r.value for r in first.results.values() if isinstance(r.value, dict))
+    mistake = bundle.files["mistakes/max_pool_grad_to_every_element.py"]
+    wrong = {"layers.py": bundle.files["solution/layers.py"] + b"\n" + mistake}
+    report = grade_files(bundle, wrong, sandbox, cache)
+    failing = next(t for t in report.tests if t.name == "max_pool_backward_basic")
+    assert not failing.passed
+    assert any("numeric gradient of your own forward pass" in d for d in failing.diagnosis), failing.diagnosis
