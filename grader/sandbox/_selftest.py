@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import atexit
 import contextlib
 import json
 import os
@@ -154,6 +155,16 @@ def _canaries(canary: str) -> Iterator[tuple[list[str], int]]:
 
 _ENSURED: dict[tuple[int | None, str], Sandbox] = {}
 _ENSURE_LOCK = threading.Lock()
+
+
+@atexit.register
+def _close_ensured() -> None:
+    """Shared sandboxes end with the process (a pre-forked one stops its zygote)."""
+    for sandbox in _ENSURED.values():
+        close = getattr(sandbox, "close", None)
+        if callable(close):
+            with contextlib.suppress(Exception):
+                close()
 
 
 BACKENDS = ("auto", "prefork", "cold")
