@@ -78,7 +78,8 @@ def _prepare(bundle: Bundle, folder: Path) -> None:
             sys.modules.pop(mod, None)
         cases, driver = importlib.import_module("cases"), importlib.import_module("driver")
         exec_ns: dict[str, Any] = {}
-        exec(TEST_MODULE.split("class Layers")[0].replace('EXPECTED = np.load("expected.npz")', ""), exec_ns)
+        source = TEST_MODULE.format(tests=[]).split("class Layers")[0]
+        exec(source.replace('EXPECTED = np.load("expected.npz")', ""), exec_ns)
         expected = {}
         for name, fn, case, seed, params in _tests(bundle):
             inputs = getattr(cases, case)(np.random.default_rng(seed), **params)

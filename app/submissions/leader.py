@@ -42,7 +42,12 @@ class LeaderLock:
             return False
 
     def release(self) -> None:
+        """Give the lock up: the connection is closed for real, not returned to the pool still holding it."""
         if self._conn is not None:
+            with contextlib.suppress(Exception):
+                self._conn.exec_driver_sql(f"SELECT pg_advisory_unlock({int(self.key)})")
+            with contextlib.suppress(Exception):
+                self._conn.invalidate()
             with contextlib.suppress(Exception):
                 self._conn.close()
             self._conn = None

@@ -20,6 +20,7 @@ with the CPU time of the whole tree, to the host.
 ZYGOTE = r"""
 import array, atexit, ctypes, json, os, random, resource, runpy, select, signal, socket, sys, traceback
 import numpy
+import numpy.random  # loaded lazily by NumPy otherwise: once here instead of once per job
 
 libc = ctypes.CDLL(None, use_errno=True)
 CTRL = int(sys.argv[1])
@@ -208,6 +209,11 @@ def receive(sock):
 
 
 def main():
+    # Everything loaded so far stays put: a collection in a forked job would otherwise walk (and so copy)
+    # every page of the zygote's heap.
+    import gc
+    gc.collect()
+    gc.freeze()
     sock = socket.socket(fileno=CTRL)
     os.closerange(3, CTRL)
     os.closerange(CTRL + 1, 65536)

@@ -164,3 +164,38 @@ def test_an_expired_lease_cannot_overwrite_the_newer_attempt_on_postgresql(clust
     with cluster.db.session() as session:
         row = session.get(Submission, sid)
         assert row is not None and row.score == 6.0
+
+
+@pytest.mark.slow
+def test_sigterm_lets_the_running_job_finish_before_the_worker_exits(cluster: Cluster) -> None:
+    token = cluster.student("alice")
+    web = cluster.start_web()
+    worker = cluster.start_worker()
+    sid = _post(cluster, web, token, b"import time\ntime.sleep(2)\n" + CORRECT)
+    deadline = time.monotonic() + 60
+    while cluster.counts().get("running", 0) == 0:
+        assert time.monotonic() < deadline, cluster.logs()
+        time.sleep(0.05)
+    worker.send_signal(signal.SIGTERM)
+    assert worker.wait(60) == 0
+    with cluster.db.session() as session:
+        row = session.get(Submission, sid)
+        assert row is not None and row.state is SubmissionState.GRADED and row.attempt == 1, cluster.logs()
+
+
+def test_only_one_process_holds_the_sweeper_lock(cluster: Cluster) -> None:
+    from app.db import Database
+    from app.submissions.leader import LeaderLock
+
+    first, second = Database(cluster.url), Database(cluster.url)
+    a, b = LeaderLock(first), LeaderLock(second)
+    try:
+        assert a.held() and not b.held()
+        assert a.held()  # held again on the next sweep, without asking twice
+        a.release()
+        assert b.held() and not a.held()
+    finally:
+        a.release()
+        b.release()
+        first.dispose()
+        second.dispose()
