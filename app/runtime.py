@@ -16,6 +16,7 @@ from app.problems.bundles import BundleCache
 from app.submissions import lease
 from app.submissions.grading import Grader, GradingConfig
 from app.submissions.leader import LeaderLock
+from app.submissions.sweeper import sweep_once
 from grader.bundle import Bundle
 from grader.dispatch import Dispatcher, DramatiqDispatcher, LocalPool, Periodic, acquire_sandboxes, make_broker
 from grader.grading import ReferenceCache, check_problem
@@ -63,7 +64,7 @@ class Runtime:
         if self.settings.slots == 0:
             return
         sandboxes = acquire_sandboxes(self.settings.slots, self.settings.sandbox)
-        self.pool = LocalPool(lambda job_id, sandbox: self._grade(job_id, sandbox), sandboxes)
+        self.pool = LocalPool(self.grader.grade, sandboxes)
         self.pool.start()
         self.dispatcher = self.pool
         with self.db.session() as session:
@@ -80,22 +81,8 @@ class Runtime:
         self.sweeper = Periodic(self.sweep, self.settings.sweep_interval_seconds, "sweeper")
         self.sweeper.start()
 
-    def _grade(self, job_id: int, sandbox: Sandbox) -> None:
-        self.grader.grade(job_id, sandbox)
-
     def sweep(self) -> lease.SweepResult:
-        """Expired leases back to the queue, stale queued jobs sent again, hopeless ones failed (leader only)."""
-        if not self.leader.held():
-            return lease.SweepResult([], [], [])
-        with self.db.session() as session:
-            result = lease.sweep(
-                session, requeue_after=self.settings.requeue_after_seconds, max_attempts=self.settings.max_attempts
-            )
-        for job_id in result.requeued + result.renotify:
-            self.dispatcher.notify(job_id)
-        if result.failed:
-            self.metrics.graded.labels("failed").inc(len(result.failed))
-        return result
+        return sweep_once(self.db, self.leader, self.settings, self.dispatcher, self.metrics)
 
     def check_bundle(self, bundle: Bundle) -> dict[str, Any]:
         """check-problem in a sandbox slot of its own (one upload checked at a time)."""

@@ -19,9 +19,9 @@ from app.config import Mode, Settings
 from app.db import Database
 from app.metrics import Metrics
 from app.runtime import _close
-from app.submissions import lease
 from app.submissions.grading import Grader, GradingConfig
 from app.submissions.leader import LeaderLock
+from app.submissions.sweeper import sweep_once
 from grader.dispatch import Periodic, SlotWorker, acquire_sandboxes, make_broker
 
 log = structlog.get_logger("app.worker")
@@ -55,16 +55,7 @@ def run_worker(
     leader = LeaderLock(db)
 
     def sweep() -> None:
-        if not leader.held():
-            return
-        with db.session() as session:
-            result = lease.sweep(
-                session, requeue_after=settings.requeue_after_seconds, max_attempts=settings.max_attempts
-            )
-        for job_id in result.requeued + result.renotify:
-            worker.notify(job_id)
-        if result.requeued or result.renotify or result.failed:
-            log.info("swept", requeued=len(result.requeued), resent=len(result.renotify), failed=len(result.failed))
+        sweep_once(db, leader, settings, worker, metrics)
 
     def on_signal(signum: int, frame: FrameType | None) -> None:
         log.info("stopping", signal=signal.Signals(signum).name)

@@ -23,8 +23,6 @@ SOLUTION = (ROOT / "reference" / "layers" / "solution" / "layers.py").read_bytes
 
 
 def _round(url: str, redis_url: str, workers: int, n: int, folder: Path) -> float:
-    from sqlalchemy import select
-
     from app.accounts.service import create_user, issue_token
     from app.courses.service import create_course, enrol
     from app.db import Database, migrate
@@ -78,7 +76,6 @@ def _round(url: str, redis_url: str, workers: int, n: int, folder: Path) -> floa
             proc.wait(120)
         web.stop()
         db.dispose()
-        _ = select
 
 
 def _wait(db: object, total: int) -> None:

@@ -120,7 +120,7 @@ def run(runs: int) -> str:
             report = grade_files(bundle, files, sandbox, cache)
             ours.append(time.perf_counter() - t0)
             assert report.score == report.max_score
-        units = [t for t in report.tests if t.visible or not t.visible]
+        units = report.tests
         calls = sum(t.seconds for t in units)
     finally:
         sandbox.close()  # type: ignore[attr-defined]

@@ -165,10 +165,10 @@ def deadline_passed(problem: Problem, now: dt.datetime | None = None) -> bool:
 
 
 def starter_zip(bundle: Bundle) -> bytes:
-    """The starter files and read-only support files a student downloads."""
+    """The starter files and read-only support files a student downloads (a file in both is there once)."""
+    files = {**bundle.folder("support"), **bundle.folder("starter")}
     out = io.BytesIO()
     with zipfile.ZipFile(out, "w", compression=zipfile.ZIP_DEFLATED) as archive:
-        for folder in ("starter", "support"):
-            for name, content in sorted(bundle.folder(folder).items()):
-                archive.writestr(f"{bundle.slug}/{name}", content)
+        for name, content in sorted(files.items()):
+            archive.writestr(f"{bundle.slug}/{name}", content)
     return out.getvalue()

@@ -20,7 +20,8 @@ from app.errors import Forbidden, Invalid, ServiceError
 from app.problems import service as problems
 from app.runtime import Runtime
 from app.security import token_digest
-from app.submissions.service import create_submission, readable_submission, submission_view
+from app.submissions import intake
+from app.submissions.service import readable_submission, submission_view
 from app.web.render import page
 from app.web.session import COOKIE, SESSION_DAYS, CsrfChecked, PageUser
 
@@ -195,20 +196,12 @@ def submit(
         contents = _read_files([f for f in files if f.filename])
         if not contents:
             raise Invalid("choose your solution files first")
-        with runtime.db.session() as session:
-            access = course_access(session, course, user)
-            problem = problems.get_problem(session, access, slug)
-            if problem.current_version_id is None:
-                raise Invalid(f"{slug} has no version to grade against yet")
-            bundle = runtime.bundles.get(session, problem.current_version_id)
-            sid = create_submission(session, access, problem, bundle, session.merge(user), contents).id
+        sid = intake.submit(runtime, user, course, slug, contents).id
     except ServiceError as exc:
         if exc.status == 404:
             raise
         extra = {"error": exc.detail, "errors": exc.errors}
         return _problem_page(request, runtime, user, course, slug, extra, status=exc.status)
-    runtime.metrics.submissions_created.inc()
-    runtime.dispatcher.notify(sid)
     return RedirectResponse(f"/s/{sid}", status_code=303)
 
 

@@ -18,6 +18,7 @@ from app.errors import Invalid, ServiceError
 from app.exports.service import Pick, gradebook_csv
 from app.problems import service as problems
 from app.regrades import service as regrades
+from app.submissions import intake
 from app.submissions.service import SubmissionFilter, list_submissions
 from app.web.render import page
 from app.web.session import CsrfChecked, PageUser
@@ -213,14 +214,7 @@ def _parse_settings(
 def start_regrade(
     course: str, slug: str, user: PageUser, runtime: RuntimeDep, version: Annotated[int, Form(ge=1)]
 ) -> Response:
-    with runtime.db.session() as session:
-        problem = problems.get_problem(session, courses.instructor_access(session, course, user), slug)
-        regrade, jobs = regrades.start_regrade(
-            session, problem, problems.get_version(session, problem, version), session.merge(user)
-        )
-        rid = regrade.id
-    for job in jobs:
-        runtime.dispatcher.notify(job)
+    rid = intake.start_regrade(runtime, user, course, slug, version)
     return RedirectResponse(f"/c/{course}/p/{slug}/regrades/{rid}", status_code=303)
 
 

@@ -12,7 +12,7 @@ from grader.sandbox import Sandbox, SandboxUnavailable
 
 log = logging.getLogger("grader.dispatch")
 
-Handler = Callable[[int, Sandbox], None]
+Handler = Callable[[int, Sandbox], object]
 
 
 class Dispatcher(Protocol):

@@ -17,21 +17,27 @@ from pathlib import PurePosixPath
 
 from grader.sandbox._types import Job
 
+# Unpacks a job's archive into /job (used by the bootstrap and by the zygote's jobs alike).
+UNPACK = r"""
+def unpack(raw):
+    index = json.loads(raw.readline())
+    for name, size in index["files"]:
+        data = raw.read(size)
+        parts = name.split("/")
+        if name.startswith("/") or "\0" in name or any(p in ("", ".", "..") for p in parts) or len(data) != size:
+            raise SystemExit("bad job archive")
+        path = os.path.join("/job", name)
+        os.makedirs(os.path.dirname(path), mode=0o700, exist_ok=True)
+        with open(path, "xb") as fh:
+            fh.write(data)
+    return index
+"""
+
 BOOTSTRAP = r"""
 import json, os, sys, runpy
+""" + UNPACK + r"""
 chan = int(sys.argv[1])
-raw = sys.stdin.buffer
-index = json.loads(raw.readline())
-for name, size in index["files"]:
-    data = raw.read(size)
-    parts = name.split("/")
-    if name.startswith("/") or "\0" in name or any(p in ("", ".", "..") for p in parts) or len(data) != size:
-        raise SystemExit("bad job archive")
-    path = os.path.join("/job", name)
-    os.makedirs(os.path.dirname(path), mode=0o700, exist_ok=True)
-    with open(path, "xb") as fh:
-        fh.write(data)
-del data, raw
+index = unpack(sys.stdin.buffer)
 null = os.open("/dev/null", os.O_RDONLY)
 os.dup2(null, 0)
 os.close(null)

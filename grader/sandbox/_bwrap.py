@@ -17,7 +17,7 @@ from grader.sandbox._command import Plan, StartMode, Tools
 from grader.sandbox._layout import DEFAULT_PACKAGES, discover
 from grader.sandbox._procs import kill_until_gone, live, live_pids_of_uid
 from grader.sandbox._seccomp import seccomp_memfd, seccomp_program
-from grader.sandbox._supervise import supervise
+from grader.sandbox._supervise import outcome, supervise
 from grader.sandbox._types import Job, Limits, Monitor, Outcome, SandboxUnavailable
 
 UID_BASE = 61000
@@ -135,20 +135,8 @@ class BwrapSandbox:
             os.close(chan_r)
             self._kill_leftovers()
         wall = time.monotonic() - started
-        code = os.waitstatus_to_exitcode(seen.status)
         cpu = self._cgroup.cpu_seconds() if self._cgroup is not None else seen.rusage_cpu
-        return Outcome(
-            exit_code=code if code >= 0 else None,
-            signal=-code if code < 0 else None,
-            killed=seen.killed,
-            stdout=bytes(seen.stdout),
-            stderr=bytes(seen.stderr),
-            stdout_truncated=seen.stdout_truncated,
-            stderr_truncated=seen.stderr_truncated,
-            wall_seconds=wall,
-            cpu_seconds=cpu,
-            backend=self.name,
-        )
+        return outcome(seen, wall, cpu, self.name)
 
     def _kill_leftovers(self) -> None:
         """No process of this slot may outlive its job: kill by cgroup and by uid until none is left."""

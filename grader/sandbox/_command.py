@@ -71,6 +71,21 @@ class Tools:
         return cls(**found)
 
 
+def rlimit_values(limits: Limits) -> dict[str, tuple[int, int]]:
+    """Soft and hard rlimits of a job, by prlimit's names (the cold chain and the zygote's jobs use the same)."""
+    cpu = max(1, math.ceil(limits.cpu_seconds))
+    return {
+        "as": (limits.memory_bytes, limits.memory_bytes),
+        "cpu": (cpu, cpu + 1),  # SIGXCPU first, SIGKILL a second later for a job ignoring it
+        "nproc": (limits.processes, limits.processes),
+        "nofile": (limits.open_files, limits.open_files),
+        "fsize": (limits.file_size_bytes, limits.file_size_bytes),
+        "core": (0, 0),
+        "memlock": (0, 0),
+        "msgqueue": (0, 0),
+    }
+
+
 @dataclass(frozen=True)
 class Plan:
     """Everything about one slot that shapes its command lines."""
@@ -129,19 +144,8 @@ class Plan:
         return " && ".join(steps) + " && exec " + shlex.join([self.tools.env, "-i", *inner])
 
     def _rlimits(self, limits: Limits) -> list[str]:
-        cpu = max(1, math.ceil(limits.cpu_seconds))
-        return [
-            self.tools.prlimit,
-            f"--as={limits.memory_bytes}",
-            f"--cpu={cpu}:{cpu + 1}",  # SIGXCPU first, SIGKILL a second later for a job ignoring it
-            f"--nproc={limits.processes}",
-            f"--nofile={limits.open_files}",
-            f"--fsize={limits.file_size_bytes}",
-            "--core=0",
-            "--memlock=0",
-            "--msgqueue=0",
-            "--",
-        ]
+        values = rlimit_values(limits)
+        return [self.tools.prlimit, *(f"--{name}={soft}:{hard}" for name, (soft, hard) in values.items()), "--"]
 
     def _bwrap(self, limits: Limits, seccomp_fd: int | None, zygote: bool) -> list[str]:
         args = [

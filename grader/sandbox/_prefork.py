@@ -27,10 +27,10 @@ from typing import BinaryIO
 
 from grader.sandbox._bootstrap import pack_files
 from grader.sandbox._bwrap import BwrapSandbox
-from grader.sandbox._command import ENVIRONMENT, StartMode
-from grader.sandbox._procs import kill_until_gone, live, live_pids_of_uid
+from grader.sandbox._command import ENVIRONMENT, StartMode, rlimit_values
+from grader.sandbox._procs import kill_until_gone, live
 from grader.sandbox._seccomp import seccomp_program
-from grader.sandbox._supervise import watch
+from grader.sandbox._supervise import outcome, watch
 from grader.sandbox._types import Job, Limits, Monitor, Outcome, SandboxUnavailable
 from grader.sandbox._zygote import ZYGOTE
 
@@ -246,19 +246,7 @@ class PreforkSandbox(BwrapSandbox):
         finally:
             for r in (out_r, err_r, chan_r):
                 os.close(r)
-        code = os.waitstatus_to_exitcode(seen.status)
-        return Outcome(
-            exit_code=code if code >= 0 else None,
-            signal=-code if code < 0 else None,
-            killed=seen.killed,
-            stdout=bytes(seen.stdout),
-            stderr=bytes(seen.stderr),
-            stdout_truncated=seen.stdout_truncated,
-            stderr_truncated=seen.stderr_truncated,
-            wall_seconds=time.monotonic() - started,
-            cpu_seconds=seen.rusage_cpu,
-            backend=self.name,
-        )
+        return outcome(seen, time.monotonic() - started, seen.rusage_cpu, self.name)
 
     # -- processes of the slot ----------------------------------------------------------------
 
@@ -268,8 +256,7 @@ class PreforkSandbox(BwrapSandbox):
             return set()
         if self._cgroup is not None and not thorough:
             return live(self._cgroup.pids())
-        found = live_pids_of_uid(self.uid)
-        return found | live(self._cgroup.pids()) if self._cgroup is not None else found
+        return super().live_pids()
 
     def live_pids(self) -> set[int]:
         """Processes of this slot's jobs still running on the host (the zygote's own are not counted)."""
@@ -296,20 +283,12 @@ class PreforkSandbox(BwrapSandbox):
         super().close()
 
 
-def _rlimits(limits: Limits, inherited_vm: int) -> dict[str, list[int]]:
-    cpu = max(1, math.ceil(limits.cpu_seconds))
-    return {
-        # A cold job pays for the interpreter and NumPy inside its limit after it starts; a forked job
-        # starts with them already mapped, so its limit counts from there (the cgroup caps the tree).
-        "as": [limits.memory_bytes + inherited_vm] * 2,
-        "cpu": [cpu, cpu + 1],  # SIGXCPU first, SIGKILL a second later for a job ignoring it
-        "nproc": [limits.processes] * 2,
-        "nofile": [limits.open_files] * 2,
-        "fsize": [limits.file_size_bytes] * 2,
-        "core": [0, 0],
-        "memlock": [0, 0],
-        "msgqueue": [0, 0],
-    }
+def _rlimits(limits: Limits, inherited_vm: int) -> dict[str, tuple[int, int]]:
+    values = rlimit_values(limits)
+    # A cold job pays for the interpreter and NumPy inside its limit after it starts; a forked job
+    # starts with them already mapped, so its limit counts from there (the cgroup caps the tree).
+    values["as"] = (limits.memory_bytes + inherited_vm, limits.memory_bytes + inherited_vm)
+    return values
 
 
 def _write_all(fd: int, data: bytes) -> None:

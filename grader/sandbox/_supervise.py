@@ -17,7 +17,7 @@ import time
 from dataclasses import dataclass, field
 from typing import Protocol
 
-from grader.sandbox._types import KillReason, Limits, Monitor
+from grader.sandbox._types import KillReason, Limits, Monitor, Outcome
 
 _CHUNK = 1 << 16
 _DRAIN_SECONDS = 1.0
@@ -36,6 +36,23 @@ class Watched:
     channel_bytes: int = 0
     status: int = 0
     rusage_cpu: float = 0.0
+
+
+def outcome(seen: Watched, wall: float, cpu: float, backend: str) -> Outcome:
+    """What the caller of a sandbox gets back from what the supervisor saw."""
+    code = os.waitstatus_to_exitcode(seen.status)
+    return Outcome(
+        exit_code=code if code >= 0 else None,
+        signal=-code if code < 0 else None,
+        killed=seen.killed,
+        stdout=bytes(seen.stdout),
+        stderr=bytes(seen.stderr),
+        stdout_truncated=seen.stdout_truncated,
+        stderr_truncated=seen.stderr_truncated,
+        wall_seconds=wall,
+        cpu_seconds=cpu,
+        backend=backend,
+    )
 
 
 class JobProcess(Protocol):

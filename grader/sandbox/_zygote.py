@@ -17,7 +17,9 @@ left behind) ends with it; the proxy reports the exit status, and the zygote rep
 with the CPU time of the whole tree, to the host.
 """
 
-ZYGOTE = r"""
+from grader.sandbox._bootstrap import UNPACK
+
+_ZYGOTE = r"""
 import array, atexit, ctypes, json, os, random, resource, runpy, select, signal, socket, sys, traceback
 import numpy
 import numpy.random  # loaded lazily by NumPy otherwise: once here instead of once per job
@@ -69,20 +71,7 @@ def drop_privileges():
     check(libc.prctl(22, 2, ctypes.byref(FPROG), 0, 0), "seccomp")  # PR_SET_SECCOMP, SECCOMP_MODE_FILTER
 
 
-def unpack(fd):
-    raw = os.fdopen(fd, "rb")
-    index = json.loads(raw.readline())
-    for name, size in index["files"]:
-        data = raw.read(size)
-        parts = name.split("/")
-        if name.startswith("/") or "\0" in name or any(p in ("", ".", "..") for p in parts) or len(data) != size:
-            raise SystemExit("bad job archive")
-        path = os.path.join("/job", name)
-        os.makedirs(os.path.dirname(path), mode=0o700, exist_ok=True)
-        with open(path, "xb") as fh:
-            fh.write(data)
-    raw.close()
-    return index
+# @UNPACK@
 
 
 def job_init(spec, archive, out, err, chan, lifeline):
@@ -108,7 +97,8 @@ def job_init(spec, archive, out, err, chan, lifeline):
           f"size={spec['tmpfs_bytes']},nr_inodes={spec['tmpfs_inodes']},mode=0700")
     mount("proc", "/proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC, None)
     os.chdir("/job")
-    index = unpack(archive)
+    with os.fdopen(archive, "rb") as raw:
+        index = unpack(raw)
     for key, name in RLIMITS.items():
         soft, hard = spec["rlimits"][key]
         resource_set(name, soft, hard)
@@ -267,3 +257,5 @@ try:
 finally:
     os._exit(0)
 """
+
+ZYGOTE = _ZYGOTE.replace("# @UNPACK@\n", UNPACK)

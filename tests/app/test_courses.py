@@ -92,3 +92,14 @@ def test_the_api_answers_while_every_slot_is_busy(make_world: WorldFactory, sqli
     assert answered == [200] * 20 and queued.status_code == 202
     assert still == "running"  # every answer above came while the only slot was grading
     assert wait_graded(world, "alice", queued.json()["id"])["score"] == 6
+
+
+def test_a_framework_in_both_starter_and_support_is_in_the_starter_zip_once() -> None:
+    from app.problems.service import starter_zip
+    from grader.bundle import load_bundle
+    from tests.app.conftest import BUNDLES
+
+    bundle = load_bundle(BUNDLES.parent.parent / "reference" / "computational-graph")
+    names = zipfile.ZipFile(io.BytesIO(starter_zip(bundle))).namelist()
+    assert sorted(names) == sorted(set(names))
+    assert "computational-graph/edf.py" in names and "computational-graph/nodes.py" in names

@@ -23,12 +23,12 @@ from app.api.schemas import (
 )
 from app.api.uploads import read_capped, upload_name
 from app.courses.service import course_access, instructor_access
-from app.db.models import Problem, ProblemVersion, User
+from app.db.models import Problem, ProblemVersion
 from app.errors import Invalid
 from app.problems import service as problems
 from app.regrades import service as regrades
 from app.runtime import Runtime
-from app.submissions.service import create_submission
+from app.submissions import intake
 from grader.bundle import Bundle
 from grader.grading import MAX_FILE_BYTES, MAX_FILES
 
@@ -198,22 +198,13 @@ def submit(
     runtime: RuntimeDep,
 ) -> SubmissionCreated:
     """Submit files for grading; answered at once with the submission's id, graded in the background."""
-    contents = _read_files(files)
-    with runtime.db.session() as session:
-        access = course_access(session, course, user)
-        problem = problems.get_problem(session, access, slug)
-        if problem.current_version_id is None:
-            raise Invalid(f"{slug} has no version to grade against yet")
-        bundle = runtime.bundles.get(session, problem.current_version_id)
-        submission = create_submission(session, access, problem, bundle, session.merge(user), contents)
-        created = SubmissionCreated(
-            id=submission.id,
-            status=submission.state.value,
-            late=submission.late,
-            url=f"/api/v1/submissions/{submission.id}",
-        )
-    runtime.metrics.submissions_created.inc()
-    runtime.dispatcher.notify(created.id)  # after the commit, never inside it
+    submission = intake.submit(runtime, user, course, slug, _read_files(files))
+    created = SubmissionCreated(
+        id=submission.id,
+        status=submission.state.value,
+        late=submission.late,
+        url=f"/api/v1/submissions/{submission.id}",
+    )
     return created
 
 
@@ -234,26 +225,10 @@ def _read_files(files: list[UploadFile]) -> dict[str, bytes]:
 )
 def start_regrade(course: str, slug: str, body: RegradeCreate, user: CurrentUser, runtime: RuntimeDep) -> RegradeRead:
     """Grade every submission again against a version; scores change only when the regrade is applied."""
+    regrade_id = intake.start_regrade(runtime, user, course, slug, body.version)
     with runtime.db.session() as session:
         problem = problems.get_problem(session, instructor_access(session, course, user), slug)
-        if body.version is not None:
-            version = problems.get_version(session, problem, body.version)
-        else:
-            current = _current(session, problem)
-            if current is None:
-                raise Invalid(f"{slug} has no version yet")
-            version = current
-        regrade, jobs = regrades.start_regrade(session, problem, version, _user(session, user))
-        regrade_id = regrade.id
-    for job in jobs:
-        runtime.dispatcher.notify(job)
-    with runtime.db.session() as session:
         return RegradeRead(**regrades.regrade_view(session, regrades.get_regrade(session, problem, regrade_id)))
-
-
-def _user(session: Session, user: User) -> User:
-    merged: User = session.merge(user)
-    return merged
 
 
 @router.get("/courses/{course}/problems/{slug}/regrades/{regrade_id}", response_model=RegradeRead)

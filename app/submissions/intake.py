@@ -1,0 +1,45 @@
+"""Taking in work to grade, the same way from the API and the dashboard: commit first, then tell the dispatcher."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+from app.courses.service import course_access, instructor_access
+from app.db.models import ProblemVersion, Submission, User
+from app.errors import Invalid
+from app.problems import service as problems
+from app.regrades import service as regrades
+from app.runtime import Runtime
+from app.submissions.service import create_submission
+
+
+def submit(runtime: Runtime, user: User, course: str, slug: str, files: Mapping[str, bytes]) -> Submission:
+    """Validate and store a submission; once it is committed, send it to be graded."""
+    with runtime.db.session() as session:
+        access = course_access(session, course, user)
+        problem = problems.get_problem(session, access, slug)
+        if problem.current_version_id is None:
+            raise Invalid(f"{slug} has no version to grade against yet")
+        bundle = runtime.bundles.get(session, problem.current_version_id)
+        submission = create_submission(session, access, problem, bundle, session.merge(user), files)
+    runtime.metrics.submissions_created.inc()
+    runtime.dispatcher.notify(submission.id)  # after the commit, never inside it
+    return submission
+
+
+def start_regrade(runtime: Runtime, user: User, course: str, slug: str, version: int | None) -> int:
+    """Queue a regrade of every submission against `version` (default: the current one); returns its id."""
+    with runtime.db.session() as session:
+        problem = problems.get_problem(session, instructor_access(session, course, user), slug)
+        if version is not None:
+            target = problems.get_version(session, problem, version)
+        else:
+            current = session.get(ProblemVersion, problem.current_version_id) if problem.current_version_id else None
+            if current is None:
+                raise Invalid(f"{slug} has no version yet")
+            target = current
+        regrade, jobs = regrades.start_regrade(session, problem, target, session.merge(user))
+        regrade_id = regrade.id
+    for job in jobs:
+        runtime.dispatcher.notify(job)
+    return regrade_id

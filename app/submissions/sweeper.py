@@ -1,0 +1,31 @@
+"""One pass of the sweeper, for the embedded pool, the distributed web processes and the workers alike."""
+
+from __future__ import annotations
+
+import structlog
+
+from app.config import Settings
+from app.db import Database
+from app.metrics import Metrics
+from app.submissions import lease
+from app.submissions.leader import LeaderLock
+from grader.dispatch import Dispatcher
+
+log = structlog.get_logger("app.sweeper")
+
+
+def sweep_once(
+    db: Database, leader: LeaderLock, settings: Settings, dispatcher: Dispatcher, metrics: Metrics
+) -> lease.SweepResult:
+    """Expired leases back to the queue, stale queued jobs sent again, hopeless ones failed (leader only)."""
+    if not leader.held():
+        return lease.SweepResult([], [], [])
+    with db.session() as session:
+        result = lease.sweep(session, requeue_after=settings.requeue_after_seconds, max_attempts=settings.max_attempts)
+    for job_id in result.requeued + result.renotify:
+        dispatcher.notify(job_id)
+    if result.failed:
+        metrics.graded.labels("failed").inc(len(result.failed))
+    if result.requeued or result.renotify or result.failed:
+        log.info("swept", requeued=len(result.requeued), resent=len(result.renotify), failed=len(result.failed))
+    return result
