@@ -1,10 +1,18 @@
-"""Runs inside the sandbox: one forked child per driver call, results to fd 3.
+"""Runs inside the sandbox: driver calls in runner processes, results to fd 3.
 
-The parent never runs problem or student code. Each child closes the channel,
-runs one call, and writes its frames into a pipe of its own; the parent relays
-complete frames, enforces the call's time limit, and kills every process the
-call left behind before the next one starts. Imports only the standard library,
-NumPy and the sibling modules in /job/lib.
+The parent never runs problem or student code. It forks a runner, which imports
+the submission once and runs the calls one after another, telling the parent on
+a control pipe when each begins and ends and writing its frames into a data pipe
+of its own. The parent relays each call's frames, enforces the call's time
+limit, and when a call crashes, hangs, floods or ends its process, records that
+as the call's result, kills every process the runner left behind, and starts a
+fresh runner at the next call: one broken function costs only its own tests. A
+runner also stops after any call that failed in a way that may have left its
+state damaged (an exception, MemoryError, SystemExit), so the next call starts
+clean. Calls under a different variant of the problem's code, or whose output
+must not be shown (`quiet`), get runners of their own.
+
+Imports only the standard library, NumPy and the sibling modules in /job/lib.
 """
 
 from __future__ import annotations
@@ -28,19 +36,24 @@ PROBLEM = JOB + "/problem"
 LIB = JOB + "/lib"
 CHANNEL_FD = 3
 MAX_CALL_OUTPUT = 256 * 1024 * 1024
+CLEAN_STATUSES = ("ok", "notimpl", "import", "type")  # the runner carries on after these
 
 sys.path[:0] = [LIB]
-import numpy as np  # noqa: E402  (imported once here so every child starts with it)
+import numpy as np  # noqa: E402  (imported once here so every runner starts with it)
 import wire  # noqa: E402
 
 PLAN: dict[str, Any] = {}
+SEALED: dict[str, int] = {}  # inputs of hidden tests: open files no longer on disk, for quiet runners only
 # kill(-1) is only safe in a fresh pid namespace as an unprivileged uid, where it
 # reaches nothing but this job's processes; the bootstrap runs as pid 2 there.
 ISOLATED = os.getpid() <= 4 and os.getuid() != 0
 
 
 def emit(fd: int, header: dict[str, Any], value: Any = None, with_value: bool = False) -> None:
-    data = wire.encode_frame(header, value, with_value=with_value)
+    _write_all(fd, wire.encode_frame(header, value, with_value=with_value))
+
+
+def _write_all(fd: int, data: bytes) -> None:
     view = memoryview(data)
     while view:
         view = view[os.write(fd, view) :]
@@ -57,14 +70,49 @@ def traceback_tail(exc: BaseException) -> str:
 
 def load_inputs(test: dict[str, Any], out_fd: int) -> Any:
     if PLAN["mode"] == "student" or test.get("inputs"):
-        with open(os.path.join(JOB, test["inputs"]), "rb") as fh:
-            return wire.decode_trusted(fh.read())[0][1]
+        offset, length = test.get("at") or (0, -1)
+        if test["inputs"] in SEALED:
+            data = read_sealed(SEALED[test["inputs"]], offset, length)
+        else:
+            with open(os.path.join(JOB, test["inputs"]), "rb") as fh:
+                fh.seek(offset)
+                data = fh.read(length)
+        return wire.decode_trusted(data)[0][1]
     cases = importlib.import_module("cases")
     rng = np.random.default_rng(int(test["seed"]))
     inputs = getattr(cases, test["case"])(rng, **test.get("params", {}))
     if test.get("variant") is None:  # variants reuse the reference's inputs
         emit(out_fd, {"k": "inputs", "test": test["id"]}, inputs, with_value=True)
     return inputs
+
+
+def seal() -> None:
+    """Open every file under sealed/ and take it off the disk (before any runner starts).
+
+    Only runners of quiet calls keep these descriptors; the others close them first thing. This
+    process is not dumpable, so no runner can reopen them through /proc.
+    """
+    folder = os.path.join(JOB, "sealed")
+    if not os.path.isdir(folder):
+        return
+    for name in sorted(os.listdir(folder)):
+        path = os.path.join(folder, name)
+        SEALED["sealed/" + name] = os.open(path, os.O_RDONLY | os.O_NOFOLLOW)
+        os.unlink(path)
+    os.rmdir(folder)
+
+
+def read_sealed(fd: int, offset: int, length: int) -> bytes:
+    """`length` bytes at `offset` of a sealed file (all of the rest when `length` is -1)."""
+    if length < 0:
+        length = os.fstat(fd).st_size - offset
+    data = bytearray()
+    while len(data) < length:
+        chunk = os.pread(fd, length - len(data), offset + len(data))
+        if not chunk:
+            break
+        data.extend(chunk)
+    return bytes(data)
 
 
 def import_submission(variant: dict[str, Any] | None) -> None:
@@ -88,19 +136,62 @@ class ImportProblem(Exception):
         self.exc = exc
 
 
-def child(test: dict[str, Any], variant: dict[str, Any] | None, out_fd: int) -> None:
-    """Run one driver call and write its result frame to `out_fd`."""
-    os.close(CHANNEL_FD)
-    seconds = max(1, int(test["seconds"]) + 1)
-    resource.setrlimit(resource.RLIMIT_CPU, (seconds, seconds + 1))
+def runner(calls: list[dict[str, Any]], out_fd: int) -> None:
+    """Import the submission once, then run `calls` in order (in a forked child of the parent)."""
+    try:
+        os.close(CHANNEL_FD)
+        prepare_runner(calls)
+    except BaseException:
+        traceback.print_exc()  # our own code failed: say so on the job's stderr
+        raise
+    problem: ImportProblem | None = None
+    try:
+        import_submission(calls[0].get("variant"))
+    except ImportProblem as exc:
+        problem = exc
+    emit(out_fd, {"k": "imported"})
+    budget = resource.getrlimit(resource.RLIMIT_CPU)[1]
+    for test in calls:
+        emit(out_fd, {"k": "begin"})
+        soft = int(_cpu_seconds() + float(test["seconds"])) + 1
+        resource.setrlimit(
+            resource.RLIMIT_CPU, (soft if budget == resource.RLIM_INFINITY else min(soft, budget), budget)
+        )
+        status = run_one(test, problem, out_fd)
+        emit(out_fd, {"k": "ran"})
+        if status not in CLEAN_STATUSES:
+            return  # a fresh runner takes the next call
+
+
+def prepare_runner(calls: list[dict[str, Any]]) -> None:
+    if calls[0].get("quiet"):  # output of hidden tests is never shown: it goes nowhere
+        null = os.open("/dev/null", os.O_WRONLY)
+        os.dup2(null, 1)
+        os.dup2(null, 2)
+        os.close(null)
+    else:
+        for fd in SEALED.values():
+            os.close(fd)
+        SEALED.clear()
     sys.path[:0] = [SUB, PROBLEM]
+    budget = int(_cpu_seconds() + sum(float(c["seconds"]) + 1 for c in calls)) + 2
+    hard = resource.getrlimit(resource.RLIMIT_CPU)[1]
+    if hard != resource.RLIM_INFINITY:
+        budget = min(budget, hard)  # never above the job's own limit
+    resource.setrlimit(resource.RLIMIT_CPU, (budget, budget))
+
+
+def run_one(test: dict[str, Any], problem: ImportProblem | None, out_fd: int) -> str:
+    """Run one driver call and write its result frame to `out_fd`; its status."""
+    variant = test.get("variant")
     head: dict[str, Any] = {"k": "result", "test": test["id"], "variant": variant and variant["name"]}
     started = time.perf_counter()
     try:
         inputs = load_inputs(test, out_fd)
         if PLAN.get("lazy_numgrad") and isinstance(inputs, dict) and inputs.get("numgrad") is True:
             inputs["numgrad"] = False  # computed on a second run, and only for the tests that fail
-        import_submission(variant)
+        if problem is not None:
+            raise problem
         driver = importlib.import_module("driver")
         value = getattr(driver, test["driver"])(inputs)
         head.update(status="ok", sec=time.perf_counter() - started)
@@ -108,6 +199,12 @@ def child(test: dict[str, Any], variant: dict[str, Any] | None, out_fd: int) -> 
     except BaseException as exc:
         head.update(failure(exc), sec=time.perf_counter() - started)
         emit(out_fd, head)
+    return str(head["status"])
+
+
+def _cpu_seconds() -> float:
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    return usage.ru_utime + usage.ru_stime
 
 
 def failure(exc: BaseException) -> dict[str, Any]:
@@ -135,39 +232,128 @@ def describe(exc: BaseException) -> str:
     return f"{type(exc).__name__}: {text}"[:2000]
 
 
-def relay(pid: int, read_fd: int, deadline: float) -> tuple[str, bytes]:
-    """Collect the child's output until it exits or its time is up; (status, frames)."""
-    pidfd = os.pidfd_open(pid)
-    data = bytearray()
-    status = ""
-    code: int | None = None
-    open_fds = [read_fd, pidfd]
-    while read_fd in open_fds and not status:
-        remaining = deadline - time.monotonic()
-        if remaining <= 0:
-            status = "timeout"
-            break
-        ready, _, _ = select.select(open_fds, [], [], remaining)
-        if read_fd in ready:
-            chunk = os.read(read_fd, 1 << 20)
-            if not chunk:
-                open_fds.remove(read_fd)
-            data.extend(chunk)
-            if len(data) > MAX_CALL_OUTPUT:
-                status = "overflow"
-        if pidfd in ready and code is None:
-            open_fds.remove(pidfd)
-            code = os.waitpid(pid, 0)[1]  # reap our child before anything else can
-            kill_strays()  # a grandchild may still hold the pipe open
-    if code is None:
-        os.kill(pid, signal.SIGKILL)
-        code = os.waitpid(pid, 0)[1]
-    kill_strays()
-    os.close(pidfd)
-    if not status:
-        data.extend(drain(read_fd))
-        status = exit_status(code)
-    return status, complete_frames(bytes(data))
+class Relay:
+    """The parent's side of one runner: which call it is in, its frames, its deadline.
+
+    The runner's frames and its markers (`imported`, `begin`, `ran`) come in order on one
+    pipe. Frames of the current call are passed on; anything else is dropped. Bytes that
+    are not frames stop the runner: nothing after them could be trusted to be in order.
+    """
+
+    def __init__(self, calls: list[dict[str, Any]], pid: int, data_fd: int) -> None:
+        self.calls = calls
+        self.pid = pid
+        self.data_fd = data_fd
+        self.next = 0  # the call the runner is importing for, running, or about to begin
+        self.imported = False
+        self.running = False  # between its `begin` and `ran` markers
+        self.began = False  # whether `begin` was sent on the channel for calls[next]
+        self.buffer = bytearray()
+        self.call_bytes = 0
+        self.started = time.monotonic()
+        self.deadline = self.started + float(calls[0]["seconds"])
+
+    def tag(self) -> dict[str, Any]:
+        call = self.calls[self.next]
+        variant = call.get("variant")
+        return {"test": call["id"], "variant": variant and variant["name"]}
+
+    def begin(self) -> None:
+        if not self.began:
+            emit(CHANNEL_FD, {"k": "begin", **self.tag()})
+            self.began = True
+
+    def end(self, status: str) -> None:
+        """Close the current call with `status` and move on to the next."""
+        self.begin()
+        now = time.monotonic()
+        emit(CHANNEL_FD, {"k": "end", **self.tag(), "status": status, "sec": now - self.started})
+        self.next += 1
+        self.began = self.running = False
+        self.call_bytes = 0
+        self.started = now
+        if self.next < len(self.calls):
+            self.deadline = now + float(self.calls[self.next]["seconds"])
+
+    def take(self) -> str:
+        """Act on every complete frame in the buffer; a status when the runner must be stopped."""
+        pos = 0
+        data = self.buffer
+        bad = ""
+        while len(data) - pos >= 8:
+            length = int.from_bytes(data[pos : pos + 4], "little")
+            hlen = int.from_bytes(data[pos + 4 : pos + 8], "little")
+            if length < 4 or hlen > length - 4 or length > MAX_CALL_OUTPUT:
+                bad = "channel"
+                break
+            if len(data) - pos < 4 + length:
+                break
+            try:
+                header = json.loads(bytes(data[pos + 8 : pos + 8 + hlen]))
+            except ValueError:
+                header = None
+            frame = bytes(data[pos : pos + 4 + length])
+            pos += 4 + length
+            bad = self.frame(header if isinstance(header, dict) else {}, frame)
+            if bad:
+                break
+        del data[:pos]
+        return bad
+
+    def frame(self, header: dict[str, Any], frame: bytes) -> str:
+        kind = header.get("k")
+        if self.next >= len(self.calls):
+            return "" if kind in ("inputs", "result") else "channel"
+        if kind == "imported" and not self.imported:
+            self.imported = True
+        elif kind == "begin" and self.imported and not self.running:
+            self.running = True
+            self.begin()
+        elif kind == "ran" and self.running:
+            self.end("exited")
+        elif kind in ("inputs", "result") and self.running:
+            tag = self.tag()
+            if header.get("test") == tag["test"] and header.get("variant", tag["variant"]) == tag["variant"]:
+                self.call_bytes += len(frame)
+                if self.call_bytes > MAX_CALL_OUTPUT:
+                    return "overflow"
+                _write_all(CHANNEL_FD, frame)
+        else:
+            return "channel"
+        return ""
+
+    def watch(self) -> tuple[str, int | None]:
+        """Follow the runner until it exits or must be stopped; (why it was stopped, exit code)."""
+        pidfd = os.pidfd_open(self.pid)
+        try:
+            return self._watch(pidfd)
+        finally:
+            os.close(pidfd)
+
+    def _watch(self, pidfd: int) -> tuple[str, int | None]:
+        open_fds = [self.data_fd, pidfd]
+        while True:
+            working = self.next < len(self.calls)
+            remaining = self.deadline - time.monotonic()
+            if working and remaining <= 0:
+                return "timeout", None
+            ready, _, _ = select.select(open_fds, [], [], max(remaining, 0.0) if working else 1.0)
+            if self.data_fd in ready:
+                chunk = os.read(self.data_fd, 1 << 20)
+                if not chunk:
+                    open_fds.remove(self.data_fd)
+                self.buffer.extend(chunk)
+                bad = self.take()
+                if bad:
+                    return bad, None
+                if len(self.buffer) > MAX_CALL_OUTPUT:
+                    return "overflow", None
+            if pidfd in ready:
+                code = os.waitpid(self.pid, 0)[1]  # reap our child before anything else can
+                self.buffer.extend(drain(self.data_fd))
+                return self.take(), code
+            if not ready and not working:
+                return "", None  # every call done, but the runner lingers: it is stopped below
 
 
 def drain(fd: int) -> bytes:
@@ -187,16 +373,6 @@ def exit_status(code: int) -> str:
     return "exited" if os.WEXITSTATUS(code) == 0 else f"exit:{os.WEXITSTATUS(code)}"
 
 
-def complete_frames(data: bytes) -> bytes:
-    pos = 0
-    while pos + 4 <= len(data):
-        length = int.from_bytes(data[pos : pos + 4], "little")
-        if pos + 4 + length > len(data):
-            break
-        pos += 4 + length
-    return data[:pos]
-
-
 def kill_strays() -> None:
     """Kill every process of this sandbox except this one (and the namespace's init)."""
     if not ISOLATED:
@@ -210,30 +386,45 @@ def kill_strays() -> None:
         pass
 
 
-def run_call(test: dict[str, Any], variant: dict[str, Any] | None) -> None:
-    tag = {"test": test["id"], "variant": variant and variant["name"]}
-    emit(CHANNEL_FD, {"k": "begin", **tag})
+def run_runner(calls: list[dict[str, Any]]) -> int:
+    """Start a runner on `calls`; how many of them got a result (at least one)."""
     read_fd, write_fd = os.pipe()
-    started = time.monotonic()
     pid = os.fork()
     if pid == 0:
         try:
             os.close(read_fd)
-            child(test, variant, write_fd)
+            runner(calls, write_fd)
         finally:
             _flush_and_exit()
     os.close(write_fd)
-    status, frames = relay(pid, read_fd, started + float(test["seconds"]))
+    relay = Relay(calls, pid, read_fd)
+    stopped, code = relay.watch()
+    if code is None:
+        with contextlib.suppress(ProcessLookupError):
+            os.kill(pid, signal.SIGKILL)
+        code = os.waitpid(pid, 0)[1]
+    kill_strays()  # a grandchild may still hold the pipe open, or linger
+    if relay.next < len(calls) and (stopped or relay.running or not relay.imported):
+        status = stopped or exit_status(code)
+        if not relay.imported:  # the import itself hangs or kills its process: so it would for every call
+            while relay.next < len(calls):
+                relay.end(status)
+        else:
+            relay.end(status)
     os.close(read_fd)
-    if frames:
-        _write_all(frames)
-    emit(CHANNEL_FD, {"k": "end", **tag, "status": status, "sec": time.monotonic() - started})
+    return max(relay.next, 1)
 
 
-def _write_all(data: bytes) -> None:
-    view = memoryview(data)
-    while view:
-        view = view[os.write(CHANNEL_FD, view) :]
+def segments(calls: list[dict[str, Any]]) -> list[list[dict[str, Any]]]:
+    """Consecutive calls that can share a runner: the same variant, and all quiet or none."""
+    out: list[list[dict[str, Any]]] = []
+    for call in calls:
+        key = ((call.get("variant") or {}).get("name"), bool(call.get("quiet")))
+        if out and key == ((out[-1][0].get("variant") or {}).get("name"), bool(out[-1][0].get("quiet"))):
+            out[-1].append(call)
+        else:
+            out.append([call])
+    return out
 
 
 def _flush_and_exit() -> None:
@@ -248,9 +439,13 @@ def main() -> None:
     ctypes.CDLL(None).prctl(PR_SET_DUMPABLE, 0, 0, 0, 0)
     with open(os.path.join(JOB, "plan.json"), encoding="utf-8") as fh:
         PLAN.update(json.load(fh))
+    seal()
     emit(CHANNEL_FD, {"k": "hello"})
-    for call in PLAN["calls"]:
-        run_call(call, call.get("variant"))
+    # Quiet calls last: once one has run, nothing that could show its traces runs after it.
+    calls = [c for c in PLAN["calls"] if not c.get("quiet")] + [c for c in PLAN["calls"] if c.get("quiet")]
+    for group in segments(calls):
+        while group:
+            group = group[run_runner(group) :]
     emit(CHANNEL_FD, {"k": "done"})
 
 

@@ -60,14 +60,16 @@ def _student_files(bundle: Bundle, files: Mapping[str, bytes]) -> dict[str, byte
     return out
 
 
-def _call_for(bundle: Bundle, test: TestSpec, inputs_path: str) -> Call:
+def _call_for(bundle: Bundle, test: TestSpec, call_id: str, inputs_path: str, at: tuple[int, int]) -> Call:
     limits = bundle.spec.limits
     return Call(
-        test_id=test.name,
+        test_id=call_id,
         driver=test.driver_name,
         seconds=test.time_seconds or limits.time_seconds,
         memory_mb=test.memory_mb or limits.memory_mb,
         inputs=inputs_path,
+        at=at,
+        quiet=not test.visible,
     )
 
 
@@ -79,7 +81,15 @@ def public_data(bundle: Bundle, name: str) -> bytes:
     return wire.encode_frame({"k": "inputs"}, arrays, with_value=True)
 
 
-def _run_group(
+@dataclasses.dataclass
+class _Run:
+    """What one job run gave: each test's result by test name, and the output of its visible tests."""
+
+    results: dict[str, CallResult]
+    output: JobRun
+
+
+def _run_tests(
     bundle: Bundle,
     tests: list[TestSpec],
     files: Mapping[str, bytes],
@@ -87,23 +97,37 @@ def _run_group(
     sandbox: Sandbox,
     *,
     lazy_numgrad: bool = True,
-) -> JobRun:
+) -> _Run:
+    """Visible and hidden tests in one job. A hidden test's call is named by its position only, its
+    inputs go under `sealed/` (the harness hands them to hidden tests' runners alone) and its output
+    is discarded: nothing the visible tests can see or print tells anything about the hidden ones."""
     job_files = _student_files(bundle, files)
-    calls = []
-    for i, test in enumerate(tests):
+    calls, names = [], {}
+    packed = {"inputs.bin": bytearray(), "sealed/inputs.bin": bytearray()}
+    where: dict[tuple[str, str], tuple[int, int]] = {}
+    ordered = [t for t in tests if t.visible] + [t for t in tests if not t.visible]
+    for i, test in enumerate(ordered):
+        path = "inputs.bin" if test.visible else "sealed/inputs.bin"
         if test.kind == "accuracy":
             assert test.data is not None
-            path = "inputs/" + test.data.replace("/", "_") + ".bin"
-            if path not in job_files:
-                job_files[path] = public_data(bundle, test.data)
+            key = (path, "data:" + test.data)
+            frame = public_data(bundle, test.data) if key not in where else b""
         else:
-            path = f"inputs/{i}.bin"
-            job_files[path] = ref.encoded_inputs(test.name)
-        calls.append(_call_for(bundle, test, path))
+            key = (path, "test:" + test.name)
+            frame = ref.encoded_inputs(test.name)
+        if key not in where:
+            where[key] = (len(packed[path]), len(frame))
+            packed[path] += frame
+        call_id = test.name if test.visible else f"hidden-{i}"
+        names[call_id] = test.name
+        calls.append(_call_for(bundle, test, call_id, path, where[key]))
+    for path, data in packed.items():
+        if data:
+            job_files[path] = bytes(data)
     modules = [f for f in bundle.submitted_files if f in files]
     output_bytes = bundle.spec.limits.output_kb * 1024
     fresh = bundle.spec.limits.fresh_process
-    return run_calls(
+    run = run_calls(
         sandbox,
         calls,
         job_files,
@@ -113,6 +137,7 @@ def _run_group(
         fresh=fresh,
         lazy_numgrad=lazy_numgrad,
     )
+    return _Run(results={names[key[0]]: res for key, res in run.results.items()}, output=run)
 
 
 def grade_files(
@@ -128,30 +153,22 @@ def grade_files(
     validate_submission(bundle, files)
     ref = (cache or ReferenceCache()).get(bundle, sandbox)
     tests = [t for t in bundle.spec.tests if t.kind == "unit" or not units_only]
-    visible = [t for t in tests if t.visible]
-    hidden = [t for t in tests if not t.visible]
-    runs = {True: _run_group(bundle, visible, files, ref, sandbox) if visible else JobRun(results={})}
-    runs[False] = _run_group(bundle, hidden, files, ref, sandbox) if hidden else JobRun(results={})
-    reports: list[TestReport] = []
+    run = _run_tests(bundle, tests, files, ref, sandbox)
+    scored = {test.name: _score(bundle, test, run.results[test.name], ref) for test in tests}
+    for name, res in _with_numgrad(bundle, tests, run, scored, files, ref, sandbox).items():
+        scored[name] = _score(bundle, bundle.test(name), res, ref)
     metrics: dict[str, Any] = {}
-    rerun = _with_numgrad(bundle, tests, runs, files, ref, sandbox)
-    for test in tests:
-        res = rerun.get(test.name) or runs[test.visible].results[(test.name, None)]
-        if test.kind == "unit":
-            reports.append(score_unit(bundle, test, res, ref))
-        else:
-            report, extra = score_accuracy(bundle, test, res)
-            reports.append(report)
-            for key, value in extra.items():
-                metrics.setdefault(key, {})[test.name] = value
+    for name, (_, extra) in scored.items():
+        for key, value in extra.items():
+            metrics.setdefault(key, {})[name] = value
+    reports = [report for report, _ in scored.values()]
     smallest_failing_inputs(reports, ref)
-    shown = runs[True]
+    shown = run.output
     kills: dict[str, int] = {}
-    for run in runs.values():
-        for res in run.results.values():
-            reason = _kill_reason(res.status)
-            if reason:
-                kills[reason] = kills.get(reason, 0) + 1
+    for res in run.results.values():
+        reason = _kill_reason(res.status)
+        if reason:
+            kills[reason] = kills.get(reason, 0) + 1
     return GradeReport(
         problem=bundle.slug,
         version=bundle.spec.version,
@@ -169,6 +186,13 @@ def grade_files(
     )
 
 
+def _score(bundle: Bundle, test: TestSpec, res: CallResult, ref: ReferenceRun) -> tuple[TestReport, dict[str, Any]]:
+    if test.kind == "unit":
+        return score_unit(bundle, test, res, ref), {}
+    report, extra = score_accuracy(bundle, test, res)
+    return report, dict(extra)
+
+
 def _wants_numgrad(ref: ReferenceRun, test: TestSpec) -> bool:
     inputs = ref.inputs.get(test.name)
     return isinstance(inputs, dict) and inputs.get("numgrad") is True
@@ -177,32 +201,31 @@ def _wants_numgrad(ref: ReferenceRun, test: TestSpec) -> bool:
 def _with_numgrad(
     bundle: Bundle,
     tests: list[TestSpec],
-    runs: dict[bool, JobRun],
+    run: _Run,
+    scored: Mapping[str, tuple[TestReport, Any]],
     files: Mapping[str, bytes],
     ref: ReferenceRun,
     sandbox: Sandbox,
 ) -> dict[str, CallResult]:
     """Numeric gradients cost two forward calls per input element, and only a failing test's diagnosis uses
     them: the first run skips them, and the unit tests that failed run again with them."""
-    retry: dict[bool, list[TestSpec]] = {True: [], False: []}
+    retry = []
     for test in tests:
         if test.kind != "unit" or not _wants_numgrad(ref, test):
             continue
-        res = runs[test.visible].results[(test.name, None)]
-        if res.status == "ok" and not score_unit(bundle, test, res, ref).passed:
-            retry[test.visible].append(test)
+        if run.results[test.name].status == "ok" and not scored[test.name][0].passed:
+            retry.append(test)
+    if not retry:
+        return {}
     found: dict[str, CallResult] = {}
-    for visible, group in retry.items():
-        if not group:
-            continue
-        again = _run_group(bundle, group, files, ref, sandbox, lazy_numgrad=False)
-        for test in group:
-            first = runs[visible].results[(test.name, None)]
-            second = again.results.get((test.name, None))
-            numgrad = second.value.get("@numgrad") if second and isinstance(second.value, dict) else None
-            if isinstance(first.value, dict) and numgrad is not None:
-                # The first run's answer is the one graded; the second only adds the evidence.
-                found[test.name] = dataclasses.replace(first, value={**first.value, "@numgrad": numgrad})
+    again = _run_tests(bundle, retry, files, ref, sandbox, lazy_numgrad=False)
+    for test in retry:
+        first = run.results[test.name]
+        second = again.results.get(test.name)
+        numgrad = second.value.get("@numgrad") if second and isinstance(second.value, dict) else None
+        if isinstance(first.value, dict) and numgrad is not None:
+            # The first run's answer is the one graded; the second only adds the evidence.
+            found[test.name] = dataclasses.replace(first, value={**first.value, "@numgrad": numgrad})
     return found
 
 

@@ -6,28 +6,15 @@ import json
 import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from importlib import resources
 from typing import Any
 
+from grader._harness import harness_files
 from grader.codec import Frame, FrameReader
 from grader.sandbox import Job, KillReason, Limits, Outcome, Sandbox
 from grader.values import Value
 
 SLACK_SECONDS = 3.0
 JOB_OVERHEAD_SECONDS = 10.0
-
-
-def harness_files() -> dict[str, bytes]:
-    """Our own files every job needs, read once per process."""
-    if not _HARNESS:
-        pkg = resources.files("grader._harness")
-        _HARNESS["harness.py"] = pkg.joinpath("harness.py").read_bytes()
-        _HARNESS["lib/wire.py"] = pkg.joinpath("wire.py").read_bytes()
-        _HARNESS["lib/gradelib.py"] = pkg.joinpath("gradelib.py").read_bytes()
-    return dict(_HARNESS)
-
-
-_HARNESS: dict[str, bytes] = {}
 
 
 @dataclass(frozen=True)
@@ -42,7 +29,9 @@ class Call:
     params: Mapping[str, Any] = field(default_factory=dict)
     seed: int | None = None
     inputs: str | None = None  # path of an inputs file inside the job
+    at: tuple[int, int] | None = None  # (offset, length) of this call's frame in that file, if it holds several
     variant: Mapping[str, str] | None = None
+    quiet: bool = False  # a hidden test: its output goes nowhere, its inputs are sealed from the others
 
     @property
     def key(self) -> tuple[str, str | None]:
@@ -50,11 +39,13 @@ class Call:
 
     def plan_entry(self) -> dict[str, Any]:
         entry: dict[str, Any] = {"id": self.test_id, "driver": self.driver, "seconds": self.seconds}
-        for name in ("case", "seed", "inputs", "variant"):
+        for name in ("case", "seed", "inputs", "at", "variant"):
             if getattr(self, name) is not None:
                 entry[name] = getattr(self, name)
         if self.params:
             entry["params"] = dict(self.params)
+        if self.quiet:
+            entry["quiet"] = True
         return entry
 
 

@@ -57,27 +57,33 @@ def norm_ratio(a: np.ndarray, b: np.ndarray, floor: float = 1e-12) -> float:
 
 
 def measure(s: np.ndarray, r: np.ndarray, tol: Tolerance) -> Closeness:
-    """The normwise error, CS231n's rel_error, the worst element, and the pass decision."""
+    """The normwise error, CS231n's rel_error, the worst element, and the pass decision.
+
+    Passes iff every element is within `atol * max(1, max|r|) + rtol * |r|` (NaN and Inf only where the
+    reference has the same) and the normwise relative error is within `rel_norm`.
+    """
     if r.size == 0:
         return Closeness(True, 0.0, 0.0, (), 0.0, 0.0)
-    d = difference(s, r)
-    rel = norm_ratio(d, np.where(np.isfinite(r), r, 0.0))
-    magnitude = float(np.max(np.abs(r)))
-    atol = tol.atol * max(1.0, magnitude) if np.isfinite(magnitude) else float("inf")
-    close = bool(np.allclose(s, r, rtol=tol.rtol, atol=atol, equal_nan=True)) and bool(np.isfinite(d).all())
-    passed = close and rel <= tol.rel_norm
-    denom = np.maximum(1e-8, np.abs(s) + np.abs(r))
-    elementwise = np.where(np.isfinite(d), np.abs(d) / np.where(np.isfinite(denom), denom, np.inf), np.inf)
-    max_rel = float(np.max(np.where(d == 0, 0.0, elementwise)))
-    worst = _worst(d)
+    with np.errstate(all="ignore"):
+        d = difference(s, r)
+        finite_d = bool(np.isfinite(d).all())
+        abs_r = np.abs(r)
+        magnitude = float(abs_r.max())
+        rel = norm_ratio(d, np.where(np.isfinite(r), r, 0.0))
+        atol = tol.atol * max(1.0, magnitude) if np.isfinite(magnitude) else float("inf")
+        abs_d = np.abs(d)
+        # |s - r| <= atol + rtol * |r|, as np.allclose(equal_nan=True) decides it (d is 0 where s and r agree)
+        close = finite_d and bool(((abs_d == 0) | (abs_d <= atol + tol.rtol * abs_r)).all())
+        passed = close and rel <= tol.rel_norm
+        denom = np.maximum(1e-8, np.abs(s) + abs_r)
+        if finite_d and bool(np.isfinite(denom).all()):
+            max_rel = float((abs_d / denom).max())
+        else:
+            elementwise = np.where(np.isfinite(d), abs_d / np.where(np.isfinite(denom), denom, np.inf), np.inf)
+            max_rel = float(np.max(np.where(d == 0, 0.0, elementwise)))
+        flat = int(np.argmax(abs_d)) if finite_d else int(np.argmax(np.where(np.isfinite(d), abs_d, np.inf)))
+    worst = tuple(int(i) for i in np.unravel_index(flat, d.shape))
     return Closeness(passed, rel, max_rel, worst, float(r[worst]), float(s[worst]))
-
-
-def _worst(d: np.ndarray) -> tuple[int, ...]:
-    """The element with the largest absolute difference; a non-finite difference counts as largest."""
-    size = np.where(np.isfinite(d), np.abs(d), np.inf)
-    flat = int(np.argmax(size))
-    return tuple(int(i) for i in np.unravel_index(flat, d.shape))
 
 
 def agrees(s: np.ndarray, other: np.ndarray, tol: Tolerance) -> bool:

@@ -1,9 +1,11 @@
 """The first code a sandbox runs: unpack the job's files into /job, then start its entry.
 
-The archive arrives on stdin: a JSON index (entry, args, [relative path, size] of each
-file), a newline, then the files' bytes in order. Stdin is then reopened on /dev/null,
-so a job can never block on it, the result channel is moved to file descriptor 3, and
-every other descriptor is closed: the job starts with exactly 0, 1, 2 and 3.
+The archive arrives on stdin: the length of a JSON index in decimal and a newline, the
+index (entry, args, [relative path, size] of each file), then the files' bytes in order,
+which the kernel moves into their files without their passing through the bootstrap.
+Stdin is then reopened on /dev/null, so a job can never block on it, the result channel
+is moved to file descriptor 3, and every other descriptor is closed: the job starts with
+exactly 0, 1, 2 and 3.
 
 The bootstrap is the namespace's pid 1 (bwrap --as-pid-1, so that bwrap reaps it and
 its CPU time reaches us); it forks the job as pid 2 and stays behind as a minimal init.
@@ -19,25 +21,49 @@ from grader.sandbox._types import Job
 
 # Unpacks a job's archive into /job (used by the bootstrap and by the zygote's jobs alike).
 UNPACK = r"""
-def unpack(raw):
-    index = json.loads(raw.readline())
+def unpack(fd):
+    # The index, then each file moved by the kernel from the archive (a pipe or a memfd) straight into its
+    # file: no byte of a file ever passes through this process's memory, so none is inherited by the job
+    # it forks (files meant for only some of a job's processes stay out of the others' memory).
+    head = b""
+    while not head.endswith(b"\n"):
+        byte = os.read(fd, 1)
+        if not byte or len(head) > 12:
+            raise SystemExit("bad job archive")
+        head += byte
+    want = int(head)
+    raw_index = bytearray()
+    while len(raw_index) < want:
+        chunk = os.read(fd, want - len(raw_index))
+        if not chunk:
+            raise SystemExit("bad job archive")
+        raw_index += chunk
+    index = json.loads(bytes(raw_index))
+    pipe = stat.S_ISFIFO(os.fstat(fd).st_mode)
     for name, size in index["files"]:
-        data = raw.read(size)
         parts = name.split("/")
-        if name.startswith("/") or "\0" in name or any(p in ("", ".", "..") for p in parts) or len(data) != size:
+        if name.startswith("/") or "\0" in name or any(p in ("", ".", "..") for p in parts) or size < 0:
             raise SystemExit("bad job archive")
         path = os.path.join("/job", name)
         os.makedirs(os.path.dirname(path), mode=0o700, exist_ok=True)
-        with open(path, "xb") as fh:
-            fh.write(data)
+        out = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | os.O_CLOEXEC, 0o644)
+        try:
+            left = size
+            while left:
+                moved = os.splice(fd, out, left) if pipe else os.sendfile(out, fd, None, left)
+                if moved <= 0:
+                    raise SystemExit("bad job archive")
+                left -= moved
+        finally:
+            os.close(out)
     return index
 """
 
 BOOTSTRAP = r"""
-import json, os, sys, runpy
+import json, os, stat, sys, runpy
 """ + UNPACK + r"""
 chan = int(sys.argv[1])
-index = unpack(sys.stdin.buffer)
+index = unpack(0)
 null = os.open("/dev/null", os.O_RDONLY)
 os.dup2(null, 0)
 os.close(null)
@@ -76,4 +102,5 @@ def pack_files(job: Job) -> bytes:
         raise ValueError(f"the entry script {job.entry!r} is not one of the job's files")
     names = list(job.files)
     index = {"entry": job.entry, "args": list(job.args), "files": [[n, len(job.files[n])] for n in names]}
-    return json.dumps(index).encode() + b"\n" + b"".join(job.files[n] for n in names)
+    head = json.dumps(index).encode()
+    return b"%d\n" % len(head) + head + b"".join(job.files[n] for n in names)

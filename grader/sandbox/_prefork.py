@@ -25,6 +25,7 @@ import time
 from dataclasses import dataclass
 from typing import BinaryIO
 
+from grader._harness import harness_files
 from grader.sandbox._bootstrap import pack_files
 from grader.sandbox._bwrap import BwrapSandbox
 from grader.sandbox._command import ENVIRONMENT, StartMode, rlimit_values
@@ -170,6 +171,7 @@ class PreforkSandbox(BwrapSandbox):
     def _start_zygote(self) -> _Zygote:
         host, inner = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
         files = {"zygote.py": ZYGOTE.encode(), "seccomp.bpf": seccomp_program()}
+        files.update({f"preload/{name}": data for name, data in harness_files().items()})
         boot = Job(files=files, entry="zygote.py", args=("3", "/job/seccomp.bpf", json.dumps(ENVIRONMENT)))
         stderr = tempfile.TemporaryFile(prefix="gradelab-zygote-")  # noqa: SIM115 (lives as long as the zygote)
         try:

@@ -244,14 +244,14 @@ def test_secret_labels_never_enter_the_student_sandbox(
 def test_numeric_gradients_are_computed_only_to_diagnose_a_failing_test(sandbox: Sandbox) -> None:
     """The first run skips the drivers' numeric gradients; a failing backward test gets them on a second run."""
     from grader.bundle import load_bundle
-    from grader.grading._grade import _run_group
+    from grader.grading._grade import _run_tests
 
     bundle = load_bundle(Path(__file__).resolve().parents[3] / "reference" / "layers")
     cache = ReferenceCache()
     ref = cache.get(bundle, sandbox)
     tests = [t for t in bundle.spec.tests if t.name == "max_pool_backward_basic"]
     solution = {"layers.py": bundle.files["solution/layers.py"]}
-    first = _run_group(bundle, tests, solution, ref, sandbox)
+    first = _run_tests(bundle, tests, solution, ref, sandbox)
     assert all("@numgrad" not in r.value for r in first.results.values() if isinstance(r.value, dict))
     mistake = bundle.files["mistakes/max_pool_grad_to_every_element.py"]
     wrong = {"layers.py": bundle.files["solution/layers.py"] + b"\n" + mistake}
@@ -259,3 +259,116 @@ def test_numeric_gradients_are_computed_only_to_diagnose_a_failing_test(sandbox:
     failing = next(t for t in report.tests if t.name == "max_pool_backward_basic")
     assert not failing.passed
     assert any("numeric gradient of your own forward pass" in d for d in failing.diagnosis), failing.diagnosis
+
+
+@pytest.mark.parametrize("backend", ["default", "cold"])
+def test_visible_tests_never_see_or_show_anything_of_the_hidden_ones(
+    backend: str, toy_layers: Bundle, sandbox: Sandbox, reference_cache: ReferenceCache
+) -> None:
+    """Visible and hidden tests share a job: the hidden ones' inputs are sealed away from every visible
+    call (not on disk, not in memory, not behind /proc), their names never reach a visible call, and
+    whatever a hidden call prints goes nowhere."""
+    if backend == "cold":
+        from grader.sandbox import ensure_sandbox
+
+        sandbox = ensure_sandbox(backend="cold")
+    ref = reference_cache.get(toy_layers, sandbox)
+    hidden_pred = ref.inputs["mse_hidden"]["pred"]
+    visible_pred = ref.inputs["mse_small"]["pred"]
+    backwards = (hidden_pred.astype("<f8").tobytes()[::-1], b"mse_hidden"[::-1])  # never whole in the spy
+    spy = (
+        "def relu_forward(x):\n"
+        "    import ctypes, os, re\n"
+        "    ctypes.CDLL(None).prctl(4, 1, 0, 0, 0)  # PR_SET_DUMPABLE: its own memory becomes readable\n"
+        f"    needles_r = [bytes.fromhex({backwards[0].hex()!r}), bytes.fromhex({backwards[1].hex()!r})]\n"
+        "    found = []\n"
+        "    # every readable byte of this process first (before the needles exist here the right way round)\n"
+        "    chunks = []\n"
+        "    with open('/proc/self/maps') as maps, open('/proc/self/mem', 'rb', 0) as mem:\n"
+        "        for line in maps.read().splitlines():\n"
+        "            m = re.match(r'([0-9a-f]+)-([0-9a-f]+) r', line)\n"
+        "            if m and not line.endswith(('[vvar]', '[vsyscall]', '[vvar_vclock]')):\n"
+        "                start, end = int(m.group(1), 16), int(m.group(2), 16)\n"
+        "                try:\n"
+        "                    mem.seek(start)\n"
+        "                    chunks.append(mem.read(end - start))\n"
+        "                except (OSError, ValueError, OverflowError):\n"
+        "                    pass\n"
+        "    for chunk in chunks:\n"
+        "        back = chunk[::-1]\n"
+        "        if any(n in back for n in needles_r):\n"
+        "            found.append('this process memory')\n"
+        "            break\n"
+        "    del chunks\n"
+        "    needles = [n[::-1] for n in needles_r]\n"
+        "    for root, dirs, names in os.walk('/job'):\n"
+        "        for name in names:\n"
+        "            data = open(os.path.join(root, name), 'rb').read()\n"
+        "            print(name, data[:3000])\n"
+        "            if any(n in data for n in needles):\n"
+        "                found.append(os.path.join(root, name))\n"
+        "    for pid in os.listdir('/proc'):\n"
+        "        if pid.isdigit():\n"
+        "            try:\n"
+        "                fds = os.listdir(f'/proc/{pid}/fd')\n"
+        "            except OSError:\n"
+        "                continue\n"
+        "            for fd in fds:\n"
+        "                try:\n"
+        "                    handle = os.open(f'/proc/{pid}/fd/{fd}', os.O_RDONLY | os.O_NONBLOCK)\n"
+        "                except OSError:\n"
+        "                    continue\n"
+        "                try:\n"
+        "                    if any(n in os.pread(handle, 1 << 20, 0) for n in needles):\n"
+        "                        found.append(f'/proc/{pid}/fd/{fd}')\n"
+        "                except OSError:\n"
+        "                    pass\n"
+        "                os.close(handle)\n"
+        "    if found:\n"
+        "        raise RuntimeError('found the hidden test in ' + ', '.join(found))\n"
+        "    return np.maximum(x, 0), x\n"
+        "\n"
+        "def mse_loss(pred, target):\n"
+        "    print('PRED', pred.astype('<f8').tobytes().hex())\n"
+        "    d = pred - target\n"
+        "    return float((d**2).mean()), 2 * d / d.size\n"
+    )
+    report = grade(toy_layers, with_function(spy), sandbox, reference_cache)
+    tests = by_name(report)
+    assert tests["relu_forward_small"].passed, tests["relu_forward_small"].feedback
+    assert tests["mse_small"].passed and tests["mse_hidden"].passed
+    assert "PRED " + visible_pred.astype("<f8").tobytes().hex() in report.stdout  # visible output is shown
+    assert hidden_pred.astype("<f8").tobytes().hex() not in report.stdout
+    assert "mse_hidden" not in report.stdout and "mse_hidden" not in report.stderr
+
+
+def test_a_failed_call_leaves_no_state_behind_for_the_next(
+    toy_layers: Bundle, sandbox: Sandbox, reference_cache: ReferenceCache
+) -> None:
+    """Calls share a process while they succeed; after one fails, the next starts in a fresh one."""
+    source = with_function(
+        "def relu_forward(x):\n"
+        "    global POISONED\n"
+        "    POISONED = True\n"
+        "    raise ValueError('broken on purpose')\n"
+        "\n"
+        "_real_mse = mse_loss\n"
+        "def mse_loss(pred, target):\n"
+        "    if globals().get('POISONED'):\n"
+        "        return 0.0, pred * 0\n"
+        "    return _real_mse(pred, target)\n"
+    )
+    report = grade(toy_layers, source, sandbox, reference_cache)
+    tests = by_name(report)
+    assert "raised ValueError: broken on purpose" in tests["relu_forward_small"].feedback
+    assert not tests["relu_backward_small"].passed
+    assert tests["mse_small"].passed and tests["mse_hidden"].passed
+
+
+def test_an_import_that_ends_its_process_fails_every_test_with_that_reason(
+    toy_layers: Bundle, sandbox: Sandbox, reference_cache: ReferenceCache
+) -> None:
+    report = grade(toy_layers, "import os\nos._exit(0)\n", sandbox, reference_cache)
+    assert report.score == 0 and len(report.tests) == 4
+    for test in report.tests:
+        assert "ended its process" in test.feedback, test.feedback

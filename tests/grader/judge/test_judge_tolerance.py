@@ -57,3 +57,31 @@ def test_scalar_float_noise_passes() -> None:
 def test_integer_results_compare_exactly_enough() -> None:
     assert verdict(np.array([1, 2, 3]), np.array([1.0, 2.0, 3.0])).passed
     assert not verdict(np.array([1, 2, 3]), np.array([1, 2, 4])).passed
+
+
+def test_nan_and_inf_where_the_other_has_the_same_count_as_agreement() -> None:
+    from grader.judge._closeness import agrees, measure
+
+    tol = Tolerance()
+    ref = np.array([[np.nan, 1.0, np.inf], [2.0, -np.inf, np.nan]])
+    same = ref.copy()
+    assert measure(same, ref, tol).passed and agrees(same, ref, tol)
+    off = same.copy()
+    off[1, 0] = 2.5
+    verdict_off = measure(off, ref, tol)
+    assert not verdict_off.passed and verdict_off.worst_index == (1, 0)
+    assert not agrees(np.where(np.isnan(ref), 0.0, ref), ref, tol)  # NaN where the other is finite
+    flipped = same.copy()
+    flipped[0, 2] = -np.inf
+    assert not measure(flipped, ref, tol).passed
+
+
+def test_measure_reports_the_cs231n_error_and_the_worst_element() -> None:
+    from grader.judge._closeness import measure
+
+    ref = np.array([1.0, 2.0, 4.0])
+    got = np.array([1.0, 2.0, 4.4])
+    c = measure(got, ref, Tolerance())
+    assert not c.passed and c.worst_index == (2,)
+    assert np.isclose(c.max_rel_error, 0.4 / 8.4) and (c.expected, c.got) == (4.0, 4.4)
+    assert np.isclose(c.rel_error, 0.4 / np.linalg.norm(ref))
