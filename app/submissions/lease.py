@@ -11,7 +11,7 @@ import math
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import delete, or_, select, update
+from sqlalchemy import delete, insert, or_, select, update
 from sqlalchemy.orm import Session
 
 from app.db import utcnow
@@ -52,12 +52,12 @@ def claim(session: Session, submission_id: int, owner: str, lease_seconds: float
             attempt=Submission.attempt + 1,
             started_at=now,
         )
+        .returning(Submission.attempt)
         .execution_options(synchronize_session=False)
     )
-    if result.rowcount != 1:  # type: ignore[attr-defined]
+    attempt = result.scalar_one_or_none()
+    if attempt is None:
         return None
-    attempt = session.scalar(select(Submission.attempt).where(Submission.id == submission_id))
-    assert attempt is not None
     return Claim(submission_id, attempt, owner)
 
 
@@ -108,24 +108,26 @@ def finish(session: Session, claim: Claim, report: GradeReport, *, late_penalty:
     if result.rowcount != 1:  # type: ignore[attr-defined]
         return False
     session.execute(delete(TestResult).where(TestResult.submission_id == claim.submission_id))
-    session.add_all(
-        TestResult(
-            submission_id=claim.submission_id,
-            position=i,
-            name=t.name,
-            function=t.function,
-            points=t.points,
-            max_points=t.max_points,
-            passed=t.passed,
-            visible=t.visible,
-            stage=t.stage,
-            feedback=clean_text(t.feedback),
-            diagnosis=[clean_text(d) for d in t.diagnosis],
-            accuracy=t.accuracy,
-            seconds=round(t.seconds, 4),
-        )
+    rows = [
+        {
+            "submission_id": claim.submission_id,
+            "position": i,
+            "name": t.name,
+            "function": t.function,
+            "points": t.points,
+            "max_points": t.max_points,
+            "passed": t.passed,
+            "visible": t.visible,
+            "stage": t.stage,
+            "feedback": clean_text(t.feedback),
+            "diagnosis": [clean_text(d) for d in t.diagnosis],
+            "accuracy": t.accuracy,
+            "seconds": round(t.seconds, 4),
+        }
         for i, t in enumerate(report.tests)
-    )
+    ]
+    if rows:
+        session.execute(insert(TestResult).execution_options(render_nulls=True), rows)  # one executemany
     return True
 
 

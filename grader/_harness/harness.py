@@ -45,7 +45,7 @@ import wire  # noqa: E402
 PLAN: dict[str, Any] = {}
 SEALED: dict[str, int] = {}  # inputs of hidden tests: open files no longer on disk, for quiet runners only
 # kill(-1) is only safe in a fresh pid namespace as an unprivileged uid, where it
-# reaches nothing but this job's processes; the bootstrap runs as pid 2 there.
+# reaches nothing but this job's processes; the harness runs as its init (pid 1) there.
 ISOLATED = os.getpid() <= 4 and os.getuid() != 0
 
 
@@ -164,6 +164,7 @@ def runner(calls: list[dict[str, Any]], out_fd: int) -> None:
 
 
 def prepare_runner(calls: list[dict[str, Any]]) -> None:
+    signal.signal(signal.SIGINT, signal.default_int_handler)
     if calls[0].get("quiet"):  # output of hidden tests is never shown: it goes nowhere
         null = os.open("/dev/null", os.O_WRONLY)
         os.dup2(null, 1)
@@ -437,6 +438,8 @@ def _flush_and_exit() -> None:
 def main() -> None:
     PR_SET_DUMPABLE = 4
     ctypes.CDLL(None).prctl(PR_SET_DUMPABLE, 0, 0, 0, 0)
+    if os.getpid() == 1:  # the job's init: nothing in the job can signal it, not even an interrupt
+        signal.signal(signal.SIGINT, signal.SIG_IGN)
     with open(os.path.join(JOB, "plan.json"), encoding="utf-8") as fh:
         PLAN.update(json.load(fh))
     seal()

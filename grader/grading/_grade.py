@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import dataclasses
 import functools
+import importlib.util
+import marshal
+import sys
 import time
 from collections.abc import Mapping
 from typing import Any
@@ -55,8 +58,44 @@ def validate_submission(bundle: Bundle, files: Mapping[str, bytes]) -> None:
 
 def _student_files(bundle: Bundle, files: Mapping[str, bytes]) -> dict[str, bytes]:
     out = {f"sub/{k}": v for k, v in bundle.folder("support").items()}
-    out.update({f"sub/{k}": v for k, v in files.items()})
     out["problem/driver.py"] = bundle.files["driver.py"]
+    out.update(bytecode_for(bundle, tuple(out)))  # the problem's own modules, compiled once per bundle
+    out.update({f"sub/{k}": v for k, v in files.items()})
+    for name in files:  # a submitted file replaces a support file of the same name, and its bytecode with it
+        out.pop(_pyc_path(f"sub/{name}"), None)
+    return out
+
+
+def _pyc_path(path: str) -> str:
+    folder, _, name = path.rpartition("/")
+    return f"{folder}/__pycache__/{name[:-3]}.{sys.implementation.cache_tag}.pyc"
+
+
+@functools.lru_cache(maxsize=64)
+def bytecode_for(bundle: Bundle, paths: tuple[str, ...]) -> dict[str, bytes]:
+    """Unchecked hash-based .pyc files (PEP 552) of a bundle's own Python files, by their path in the job.
+
+    Every job imports the problem's driver and support modules; compiling them here once saves each job
+    the compile. Python loads such a file without looking at the source again; a job that brings a
+    different source under the same name (a submitted file) never gets the .pyc (see `_student_files`).
+    """
+    out = {}
+    for path in paths:
+        if not path.endswith(".py"):
+            continue
+        source = (
+            bundle.files["driver.py"]
+            if path == "problem/driver.py"
+            else bundle.files.get(path.replace("sub/", "support/", 1))
+        )
+        if source is None:
+            continue
+        try:
+            code = compile(source, "/job/" + path, "exec", dont_inherit=True)
+        except (SyntaxError, ValueError):
+            continue  # the job reports it, with the line, when it imports the file
+        header = importlib.util.MAGIC_NUMBER + (0b01).to_bytes(4, "little") + importlib.util.source_hash(source)
+        out[_pyc_path(path)] = header + marshal.dumps(code)
     return out
 
 

@@ -211,7 +211,7 @@ def _job(
 ) -> Job:
     plan = {"mode": mode, "modules": list(modules), "calls": [c.plan_entry() for c in calls], "lazy_numgrad": lazy}
     all_files = {**harness_files(), **files, "plan.json": json.dumps(plan).encode()}
-    return Job(files=all_files, entry="harness.py", fresh=fresh)
+    return Job(files=all_files, entry="harness.py", fresh=fresh, init=True)
 
 
 def _limits(calls: Sequence[Call], output_bytes: int) -> Limits:

@@ -65,6 +65,9 @@ def measure(s: np.ndarray, r: np.ndarray, tol: Tolerance) -> Closeness:
     if r.size == 0:
         return Closeness(True, 0.0, 0.0, (), 0.0, 0.0)
     with np.errstate(all="ignore"):
+        d = s - r
+        if bool(np.isfinite(d).all()):  # both finite (the usual case): no NaN or Inf to take care of
+            return _measure_finite(s, r, d, tol)
         d = difference(s, r)
         finite_d = bool(np.isfinite(d).all())
         abs_r = np.abs(r)
@@ -76,14 +79,25 @@ def measure(s: np.ndarray, r: np.ndarray, tol: Tolerance) -> Closeness:
         close = finite_d and bool(((abs_d == 0) | (abs_d <= atol + tol.rtol * abs_r)).all())
         passed = close and rel <= tol.rel_norm
         denom = np.maximum(1e-8, np.abs(s) + abs_r)
-        if finite_d and bool(np.isfinite(denom).all()):
-            max_rel = float((abs_d / denom).max())
-        else:
-            elementwise = np.where(np.isfinite(d), abs_d / np.where(np.isfinite(denom), denom, np.inf), np.inf)
-            max_rel = float(np.max(np.where(d == 0, 0.0, elementwise)))
-        flat = int(np.argmax(abs_d)) if finite_d else int(np.argmax(np.where(np.isfinite(d), abs_d, np.inf)))
+        elementwise = np.where(np.isfinite(d), abs_d / np.where(np.isfinite(denom), denom, np.inf), np.inf)
+        max_rel = float(np.max(np.where(d == 0, 0.0, elementwise)))
+        flat = int(np.argmax(np.where(np.isfinite(d), abs_d, np.inf)))
     worst = tuple(int(i) for i in np.unravel_index(flat, d.shape))
     return Closeness(passed, rel, max_rel, worst, float(r[worst]), float(s[worst]))
+
+
+def _measure_finite(s: np.ndarray, r: np.ndarray, d: np.ndarray, tol: Tolerance) -> Closeness:
+    """`measure` when s - r is finite everywhere (so are s and r): the same decision in fewer passes."""
+    abs_d = np.abs(d)
+    abs_r = np.abs(r)
+    magnitude = float(abs_r.max())
+    atol = tol.atol * max(1.0, magnitude)
+    close = bool((abs_d <= atol + tol.rtol * abs_r).all())
+    rel = norm_ratio(d, r)
+    max_rel = float((abs_d / np.maximum(1e-8, np.abs(s) + abs_r)).max())
+    flat = int(abs_d.argmax())
+    worst = tuple(int(i) for i in np.unravel_index(flat, d.shape))
+    return Closeness(close and rel <= tol.rel_norm, rel, max_rel, worst, float(r[worst]), float(s[worst]))
 
 
 def agrees(s: np.ndarray, other: np.ndarray, tol: Tolerance) -> bool:

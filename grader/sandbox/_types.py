@@ -38,6 +38,9 @@ class Job:
     entry: str
     args: tuple[str, ...] = ()
     fresh: bool = False  # needs a newly started interpreter (a pre-forking backend then starts one)
+    # The entry runs as the job's init (pid 1 of its namespace) instead of as its only child: one process
+    # fewer. Such an entry must reap its own children, and only signals it handles reach it from the job.
+    init: bool = False
 
 
 class KillReason(enum.StrEnum):
