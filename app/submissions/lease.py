@@ -9,9 +9,9 @@ from __future__ import annotations
 import datetime as dt
 import math
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import delete, insert, or_, select, update
+from sqlalchemy import Table, delete, insert, or_, select, update
 from sqlalchemy.orm import Session
 
 from app.db import utcnow
@@ -24,6 +24,11 @@ QUEUED, RUNNING, GRADED, FAILED = (
     SubmissionState.GRADED,
     SubmissionState.FAILED,
 )
+
+
+# The tables themselves, for Core statements that skip the ORM's bookkeeping on the hot path.
+_SUBMISSIONS = cast(Table, Submission.__table__)
+_TEST_RESULTS = cast(Table, TestResult.__table__)
 
 
 @dataclass(frozen=True)
@@ -80,8 +85,9 @@ def finish(session: Session, claim: Claim, report: GradeReport, *, late_penalty:
     """Store the result if the job is still ours; False (nothing written) when the lease was lost."""
     raw = report.score
     score = round(raw * (1.0 - late_penalty), 6)
+    # Core statements on the tables: a result is written with no ORM bookkeeping at all.
     result = session.execute(
-        update(Submission)
+        update(_SUBMISSIONS)
         .where(*_fenced(claim))  # type: ignore[arg-type]
         .values(
             state=GRADED,
@@ -103,11 +109,10 @@ def finish(session: Session, claim: Claim, report: GradeReport, *, late_penalty:
             lease_expires_at=None,
             failure_reason=None,
         )
-        .execution_options(synchronize_session=False)
     )
     if result.rowcount != 1:  # type: ignore[attr-defined]
         return False
-    session.execute(delete(TestResult).where(TestResult.submission_id == claim.submission_id))
+    session.execute(delete(_TEST_RESULTS).where(TestResult.submission_id == claim.submission_id))
     rows = [
         {
             "submission_id": claim.submission_id,
@@ -127,7 +132,7 @@ def finish(session: Session, claim: Claim, report: GradeReport, *, late_penalty:
         for i, t in enumerate(report.tests)
     ]
     if rows:
-        session.execute(insert(TestResult).execution_options(render_nulls=True), rows)  # one executemany
+        session.execute(insert(_TEST_RESULTS), rows)  # one executemany
     return True
 
 

@@ -37,12 +37,18 @@ LIB = JOB + "/lib"
 CHANNEL_FD = 3
 MAX_CALL_OUTPUT = 256 * 1024 * 1024
 CLEAN_STATUSES = ("ok", "notimpl", "import", "type")  # the runner carries on after these
+STOP_GRACE_SECONDS = 1.0  # a runner that said it stops must be gone by then
 
 sys.path[:0] = [LIB]
 import numpy as np  # noqa: E402  (imported once here so every runner starts with it)
 import wire  # noqa: E402
 
+RAN = wire.encode_frame({"k": "ran"})  # after a call's frames: it returned (or raised)
+STOP = wire.encode_frame({"k": "stop"})  # after `ran`: this runner ends now
+
 PLAN: dict[str, Any] = {}
+BEGUN: set[tuple[str, str | None]] = set()  # calls whose `begin` went out on the channel
+LINGERED: set[tuple[str, str | None]] = set()  # calls a stopping runner delayed once already
 SEALED: dict[str, int] = {}  # inputs of hidden tests: open files no longer on disk, for quiet runners only
 # kill(-1) is only safe in a fresh pid namespace as an unprivileged uid, where it
 # reaches nothing but this job's processes; the harness runs as its init (pid 1) there.
@@ -68,7 +74,7 @@ def traceback_tail(exc: BaseException) -> str:
     return text[-3000:]
 
 
-def load_inputs(test: dict[str, Any], out_fd: int) -> Any:
+def load_inputs(test: dict[str, Any], frames: list[bytes]) -> Any:
     if PLAN["mode"] == "student" or test.get("inputs"):
         offset, length = test.get("at") or (0, -1)
         if test["inputs"] in SEALED:
@@ -82,7 +88,7 @@ def load_inputs(test: dict[str, Any], out_fd: int) -> Any:
     rng = np.random.default_rng(int(test["seed"]))
     inputs = getattr(cases, test["case"])(rng, **test.get("params", {}))
     if test.get("variant") is None:  # variants reuse the reference's inputs
-        emit(out_fd, {"k": "inputs", "test": test["id"]}, inputs, with_value=True)
+        frames.append(wire.encode_frame({"k": "inputs", "test": test["id"]}, inputs, with_value=True))
     return inputs
 
 
@@ -152,15 +158,18 @@ def runner(calls: list[dict[str, Any]], out_fd: int) -> None:
     emit(out_fd, {"k": "imported"})
     budget = resource.getrlimit(resource.RLIMIT_CPU)[1]
     for test in calls:
-        emit(out_fd, {"k": "begin"})
         soft = int(_cpu_seconds() + float(test["seconds"])) + 1
         resource.setrlimit(
             resource.RLIMIT_CPU, (soft if budget == resource.RLIM_INFINITY else min(soft, budget), budget)
         )
-        status = run_one(test, problem, out_fd)
-        emit(out_fd, {"k": "ran"})
+        frames: list[bytes] = []
+        status = run_one(test, problem, frames)
+        frames.append(RAN)
         if status not in CLEAN_STATUSES:
-            return  # a fresh runner takes the next call
+            frames.append(STOP)  # a fresh runner takes the next call
+        _write_all(out_fd, b"".join(frames))  # one write, one wake-up of the parent, per call
+        if status not in CLEAN_STATUSES:
+            return
 
 
 def prepare_runner(calls: list[dict[str, Any]]) -> None:
@@ -182,13 +191,13 @@ def prepare_runner(calls: list[dict[str, Any]]) -> None:
     resource.setrlimit(resource.RLIMIT_CPU, (budget, budget))
 
 
-def run_one(test: dict[str, Any], problem: ImportProblem | None, out_fd: int) -> str:
-    """Run one driver call and write its result frame to `out_fd`; its status."""
+def run_one(test: dict[str, Any], problem: ImportProblem | None, frames: list[bytes]) -> str:
+    """Run one driver call and append its frames (inputs, result) to `frames`; its status."""
     variant = test.get("variant")
     head: dict[str, Any] = {"k": "result", "test": test["id"], "variant": variant and variant["name"]}
     started = time.perf_counter()
     try:
-        inputs = load_inputs(test, out_fd)
+        inputs = load_inputs(test, frames)
         if PLAN.get("lazy_numgrad") and isinstance(inputs, dict) and inputs.get("numgrad") is True:
             inputs["numgrad"] = False  # computed on a second run, and only for the tests that fail
         if problem is not None:
@@ -196,10 +205,10 @@ def run_one(test: dict[str, Any], problem: ImportProblem | None, out_fd: int) ->
         driver = importlib.import_module("driver")
         value = getattr(driver, test["driver"])(inputs)
         head.update(status="ok", sec=time.perf_counter() - started)
-        emit(out_fd, head, value, with_value=True)
+        frames.append(wire.encode_frame(head, value, with_value=True))
     except BaseException as exc:
         head.update(failure(exc), sec=time.perf_counter() - started)
-        emit(out_fd, head)
+        frames.append(wire.encode_frame(head))
     return str(head["status"])
 
 
@@ -236,23 +245,28 @@ def describe(exc: BaseException) -> str:
 class Relay:
     """The parent's side of one runner: which call it is in, its frames, its deadline.
 
-    The runner's frames and its markers (`imported`, `begin`, `ran`) come in order on one
-    pipe. Frames of the current call are passed on; anything else is dropped. Bytes that
-    are not frames stop the runner: nothing after them could be trusted to be in order.
+    The runner's frames and its markers (`imported`, then `ran` after each call's frames, and
+    `stop` after the last call it runs) come in order on one pipe. Frames of the current call
+    are passed on; anything else is dropped. Bytes that are not frames stop the runner: nothing
+    after them could be trusted to be in order. What goes to the channel is written once per
+    wake-up, and a call's `begin` goes out as soon as the call before it ends.
     """
 
     def __init__(self, calls: list[dict[str, Any]], pid: int, data_fd: int) -> None:
         self.calls = calls
         self.pid = pid
         self.data_fd = data_fd
-        self.next = 0  # the call the runner is importing for, running, or about to begin
+        self.next = 0  # the call the runner is importing for, or running
         self.imported = False
-        self.running = False  # between its `begin` and `ran` markers
-        self.began = False  # whether `begin` was sent on the channel for calls[next]
+        self.after_ran = False  # the last frame was `ran`: `stop` may follow
+        self.stopping = False
         self.buffer = bytearray()
+        self.out = bytearray()  # for the channel, written by `flush`
         self.call_bytes = 0
         self.started = time.monotonic()
         self.deadline = self.started + float(calls[0]["seconds"])
+        self.begin()  # the first call's time runs from the fork: the import counts
+        self.flush()
 
     def tag(self) -> dict[str, Any]:
         call = self.calls[self.next]
@@ -260,21 +274,27 @@ class Relay:
         return {"test": call["id"], "variant": variant and variant["name"]}
 
     def begin(self) -> None:
-        if not self.began:
-            emit(CHANNEL_FD, {"k": "begin", **self.tag()})
-            self.began = True
+        tag = self.tag()
+        key = (tag["test"], tag["variant"])
+        if key not in BEGUN:  # a call retried in a fresh runner has begun already
+            BEGUN.add(key)
+            self.out += wire.encode_frame({"k": "begin", **tag})
 
     def end(self, status: str) -> None:
         """Close the current call with `status` and move on to the next."""
-        self.begin()
         now = time.monotonic()
-        emit(CHANNEL_FD, {"k": "end", **self.tag(), "status": status, "sec": now - self.started})
+        self.out += wire.encode_frame({"k": "end", **self.tag(), "status": status, "sec": now - self.started})
         self.next += 1
-        self.began = self.running = False
         self.call_bytes = 0
         self.started = now
         if self.next < len(self.calls):
             self.deadline = now + float(self.calls[self.next]["seconds"])
+            self.begin()
+
+    def flush(self) -> None:
+        if self.out:
+            _write_all(CHANNEL_FD, bytes(self.out))
+            self.out.clear()
 
     def take(self) -> str:
         """Act on every complete frame in the buffer; a status when the runner must be stopped."""
@@ -299,26 +319,28 @@ class Relay:
             if bad:
                 break
         del data[:pos]
+        self.flush()
         return bad
 
     def frame(self, header: dict[str, Any], frame: bytes) -> str:
         kind = header.get("k")
-        if self.next >= len(self.calls):
+        after_ran, self.after_ran = self.after_ran, False
+        if kind == "stop" and after_ran and not self.stopping:
+            self.stopping = True
+        elif self.stopping or self.next >= len(self.calls):
             return "" if kind in ("inputs", "result") else "channel"
-        if kind == "imported" and not self.imported:
+        elif kind == "imported" and not self.imported:
             self.imported = True
-        elif kind == "begin" and self.imported and not self.running:
-            self.running = True
-            self.begin()
-        elif kind == "ran" and self.running:
+        elif kind == "ran" and self.imported:
             self.end("exited")
-        elif kind in ("inputs", "result") and self.running:
+            self.after_ran = True
+        elif kind in ("inputs", "result") and self.imported:
             tag = self.tag()
             if header.get("test") == tag["test"] and header.get("variant", tag["variant"]) == tag["variant"]:
                 self.call_bytes += len(frame)
                 if self.call_bytes > MAX_CALL_OUTPUT:
                     return "overflow"
-                _write_all(CHANNEL_FD, frame)
+                self.out += frame
         else:
             return "channel"
         return ""
@@ -333,12 +355,19 @@ class Relay:
 
     def _watch(self, pidfd: int) -> tuple[str, int | None]:
         open_fds = [self.data_fd, pidfd]
+        grace: float | None = None
         while True:
-            working = self.next < len(self.calls)
-            remaining = self.deadline - time.monotonic()
-            if working and remaining <= 0:
-                return "timeout", None
-            ready, _, _ = select.select(open_fds, [], [], max(remaining, 0.0) if working else 1.0)
+            now = time.monotonic()
+            if self.stopping or self.next >= len(self.calls):
+                grace = grace or now + STOP_GRACE_SECONDS
+                if now >= grace:
+                    return "", None  # done, but the runner lingers: it is stopped below
+                timeout = grace - now
+            else:
+                timeout = self.deadline - now
+                if timeout <= 0:
+                    return "timeout", None
+            ready, _, _ = select.select(open_fds, [], [], timeout)
             if self.data_fd in ready:
                 chunk = os.read(self.data_fd, 1 << 20)
                 if not chunk:
@@ -353,8 +382,6 @@ class Relay:
                 code = os.waitpid(self.pid, 0)[1]  # reap our child before anything else can
                 self.buffer.extend(drain(self.data_fd))
                 return self.take(), code
-            if not ready and not working:
-                return "", None  # every call done, but the runner lingers: it is stopped below
 
 
 def drain(fd: int) -> bytes:
@@ -405,13 +432,20 @@ def run_runner(calls: list[dict[str, Any]]) -> int:
             os.kill(pid, signal.SIGKILL)
         code = os.waitpid(pid, 0)[1]
     kill_strays()  # a grandchild may still hold the pipe open, or linger
-    if relay.next < len(calls) and (stopped or relay.running or not relay.imported):
-        status = stopped or exit_status(code)
-        if not relay.imported:  # the import itself hangs or kills its process: so it would for every call
-            while relay.next < len(calls):
-                relay.end(status)
+    if relay.next < len(calls):
+        key = (relay.tag()["test"], relay.tag()["variant"])
+        if relay.stopping and not stopped and (os.WIFEXITED(code) or key not in LINGERED):
+            # It ended as it said it would, after a failed call (or lingered on its way out, which
+            # the next call is not charged for, once): the next runner takes over.
+            LINGERED.add(key)
         else:
-            relay.end(status)
+            status = stopped or ("timeout" if relay.stopping else exit_status(code))
+            if not relay.imported:  # the import itself hangs or kills its process: so it would for every call
+                while relay.next < len(calls):
+                    relay.end(status)
+            else:
+                relay.end(status)
+    relay.flush()
     os.close(read_fd)
     return max(relay.next, 1)
 
@@ -440,6 +474,9 @@ def main() -> None:
     ctypes.CDLL(None).prctl(PR_SET_DUMPABLE, 0, 0, 0, 0)
     if os.getpid() == 1:  # the job's init: nothing in the job can signal it, not even an interrupt
         signal.signal(signal.SIGINT, signal.SIG_IGN)
+    # The first runner leaves the submission's bytecode in /job for the runners after it (the job's own
+    # tmpfs, gone with the job).
+    sys.dont_write_bytecode = False
     with open(os.path.join(JOB, "plan.json"), encoding="utf-8") as fh:
         PLAN.update(json.load(fh))
     seal()

@@ -11,8 +11,8 @@ from grader.judge._types import Tolerance
 
 def as_float(value: object) -> np.ndarray | None:
     """A numeric value as a float64 array (0-d for numbers); None for anything that is not a number."""
-    if isinstance(value, np.ndarray):
-        return value.astype(np.float64) if value.dtype.kind in "biuf" else None
+    if isinstance(value, np.ndarray):  # a float64 array is used as it is (nothing here writes to it)
+        return np.asarray(value, dtype=np.float64) if value.dtype.kind in "biuf" else None
     if isinstance(value, bool | np.bool_ | np.complexfloating):
         return None
     if isinstance(value, int | float | np.integer | np.floating):

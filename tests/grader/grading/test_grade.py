@@ -392,3 +392,26 @@ def test_the_grading_process_cannot_be_signalled_from_the_submission(
     )
     report = grade(toy_layers, source, sandbox, reference_cache)
     assert all(t.passed for t in report.tests), [t.feedback for t in report.tests if not t.passed]
+
+
+def test_a_process_that_hangs_on_its_way_out_costs_no_other_test(
+    toy_layers: Bundle, sandbox: Sandbox, reference_cache: ReferenceCache
+) -> None:
+    """After a failed call its process ends; one that hangs while ending is stopped, and the next
+    call gets a fresh process without being charged for the wait."""
+    source = with_function(
+        "def relu_forward(x):\n"
+        "    import sys, time\n"
+        "    class Stuck:\n"
+        "        def write(self, text):\n"
+        "            return len(text)\n"
+        "        def flush(self):\n"
+        "            time.sleep(3600)\n"
+        "    sys.stdout = Stuck()\n"
+        "    raise ValueError('broken on purpose')\n"
+    )
+    report = grade(toy_layers, source, sandbox, reference_cache)
+    tests = by_name(report)
+    assert "raised ValueError: broken on purpose" in tests["relu_forward_small"].feedback
+    assert "raised ValueError: broken on purpose" in tests["relu_backward_small"].feedback
+    assert tests["mse_small"].passed and tests["mse_hidden"].passed
