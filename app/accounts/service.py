@@ -5,10 +5,10 @@ from __future__ import annotations
 import datetime as dt
 import re
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
-from app.db import utcnow
+from app.db import Database, utcnow
 from app.db.models import ApiToken, User
 from app.errors import Conflict, Invalid, NotFound, Unauthorized
 from app.security import hash_password, new_token, token_digest, verify_password
@@ -84,10 +84,11 @@ def issue_token(session: Session, user: User, *, name: str = "api", days: int = 
     return token, plain
 
 
-def authenticate_token(session: Session, plain: str) -> User:
-    """The owner of a valid token; expired, revoked and unknown tokens are refused with the reason."""
+TOKEN_TOUCH = dt.timedelta(minutes=5)  # last use is recorded this coarsely, so reads stay reads
+
+
+def _valid_token(session: Session, plain: str, now: dt.datetime) -> ApiToken:
     token = session.scalar(select(ApiToken).where(ApiToken.token_hash == token_digest(plain)))
-    now = utcnow()
     if token is None:
         raise Unauthorized("unknown API token: check it was copied whole, or create a new one")
     if token.revoked_at is not None:
@@ -96,9 +97,31 @@ def authenticate_token(session: Session, plain: str) -> User:
         raise Unauthorized(
             f"this API token ({token.prefix}…) expired on {token.expires_at:%Y-%m-%d %H:%M} UTC: create a new one"
         )
-    if token.last_used_at is None or now - token.last_used_at > dt.timedelta(minutes=5):
-        token.last_used_at = now  # coarse, so reads do not turn into a write per request
+    return token
+
+
+def authenticate_token(session: Session, plain: str) -> User:
+    """The owner of a valid token; expired, revoked and unknown tokens are refused with the reason."""
+    now = utcnow()
+    token = _valid_token(session, plain, now)
+    if token.last_used_at is None or now - token.last_used_at > TOKEN_TOUCH:
+        token.last_used_at = now
     return token.user
+
+
+def authenticate(db: Database, plain: str) -> User:
+    """`authenticate_token` in a read-only transaction (no write lock for a request that only reads);
+    the rare record of last use is a short write of its own. The user comes back detached."""
+    now = utcnow()
+    with db.read() as session:
+        token = _valid_token(session, plain, now)
+        user, token_id = token.user, token.id
+        stale = token.last_used_at is None or now - token.last_used_at > TOKEN_TOUCH
+        session.expunge(user)
+    if stale:
+        with db.session() as session:
+            session.execute(update(ApiToken).where(ApiToken.id == token_id).values(last_used_at=now))
+    return user
 
 
 def list_tokens(session: Session, user: User) -> list[ApiToken]:

@@ -7,7 +7,7 @@ from typing import Annotated
 from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
-from app.accounts.service import authenticate_token
+from app.accounts.service import authenticate
 from app.db.models import User
 from app.errors import Unauthorized
 from app.runtime import Runtime
@@ -31,10 +31,7 @@ def current_user(
         raise Unauthorized("this needs an API token: send 'Authorization: Bearer <token>'")
     if credentials.scheme.lower() != "bearer":
         raise Unauthorized("use the Bearer scheme: 'Authorization: Bearer <token>'")
-    with runtime.db.session() as session:
-        user = authenticate_token(session, credentials.credentials)
-        session.expunge(user)
-    return user
+    return authenticate(runtime.db, credentials.credentials)
 
 
 CurrentUser = Annotated[User, Depends(current_user)]

@@ -36,6 +36,7 @@ class Database:
         if self.is_sqlite:
             _tune_sqlite(self.engine)
         self._factory = sessionmaker(self.engine, expire_on_commit=False)
+        self._read_factory = sessionmaker(self.engine.execution_options(gradelab_read=True), expire_on_commit=False)
 
     @contextmanager
     def session(self) -> Iterator[Session]:
@@ -47,6 +48,16 @@ class Database:
             except BaseException:
                 session.rollback()
                 raise
+
+    @contextmanager
+    def read(self) -> Iterator[Session]:
+        """A session for reads only: on SQLite its transaction is a plain (deferred) BEGIN, so readers
+        neither wait for the writer nor for each other (WAL); it is rolled back at the end."""
+        with self._read_factory() as session:
+            try:
+                yield session
+            finally:
+                session.rollback()
 
     def new_session(self) -> Session:
         """A bare session; the caller commits or rolls back."""
@@ -72,4 +83,5 @@ def _tune_sqlite(engine: Engine) -> None:
 
     @event.listens_for(engine, "begin")
     def _on_begin(conn: Any) -> None:
-        conn.exec_driver_sql("BEGIN IMMEDIATE")
+        # A transaction that may write takes the write lock at once; a read-only one (Database.read) never does.
+        conn.exec_driver_sql("BEGIN" if conn.get_execution_options().get("gradelab_read") else "BEGIN IMMEDIATE")

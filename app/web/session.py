@@ -13,7 +13,7 @@ from typing import Annotated
 
 from fastapi import Depends, Request
 
-from app.accounts.service import authenticate_token
+from app.accounts.service import authenticate
 from app.api.deps import RuntimeDep
 from app.db.models import User
 from app.errors import Forbidden, ServiceError
@@ -42,9 +42,7 @@ def page_user(request: Request, runtime: RuntimeDep) -> User:
     if not token:
         raise LoginRequired("log in first")
     try:
-        with runtime.db.session() as session:
-            user = authenticate_token(session, token)
-            session.expunge(user)
+        user = authenticate(runtime.db, token)
     except ServiceError:
         raise LoginRequired("your session ended: log in again") from None
     request.state.csrf = csrf_token(runtime.settings.secret_key, token)

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import datetime as dt
 
-from sqlalchemy import update
+from sqlalchemy import select, update
 
-from app.db.models import ApiToken
+from app.db.models import ApiToken, Role
 from tests.app.conftest import WorldFactory
 
 
@@ -94,3 +94,40 @@ def test_the_database_keeps_only_a_digest_of_tokens(make_world: WorldFactory, sq
     with world.db.session() as session:
         stored = [row.token_hash for row in session.query(ApiToken)]
     assert stored and world.tokens["ada"] not in stored
+
+
+def test_reads_go_on_while_a_writer_holds_the_sqlite_write_lock(make_world: WorldFactory, sqlite_url: str) -> None:
+    """Token checks and the busiest reads take no write lock: a long write never stalls them."""
+    import sqlite3
+    import threading
+
+    world = make_world(sqlite_url)
+    world.user("ada", role=Role.STUDENT)
+    listing = f"/api/v1/courses/{world.course}/submissions"
+    assert world.get("ada", listing).status_code == 200  # records the token's last use
+    writer = sqlite3.connect(sqlite_url.removeprefix("sqlite:///"), isolation_level=None, timeout=30)
+    writer.execute("BEGIN IMMEDIATE")  # holds the write lock until released below
+    held = threading.Event()
+    released = threading.Timer(20.0, held.set)  # never deadlock the suite if a read did wait for the lock
+    released.start()
+    try:
+        for path, status in ((listing, 200), ("/api/v1/submissions/999", 404)):
+            answer = world.get("ada", path)
+            assert answer.status_code == status, answer.text
+            assert not held.is_set(), f"{path} waited for the write lock"
+    finally:
+        released.cancel()
+        writer.execute("ROLLBACK")
+        writer.close()
+
+
+def test_a_token_used_again_later_records_its_last_use(make_world: WorldFactory, sqlite_url: str) -> None:
+    world = make_world(sqlite_url)
+    world.user("ada")
+    long_ago = dt.datetime(2020, 1, 1, tzinfo=dt.UTC)
+    with world.db.session() as session:
+        session.execute(update(ApiToken).values(last_used_at=long_ago))
+    assert world.get("ada", "/api/v1/me").status_code == 200
+    with world.db.session() as session:
+        used = session.scalar(select(ApiToken.last_used_at))
+    assert used is not None and used > long_ago

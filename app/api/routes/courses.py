@@ -82,7 +82,7 @@ def course_submissions(
     offset: Offset = 0,
 ) -> SubmissionPage:
     """Submissions of the course: all of them for instructors (with filters), your own for students."""
-    with runtime.db.session() as session:
+    with runtime.db.read() as session:
         access = courses.course_access(session, course, user)
         flt = SubmissionFilter(problem=problem, user=student, state=state, late=late, limit=limit, offset=offset)
         total, rows = list_submissions(session, access, user, flt)

@@ -26,13 +26,13 @@ STREAM_SECONDS = 600.0
 @router.get("/submissions/{submission_id}", response_model=SubmissionRead)
 def get_submission(submission_id: Id, user: CurrentUser, runtime: RuntimeDep) -> SubmissionRead:
     """Status, score and per-test feedback (hidden tests' details only for instructors)."""
-    with runtime.db.session() as session:
+    with runtime.db.read() as session:
         submission, viewer = readable_submission(session, user, submission_id)
         return SubmissionRead(**submission_view(submission, viewer))
 
 
 def _status(runtime: Runtime, user: User, submission_id: int) -> dict[str, object]:
-    with runtime.db.session() as session:
+    with runtime.db.read() as session:
         submission, _ = readable_submission(session, user, submission_id)
         return {
             "id": submission.id,
