@@ -161,21 +161,26 @@ class FrameReader:
     def feed(self, data: bytes) -> None:
         if self.error is not None:
             return
-        self._buffer.extend(data)
-        while len(self._buffer) >= 4:
-            (length,) = _U32.unpack_from(self._buffer, 0)
-            if length > self.max_frame_bytes:
-                self.error = f"a frame claims {length} bytes, over the limit"
-                return
-            if len(self._buffer) < 4 + length:
-                return
-            body = bytes(self._buffer[4 : 4 + length])
-            del self._buffer[: 4 + length]
-            try:
-                self.on_frame(decode_body(body))
-            except MalformedFrame as exc:
-                self.error = str(exc)
-                return
+        buffer = self._buffer
+        buffer.extend(data)
+        pos = 0  # frames are cut out by offset and the buffer shortened once (a chunk holds many frames)
+        try:
+            while len(buffer) - pos >= 4:
+                (length,) = _U32.unpack_from(buffer, pos)
+                if length > self.max_frame_bytes:
+                    self.error = f"a frame claims {length} bytes, over the limit"
+                    return
+                if len(buffer) - pos < 4 + length:
+                    return
+                body = bytes(buffer[pos + 4 : pos + 4 + length])
+                pos += 4 + length
+                try:
+                    self.on_frame(decode_body(body))
+                except MalformedFrame as exc:
+                    self.error = str(exc)
+                    return
+        finally:
+            del buffer[:pos]
 
     def on_frame(self, frame: Frame) -> None:
         """Keep the frame; subclasses react to it."""
