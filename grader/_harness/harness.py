@@ -1,16 +1,16 @@
-"""Runs inside the sandbox: driver calls in runner processes, results to fd 3.
+"""Runs inside the sandbox as the job's init: driver calls in runner processes, results to fd 3.
 
-The parent never runs problem or student code. It forks a runner, which imports
-the submission once and runs the calls one after another, telling the parent on
-a control pipe when each begins and ends and writing its frames into a data pipe
-of its own. The parent relays each call's frames, enforces the call's time
-limit, and when a call crashes, hangs, floods or ends its process, records that
-as the call's result, kills every process the runner left behind, and starts a
-fresh runner at the next call: one broken function costs only its own tests. A
-runner also stops after any call that failed in a way that may have left its
-state damaged (an exception, MemoryError, SystemExit), so the next call starts
-clean. Calls under a different variant of the problem's code, or whose output
-must not be shown (`quiet`), get runners of their own.
+The parent never runs problem or student code. It forks a runner, which imports the
+submission once and runs the calls one after another, writing into a pipe of its own
+each call's frames followed by a `ran` marker (one write per call). The parent passes a
+call's frames on to the channel, enforces the call's time limit, and when a call crashes,
+hangs, floods or ends its process, records that as the call's result, kills every process
+the runner left behind, and starts a fresh runner at the next call: one broken function
+costs only its own tests. A runner also stops (`stop` marker) after any call that failed
+in a way that may have left its state damaged (an exception, MemoryError, SystemExit), so
+the next call starts clean. Calls under a different variant of the problem's code get
+runners of their own, and so do quiet calls (hidden tests): they run last, with their
+output going to /dev/null and their inputs sealed (see `seal`).
 
 Imports only the standard library, NumPy and the sibling modules in /job/lib.
 """

@@ -92,7 +92,7 @@ def bytecode_for(bundle: Bundle, paths: tuple[str, ...]) -> dict[str, bytes]:
             continue
         try:
             code = compile(source, "/job/" + path, "exec", dont_inherit=True)
-        except (SyntaxError, ValueError):
+        except (SyntaxError, ValueError, RecursionError, MemoryError, OverflowError):
             continue  # the job reports it, with the line, when it imports the file
         header = importlib.util.MAGIC_NUMBER + (0b01).to_bytes(4, "little") + importlib.util.source_hash(source)
         out[_pyc_path(path)] = header + marshal.dumps(code)
