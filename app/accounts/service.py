@@ -100,18 +100,11 @@ def _valid_token(session: Session, plain: str, now: dt.datetime) -> ApiToken:
     return token
 
 
-def authenticate_token(session: Session, plain: str) -> User:
-    """The owner of a valid token; expired, revoked and unknown tokens are refused with the reason."""
-    now = utcnow()
-    token = _valid_token(session, plain, now)
-    if token.last_used_at is None or now - token.last_used_at > TOKEN_TOUCH:
-        token.last_used_at = now
-    return token.user
-
-
 def authenticate(db: Database, plain: str) -> User:
-    """`authenticate_token` in a read-only transaction (no write lock for a request that only reads);
-    the rare record of last use is a short write of its own. The user comes back detached."""
+    """The owner of a valid token; expired, revoked and unknown tokens are refused with the reason.
+
+    Checked in a read-only transaction (no write lock for a request that only reads); the coarse
+    record of last use is a short write of its own. The user comes back detached."""
     now = utcnow()
     with db.read() as session:
         token = _valid_token(session, plain, now)

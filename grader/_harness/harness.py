@@ -163,12 +163,10 @@ def runner(calls: list[dict[str, Any]], out_fd: int) -> None:
             resource.RLIMIT_CPU, (soft if budget == resource.RLIM_INFINITY else min(soft, budget), budget)
         )
         frames: list[bytes] = []
-        status = run_one(test, problem, frames)
-        frames.append(RAN)
-        if status not in CLEAN_STATUSES:
-            frames.append(STOP)  # a fresh runner takes the next call
+        stop = run_one(test, problem, frames) not in CLEAN_STATUSES  # then a fresh runner takes the next call
+        frames += [RAN, STOP] if stop else [RAN]
         _write_all(out_fd, b"".join(frames))  # one write, one wake-up of the parent, per call
-        if status not in CLEAN_STATUSES:
+        if stop:
             return
 
 
@@ -273,12 +271,14 @@ class Relay:
         variant = call.get("variant")
         return {"test": call["id"], "variant": variant and variant["name"]}
 
-    def begin(self) -> None:
+    def key(self) -> tuple[str, str | None]:
         tag = self.tag()
-        key = (tag["test"], tag["variant"])
-        if key not in BEGUN:  # a call retried in a fresh runner has begun already
-            BEGUN.add(key)
-            self.out += wire.encode_frame({"k": "begin", **tag})
+        return tag["test"], tag["variant"]
+
+    def begin(self) -> None:
+        if self.key() not in BEGUN:  # a call retried in a fresh runner has begun already
+            BEGUN.add(self.key())
+            self.out += wire.encode_frame({"k": "begin", **self.tag()})
 
     def end(self, status: str) -> None:
         """Close the current call with `status` and move on to the next."""
@@ -433,7 +433,7 @@ def run_runner(calls: list[dict[str, Any]]) -> int:
         code = os.waitpid(pid, 0)[1]
     kill_strays()  # a grandchild may still hold the pipe open, or linger
     if relay.next < len(calls):
-        key = (relay.tag()["test"], relay.tag()["variant"])
+        key = relay.key()
         if relay.stopping and not stopped and (os.WIFEXITED(code) or key not in LINGERED):
             # It ended as it said it would, after a failed call (or lingered on its way out, which
             # the next call is not charged for, once): the next runner takes over.

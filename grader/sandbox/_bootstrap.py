@@ -60,9 +60,29 @@ def unpack(fd):
     return index
 """
 
+# Splits pid 1 of a job's namespace from the job (used by the bootstrap and by the zygote's jobs alike).
+START_JOB = r"""
+def start_job(index):
+    # Returns in the job's process: pid 2, forked here, or this process itself for an `init` entry.
+    # Otherwise this process stays pid 1: it reaps every orphan, and ends (which ends the namespace)
+    # when the job ends.
+    if index.get("init"):
+        return
+    job = os.fork()
+    if job == 0:
+        return
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+    os.close(1)
+    os.close(3)
+    while True:
+        pid, status = os.wait()
+        if pid == job:
+            os._exit(os.WEXITSTATUS(status) if os.WIFEXITED(status) else 128 + os.WTERMSIG(status))
+"""
+
 BOOTSTRAP = r"""
-import json, os, stat, sys, runpy
-""" + UNPACK + r"""
+import json, os, signal, stat, sys, runpy
+""" + UNPACK + START_JOB + r"""
 chan = int(sys.argv[1])
 index = unpack(0)
 null = os.open("/dev/null", os.O_RDONLY)
@@ -73,22 +93,12 @@ if chan != 3:
     os.close(chan)
 os.set_inheritable(3, True)
 os.closerange(4, 65536)
-job = 0 if index.get("init") else os.fork()  # an init entry stays pid 1 itself
-if job:
-    # pid 1 of the namespace: reap every orphan, and end (which ends the namespace) when the job ends.
-    import signal
-    signal.signal(signal.SIGINT, signal.SIG_DFL)
-    os.close(1)
-    os.close(3)
-    while True:
-        pid, status = os.wait()
-        if pid == job:
-            os._exit(os.WEXITSTATUS(status) if os.WIFEXITED(status) else 128 + os.WTERMSIG(status))
+start_job(index)
 sys.stdin = open(0, closefd=False)
 entry = os.path.join("/job", index["entry"])
 sys.argv = [entry, *index["args"]]
 sys.path.insert(0, os.path.dirname(entry))
-del index, chan, null, job
+del index, chan, null
 runpy.run_path(entry, run_name="__main__")
 """
 

@@ -18,7 +18,7 @@ the proxy reports the exit status, and the zygote reports it, with the CPU time 
 whole tree, to the host.
 """
 
-from grader.sandbox._bootstrap import UNPACK
+from grader.sandbox._bootstrap import START_JOB, UNPACK
 
 _ZYGOTE = r"""
 import array, atexit, ctypes, json, os, random, resource, select, signal, socket, stat, sys, traceback, types
@@ -74,6 +74,7 @@ def drop_privileges():
 
 
 # @UNPACK@
+# @START_JOB@
 
 
 def preload(root):
@@ -171,14 +172,7 @@ def job_init(spec, archive, out, err, chan, lifeline):
     os.environ["PWD"] = "/job"  # as a cold job has it (bubblewrap sets it with --chdir)
     random.seed(os.urandom(32))
     numpy.random.seed(int.from_bytes(os.urandom(4), "little"))
-    job = 0 if index.get("init") else os.fork()  # an init entry stays pid 1 itself
-    if job:
-        os.close(1)
-        os.close(3)
-        while True:
-            pid, status = os.wait()
-            if pid == job:
-                os._exit(os.WEXITSTATUS(status) if os.WIFEXITED(status) else 128 + os.WTERMSIG(status))
+    start_job(index)
     sys.stdin = open(0, closefd=False)
     sys.stdout = open(1, "w", closefd=False, buffering=1 if os.isatty(1) else -1)
     sys.stderr = open(2, "w", closefd=False, buffering=1)
@@ -320,4 +314,4 @@ finally:
     os._exit(0)
 """
 
-ZYGOTE = _ZYGOTE.replace("# @UNPACK@\n", UNPACK)
+ZYGOTE = _ZYGOTE.replace("# @UNPACK@\n", UNPACK).replace("# @START_JOB@\n", START_JOB)

@@ -13,6 +13,16 @@ from grader.sandbox import Sandbox
 SOLUTION = (Path(__file__).resolve().parents[2] / "bundles/toy-layers/solution/toy.py").read_text()
 
 
+@pytest.fixture(params=["default", "cold"])
+def either_backend(request: pytest.FixtureRequest, sandbox: Sandbox) -> Sandbox:
+    """The default sandbox, then the cold one: for what the harness must hold on both backends."""
+    if request.param == "cold":
+        from grader.sandbox import ensure_sandbox
+
+        return ensure_sandbox(backend="cold")
+    return sandbox
+
+
 def grade(bundle: Bundle, source: str, sandbox: Sandbox, cache: ReferenceCache, name: str = "toy.py") -> GradeReport:
     return grade_files(bundle, {name: source.encode()}, sandbox, cache)
 
@@ -260,17 +270,13 @@ def test_numeric_gradients_are_computed_only_to_diagnose_a_failing_test(sandbox:
     assert any("numeric gradient of your own forward pass" in d for d in failing.diagnosis), failing.diagnosis
 
 
-@pytest.mark.parametrize("backend", ["default", "cold"])
 def test_visible_tests_never_see_or_show_anything_of_the_hidden_ones(
-    backend: str, toy_layers: Bundle, sandbox: Sandbox, reference_cache: ReferenceCache
+    toy_layers: Bundle, either_backend: Sandbox, reference_cache: ReferenceCache
 ) -> None:
     """Visible and hidden tests share a job: the hidden ones' inputs are sealed away from every visible
     call (not on disk, not in memory, not behind /proc), their names never reach a visible call, and
     whatever a hidden call prints goes nowhere."""
-    if backend == "cold":
-        from grader.sandbox import ensure_sandbox
-
-        sandbox = ensure_sandbox(backend="cold")
+    sandbox = either_backend
     ref = reference_cache.get(toy_layers, sandbox)
     hidden_pred = ref.inputs["mse_hidden"]["pred"]
     visible_pred = ref.inputs["mse_small"]["pred"]
@@ -373,15 +379,11 @@ def test_an_import_that_ends_its_process_fails_every_test_with_that_reason(
         assert "ended its process" in test.feedback, test.feedback
 
 
-@pytest.mark.parametrize("backend", ["default", "cold"])
 def test_the_grading_process_cannot_be_signalled_from_the_submission(
-    backend: str, toy_layers: Bundle, sandbox: Sandbox, reference_cache: ReferenceCache
+    toy_layers: Bundle, either_backend: Sandbox, reference_cache: ReferenceCache
 ) -> None:
     """The harness is the job's init: signals from inside the job never reach it."""
-    if backend == "cold":
-        from grader.sandbox import ensure_sandbox
-
-        sandbox = ensure_sandbox(backend="cold")
+    sandbox = either_backend
     source = with_function(
         "def relu_forward(x):\n"
         "    import os, signal\n"
