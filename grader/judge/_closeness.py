@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 import numpy as np
@@ -67,7 +68,7 @@ def measure(s: np.ndarray, r: np.ndarray, tol: Tolerance) -> Closeness:
     with np.errstate(all="ignore"):
         d = s - r
         if bool(np.isfinite(d).all()):  # both finite (the usual case): no NaN or Inf to take care of
-            return _measure_finite(s, r, d, tol)
+            return measure_finite(s, r, d, tol)
         d = difference(s, r)
         finite_d = bool(np.isfinite(d).all())
         abs_r = np.abs(r)
@@ -86,18 +87,40 @@ def measure(s: np.ndarray, r: np.ndarray, tol: Tolerance) -> Closeness:
     return Closeness(passed, rel, max_rel, worst, float(r[worst]), float(s[worst]))
 
 
-def _measure_finite(s: np.ndarray, r: np.ndarray, d: np.ndarray, tol: Tolerance) -> Closeness:
-    """`measure` when s - r is finite everywhere (so are s and r): the same decision in fewer passes."""
+def measure_finite(s: np.ndarray, r: np.ndarray, d: np.ndarray, tol: Tolerance) -> Closeness:
+    """`measure` when d = s - r is finite everywhere (so are s and r): the same decision in fewer passes.
+
+    Call it under `np.errstate(all="ignore")`, as `measure` does.
+    """
+    if d.size == 0:
+        return Closeness(True, 0.0, 0.0, (), 0.0, 0.0)
     abs_d = np.abs(d)
+    flat = int(abs_d.argmax())
+    worst: tuple[int, ...] = (flat,) if d.ndim == 1 else tuple(int(i) for i in np.unravel_index(flat, d.shape))
+    top = float(abs_d.flat[flat])
+    if top == 0.0:  # the same values everywhere
+        return Closeness(True, 0.0, 0.0, worst, float(r.flat[flat]), float(s.flat[flat]))
     abs_r = np.abs(r)
     magnitude = float(abs_r.max())
-    atol = tol.atol * max(1.0, magnitude)
-    close = bool((abs_d <= atol + tol.rtol * abs_r).all())
-    rel = norm_ratio(d, r)
-    max_rel = float((abs_d / np.maximum(1e-8, np.abs(s) + abs_r)).max())
-    flat = int(abs_d.argmax())
-    worst = tuple(int(i) for i in np.unravel_index(flat, d.shape))
-    return Closeness(close and rel <= tol.rel_norm, rel, max_rel, worst, float(r[worst]), float(s[worst]))
+    bound = abs_r * tol.rtol
+    bound += tol.atol * max(1.0, magnitude)
+    close = bool(np.less_equal(abs_d, bound).all())
+    scale = max(top, magnitude)
+    if _SAFE_SQUARES[0] < scale < _SAFE_SQUARES[1]:  # no square of an element overflows, none that matters vanishes
+        dv, rv = d.ravel(), r.ravel()
+        rel = math.sqrt(float(dv @ dv)) / max(math.sqrt(float(rv @ rv)), 1e-12)
+    else:
+        rel = norm_ratio(d, r)
+    denom = np.abs(s, out=np.empty(s.shape))  # an array even for 0-d s: the steps below work in place
+    denom += abs_r
+    np.maximum(denom, 1e-8, out=denom)
+    np.divide(abs_d, denom, out=denom)
+    max_rel = float(denom.max())
+    return Closeness(close and rel <= tol.rel_norm, rel, max_rel, worst, float(r.flat[flat]), float(s.flat[flat]))
+
+
+# Magnitudes whose squares (and sums of up to 2**60 of them) stay normal float64 numbers.
+_SAFE_SQUARES = (1e-100, 1e100)
 
 
 def agrees(s: np.ndarray, other: np.ndarray, tol: Tolerance) -> bool:
