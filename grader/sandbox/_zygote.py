@@ -6,15 +6,18 @@ user, pid, network, IPC and UTS namespaces), imports NumPy, and then waits on it
 socket. It holds no secret, no reference and no test: only the interpreter and NumPy.
 
 For each job it receives, with SCM_RIGHTS, a memfd holding the job's archive and the write
-ends of the job's stdout, stderr and result channel. It forks a proxy, which unshares a new
-user, mount, pid, network, IPC and UTS namespace and forks the job's init (pid 1 of the new
-pid namespace). The init mounts a fresh size- and inode-capped tmpfs on /job and a fresh
-/proc, unpacks the archive, sets the job's rlimits, drops every capability, sets no new
-privileges, loads the seccomp filter, reseeds every random generator, and only then forks
-the job itself (or, for a job marked `init`, runs it as pid 1 itself). Every child runs
-inside `try/finally: os._exit()`, so no error path can fall back into the zygote's loop.
-When the init ends, the pid namespace (and every process a job left behind) ends with it;
-the proxy reports the exit status, and the zygote reports it, with the CPU time of the
+ends of the job's stdout, stderr and result channel. One clone3() creates the job's init in
+a new user, mount, pid, network, IPC and UTS namespace, as pid 1 of the new pid namespace
+(Python 3.11 has neither clone nor unshare: the call goes through ctypes with the GIL held
+and Python's own before- and after-fork steps around it, which is what os.fork does; the
+zygote checks that it is single-threaded, the one case where a raw clone is as safe as
+fork). The init maps its own uid and gid, mounts a fresh size- and inode-capped tmpfs on
+/job and a fresh /proc, unpacks the archive, sets the job's rlimits, drops every
+capability, sets no new privileges, loads the seccomp filter, reseeds every random
+generator, and only then forks the job itself (or, for a job marked `init`, runs it as
+pid 1 itself). Every child runs inside `try/finally: os._exit()`, so no error path can fall
+back into the zygote's loop. When the init ends, the pid namespace (and every process a job
+left behind) ends with it; the zygote reports its exit status, with the CPU time of the
 whole tree, to the host.
 """
 
@@ -44,6 +47,31 @@ class Fprog(ctypes.Structure):
 
 PROGRAM = ctypes.create_string_buffer(SECCOMP, len(SECCOMP))
 FPROG = Fprog(len(SECCOMP) // 8, ctypes.cast(PROGRAM, ctypes.c_void_p))  # built once, before any job
+
+
+class CloneArgs(ctypes.Structure):
+    _fields_ = [(name, ctypes.c_uint64) for name in
+                ("flags", "pidfd", "child_tid", "parent_tid", "exit_signal", "stack", "stack_size", "tls")]
+
+
+SYS_CLONE3 = 435  # the same number on every architecture
+SYSCALL = ctypes.PyDLL(None, use_errno=True).syscall  # PyDLL: the GIL stays held, so the child comes back holding it
+SYSCALL.restype = ctypes.c_long
+CLONE_ARGS = CloneArgs(flags=CLONE, exit_signal=signal.SIGCHLD)  # no stack: the child goes on on a copy of ours
+
+
+def clone_job():
+    # os.fork(), with the job's namespaces created by the same system call: 0 in the child, its pid here.
+    ctypes.pythonapi.PyOS_BeforeFork()
+    pid = SYSCALL(ctypes.c_long(SYS_CLONE3), ctypes.byref(CLONE_ARGS), ctypes.c_size_t(ctypes.sizeof(CLONE_ARGS)))
+    if pid == 0:
+        ctypes.pythonapi.PyOS_AfterFork_Child()
+        return 0
+    err = ctypes.get_errno()
+    ctypes.pythonapi.PyOS_AfterFork_Parent()
+    if pid < 0:
+        raise OSError(err, f"clone3: {os.strerror(err)}")
+    return pid
 
 
 def check(result, what):
@@ -130,14 +158,17 @@ def entry_code(rel):
 
 
 def job_init(spec, archive, out, err, chan, lifeline):
-    # pid 1 of the job's namespace; dies with the proxy, and the namespace dies with it.
+    # pid 1 of the job's namespaces; dies with the zygote, and the namespace dies with it.
     os.setsid()  # a group of its own: a job's kill(0, ...) must not reach the zygote's process group
     libc.prctl(1, signal.SIGKILL, 0, 0, 0)  # PR_SET_PDEATHSIG
     alive = select.poll()
     alive.register(lifeline, select.POLLIN)
-    if alive.poll(0):  # the proxy holds the other end until we end: a hang-up means it died before PDEATHSIG was set
+    if alive.poll(0):  # the zygote holds the other end until we end: a hang-up means it died before PDEATHSIG was set
         os._exit(125)
     os.close(lifeline)
+    write("/proc/self/setgroups", "deny")
+    write("/proc/self/uid_map", f"{UID} {UID} 1")
+    write("/proc/self/gid_map", f"{GID} {GID} 1")
     # The signal dispositions a fresh interpreter starts with (the zygote never changes them; be sure).
     for sig in range(1, signal.NSIG):
         try:
@@ -215,27 +246,6 @@ def resource_set(name, soft, hard):
     resource.setrlimit(getattr(resource, name), (soft, hard))
 
 
-def proxy(spec, archive, out, err, chan):
-    check(libc.unshare(CLONE), "unshare")
-    write("/proc/self/setgroups", "deny")
-    write("/proc/self/uid_map", f"{UID} {UID} 1")
-    write("/proc/self/gid_map", f"{GID} {GID} 1")
-    lifeline_r, lifeline_w = os.pipe()
-    child = os.fork()
-    if child == 0:
-        try:
-            os.close(lifeline_w)
-            job_init(spec, archive, out, err, chan, lifeline_r)
-        except BaseException:
-            report()
-        finally:
-            os._exit(126)
-    for fd in (archive, out, err, chan, lifeline_r):
-        os.close(fd)
-    _, status = os.waitpid(child, 0)
-    os._exit(os.WEXITSTATUS(status) if os.WIFEXITED(status) else 128 + os.WTERMSIG(status))
-
-
 def report():
     # Set-up errors of a job go to the job's stderr when it has one, else to the zygote's.
     try:
@@ -260,6 +270,9 @@ def main():
     import gc
     gc.collect()
     gc.freeze()
+    threads = os.listdir("/proc/self/task")
+    if len(threads) != 1:  # a raw clone copies only this thread, without the hooks fork() runs for the others
+        raise SystemExit(f"the zygote must be single-threaded to clone its jobs; it has {len(threads)} threads")
     sock = socket.socket(fileno=CTRL)
     os.closerange(3, CTRL)
     os.closerange(CTRL + 1, 65536)
@@ -274,23 +287,25 @@ def main():
             for fd in fds:
                 os.close(fd)
             continue
-        pid = os.fork()
+        lifeline_r, lifeline_w = os.pipe()
+        pid = clone_job()
         if pid == 0:
             try:
                 sock.close()
-                proxy(spec, *fds)
+                os.close(lifeline_w)
+                job_init(spec, *fds, lifeline_r)
             except BaseException:
                 report()
             finally:
-                os._exit(125)
-        for fd in fds:
+                os._exit(126)
+        for fd in (*fds, lifeline_r):
             os.close(fd)
         sock.sendall(json.dumps({"event": "started", "pid": pid}).encode())
         pidfd = os.pidfd_open(pid)
         poller = select.poll()
         poller.register(pidfd, select.POLLIN)
         poller.register(sock.fileno(), select.POLLIN)
-        done = False
+        done = killed = False
         while not done:
             for fd, _ in poller.poll():
                 if fd == pidfd:
@@ -302,8 +317,12 @@ def main():
                         os._exit(0)
                     if json.loads(order).get("op") == "kill":
                         os.kill(pid, signal.SIGKILL)
+                        killed = True
         os.close(pidfd)
+        os.close(lifeline_w)
         _, status, usage = os.wait4(pid, 0)
+        if os.WIFSIGNALED(status) and not killed:  # as a cold job's init reports it: 128 + the signal
+            status = (128 + os.WTERMSIG(status)) << 8
         sock.sendall(json.dumps({"event": "exit", "status": status,
                                  "cpu": usage.ru_utime + usage.ru_stime}).encode())
 
