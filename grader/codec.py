@@ -165,20 +165,21 @@ class FrameReader:
         buffer.extend(data)
         pos = 0  # frames are cut out by offset and the buffer shortened once (a chunk holds many frames)
         try:
-            while len(buffer) - pos >= 4:
-                (length,) = _U32.unpack_from(buffer, pos)
-                if length > self.max_frame_bytes:
-                    self.error = f"a frame claims {length} bytes, over the limit"
-                    return
-                if len(buffer) - pos < 4 + length:
-                    return
-                body = bytes(buffer[pos + 4 : pos + 4 + length])
-                pos += 4 + length
-                try:
-                    self.on_frame(decode_body(body))
-                except MalformedFrame as exc:
-                    self.error = str(exc)
-                    return
+            with memoryview(buffer) as view:
+                while len(buffer) - pos >= 4:
+                    (length,) = _U32.unpack_from(buffer, pos)
+                    if length > self.max_frame_bytes:
+                        self.error = f"a frame claims {length} bytes, over the limit"
+                        return
+                    if len(buffer) - pos < 4 + length:
+                        return
+                    body = view[pos + 4 : pos + 4 + length].tobytes()  # one copy: the frame's arrays view it
+                    pos += 4 + length
+                    try:
+                        self.on_frame(decode_body(body))
+                    except MalformedFrame as exc:
+                        self.error = str(exc)
+                        return
         finally:
             del buffer[:pos]
 

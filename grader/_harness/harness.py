@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import contextlib
 import ctypes
+import fcntl
 import importlib
 import json
 import os
@@ -63,6 +64,21 @@ def _write_all(fd: int, data: bytes) -> None:
     view = memoryview(data)
     while view:
         view = view[os.write(fd, view) :]
+
+
+def _write_parts(fd: int, parts: list[Any]) -> None:
+    """Write byte strings and views in order with gathered writes: no joined copy of them."""
+    views = [memoryview(p).cast("B") for p in parts if len(p)]
+    while views:
+        done = os.writev(fd, views[:_IOV_MAX])
+        while views and done >= len(views[0]):
+            done -= len(views.pop(0))
+        if done:
+            views[0] = views[0][done:]
+
+
+_IOV_MAX = 512
+PIPE_BYTES = 1 << 20  # a call's frames usually fit whole: one read of them, no reassembly
 
 
 def traceback_tail(exc: BaseException) -> str:
@@ -165,7 +181,7 @@ def runner(calls: list[dict[str, Any]], out_fd: int) -> None:
         frames: list[bytes] = []
         stop = run_one(test, problem, frames) not in CLEAN_STATUSES  # then a fresh runner takes the next call
         frames += [RAN, STOP] if stop else [RAN]
-        _write_all(out_fd, b"".join(frames))  # one write, one wake-up of the parent, per call
+        _write_parts(out_fd, frames)  # one write, one wake-up of the parent, per call
         if stop:
             return
 
@@ -247,7 +263,9 @@ class Relay:
     `stop` after the last call it runs) come in order on one pipe. Frames of the current call
     are passed on; anything else is dropped. Bytes that are not frames stop the runner: nothing
     after them could be trusted to be in order. What goes to the channel is written once per
-    wake-up, and a call's `begin` goes out as soon as the call before it ends.
+    wake-up, and a call's `begin` goes out as soon as the call before it ends. Frames are passed
+    on as views of what was read, never copied here: only a frame split across two reads is put
+    together in `buffer`.
     """
 
     def __init__(self, calls: list[dict[str, Any]], pid: int, data_fd: int) -> None:
@@ -258,8 +276,8 @@ class Relay:
         self.imported = False
         self.after_ran = False  # the last frame was `ran`: `stop` may follow
         self.stopping = False
-        self.buffer = bytearray()
-        self.out = bytearray()  # for the channel, written by `flush`
+        self.buffer = bytearray()  # the start of a frame whose end has not been read yet
+        self.out: list[Any] = []  # for the channel, in order (our own frames, views of the runner's): `flush`
         self.call_bytes = 0
         self.started = time.monotonic()
         self.deadline = self.started + float(calls[0]["seconds"])
@@ -278,12 +296,12 @@ class Relay:
     def begin(self) -> None:
         if self.key() not in BEGUN:  # a call retried in a fresh runner has begun already
             BEGUN.add(self.key())
-            self.out += wire.encode_frame({"k": "begin", **self.tag()})
+            self.out.append(wire.encode_frame({"k": "begin", **self.tag()}))
 
     def end(self, status: str) -> None:
         """Close the current call with `status` and move on to the next."""
         now = time.monotonic()
-        self.out += wire.encode_frame({"k": "end", **self.tag(), "status": status, "sec": now - self.started})
+        self.out.append(wire.encode_frame({"k": "end", **self.tag(), "status": status, "sec": now - self.started}))
         self.next += 1
         self.call_bytes = 0
         self.started = now
@@ -293,36 +311,45 @@ class Relay:
 
     def flush(self) -> None:
         if self.out:
-            _write_all(CHANNEL_FD, bytes(self.out))
-            self.out.clear()
+            _write_parts(CHANNEL_FD, self.out)
+            self.out.clear()  # and with it every view of what was read
 
-    def take(self) -> str:
-        """Act on every complete frame in the buffer; a status when the runner must be stopped."""
+    def take(self, chunk: bytes) -> str:
+        """Act on every complete frame read so far; a status when the runner must be stopped."""
+        if self.buffer:
+            self.buffer += chunk
+            data: bytes | bytearray = self.buffer
+        else:
+            data = chunk  # the usual case: frames are cut straight out of what was read
         pos = 0
-        data = self.buffer
         bad = ""
-        while len(data) - pos >= 8:
-            length = int.from_bytes(data[pos : pos + 4], "little")
-            hlen = int.from_bytes(data[pos + 4 : pos + 8], "little")
-            if length < 4 or hlen > length - 4 or length > MAX_CALL_OUTPUT:
-                bad = "channel"
-                break
-            if len(data) - pos < 4 + length:
-                break
-            try:
-                header = json.loads(bytes(data[pos + 8 : pos + 8 + hlen]))
-            except ValueError:
-                header = None
-            frame = bytes(data[pos : pos + 4 + length])
-            pos += 4 + length
-            bad = self.frame(header if isinstance(header, dict) else {}, frame)
-            if bad:
-                break
-        del data[:pos]
-        self.flush()
+        with memoryview(data) as view:
+            while len(data) - pos >= 8:
+                length = int.from_bytes(view[pos : pos + 4], "little")
+                hlen = int.from_bytes(view[pos + 4 : pos + 8], "little")
+                if length < 4 or hlen > length - 4 or length > MAX_CALL_OUTPUT:
+                    bad = "channel"
+                    break
+                if len(data) - pos < 4 + length:
+                    break
+                try:
+                    header = json.loads(bytes(view[pos + 8 : pos + 8 + hlen]))
+                except ValueError:
+                    header = None
+                frame = view[pos : pos + 4 + length]
+                pos += 4 + length
+                bad = self.frame(header if isinstance(header, dict) else {}, frame)
+                del frame
+                if bad:
+                    break
+            self.flush()  # before the views are released and the buffer changes
+        if data is self.buffer:
+            del self.buffer[:pos]
+        else:
+            self.buffer = bytearray(chunk[pos:])
         return bad
 
-    def frame(self, header: dict[str, Any], frame: bytes) -> str:
+    def frame(self, header: dict[str, Any], frame: memoryview) -> str:
         kind = header.get("k")
         after_ran, self.after_ran = self.after_ran, False
         if kind == "stop" and after_ran and not self.stopping:
@@ -340,7 +367,7 @@ class Relay:
                 self.call_bytes += len(frame)
                 if self.call_bytes > MAX_CALL_OUTPUT:
                     return "overflow"
-                self.out += frame
+                self.out.append(frame)
         else:
             return "channel"
         return ""
@@ -369,19 +396,17 @@ class Relay:
                     return "timeout", None
             ready, _, _ = select.select(open_fds, [], [], timeout)
             if self.data_fd in ready:
-                chunk = os.read(self.data_fd, 1 << 20)
+                chunk = os.read(self.data_fd, PIPE_BYTES)
                 if not chunk:
                     open_fds.remove(self.data_fd)
-                self.buffer.extend(chunk)
-                bad = self.take()
+                bad = self.take(chunk)
                 if bad:
                     return bad, None
                 if len(self.buffer) > MAX_CALL_OUTPUT:
                     return "overflow", None
             if pidfd in ready:
                 code = os.waitpid(self.pid, 0)[1]  # reap our child before anything else can
-                self.buffer.extend(drain(self.data_fd))
-                return self.take(), code
+                return self.take(drain(self.data_fd)), code
 
 
 def drain(fd: int) -> bytes:
@@ -417,6 +442,8 @@ def kill_strays() -> None:
 def run_runner(calls: list[dict[str, Any]]) -> int:
     """Start a runner on `calls`; how many of them got a result (at least one)."""
     read_fd, write_fd = os.pipe()
+    with contextlib.suppress(OSError):  # only a matter of speed (the uid's pipe allowance may be spent)
+        fcntl.fcntl(read_fd, fcntl.F_SETPIPE_SZ, PIPE_BYTES)
     pid = os.fork()
     if pid == 0:
         try:

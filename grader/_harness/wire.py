@@ -93,8 +93,10 @@ def encode_frame(header: dict[str, Any], value: Any = None, *, with_value: bool 
     header = dict(header, v=encode_value(value, blobs)) if with_value else dict(header)  # never the caller's dict
     header["blobs"] = [[b.dtype.str, list(b.shape), int(b.nbytes)] for b in blobs]
     head = json.dumps(header, allow_nan=False).encode()
-    body = b"".join([_U32.pack(len(head)), head, *(b.tobytes() for b in blobs)])
-    return _U32.pack(len(body)) + body
+    size = 4 + len(head) + sum(int(b.nbytes) for b in blobs)
+    # one copy of each array's bytes (its own C-order buffer, viewed as bytes), straight into the frame
+    parts: list[Any] = [_U32.pack(size), _U32.pack(len(head)), head, *(b.reshape(-1).view(np.uint8) for b in blobs)]
+    return b"".join(parts)
 
 
 def decode_trusted(data: bytes) -> list[tuple[dict[str, Any], Any]]:
