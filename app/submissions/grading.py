@@ -12,11 +12,11 @@ from dataclasses import dataclass
 import structlog
 
 from app.db import Database, utcnow
-from app.db.models import LatePolicy, Problem, Submission, SubmissionState
+from app.db.models import SubmissionState
 from app.metrics import Metrics
 from app.problems.bundles import BundleCache
 from app.submissions import lease
-from app.submissions.service import files_of
+from app.submissions.service import late_penalty, stored_files
 from grader.bundle import Bundle
 from grader.grading import GradeReport, ReferenceCache, SubmissionError, grade_files
 from grader.sandbox import Sandbox
@@ -62,14 +62,10 @@ class Grader:
                 if claim is None:
                     log.debug("claim_skipped")
                     return None
-                row = session.get(Submission, submission_id)
-                assert row is not None
-                self.metrics.queue_seconds.observe(max(0.0, (utcnow() - row.created_at).total_seconds()))
-                files = files_of(session, row)
-                problem = session.get(Problem, row.problem_id)
-                assert problem is not None
-                penalty = problem.late_penalty if row.late and problem.late_policy is LatePolicy.PENALTY else 0.0
-                bundle = self.bundles.get(session, row.version_id)
+                self.metrics.queue_seconds.observe(max(0.0, (utcnow() - claim.created_at).total_seconds()))
+                files = stored_files(session, claim.files_from)
+                penalty = late_penalty(session, claim.problem_id) if claim.late else 0.0
+                bundle = self.bundles.get(session, claim.version_id)
             log.info("grading_started", attempt=claim.attempt, problem=bundle.slug)
             started = time.monotonic()
             stop = threading.Event()

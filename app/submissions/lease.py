@@ -38,7 +38,18 @@ class Claim:
     owner: str
 
 
-def claim(session: Session, submission_id: int, owner: str, lease_seconds: float) -> Claim | None:
+@dataclass(frozen=True)
+class Claimed(Claim):
+    """A fresh claim, with what grading the submission needs to know of its row (read by the claim itself)."""
+
+    created_at: dt.datetime
+    late: bool
+    problem_id: int
+    version_id: int
+    files_from: int  # the submission whose files are graded (a regrade's shadow copy grades its source's)
+
+
+def claim(session: Session, submission_id: int, owner: str, lease_seconds: float) -> Claimed | None:
     """Take the job if it is queued or its lease expired; None when someone else has it or it is done."""
     now = utcnow()
     result = session.execute(
@@ -57,13 +68,23 @@ def claim(session: Session, submission_id: int, owner: str, lease_seconds: float
             attempt=Submission.attempt + 1,
             started_at=now,
         )
-        .returning(Submission.attempt)
+        .returning(
+            Submission.attempt,
+            Submission.created_at,
+            Submission.late,
+            Submission.problem_id,
+            Submission.version_id,
+            Submission.source_id,
+        )
         .execution_options(synchronize_session=False)
     )
-    attempt = result.scalar_one_or_none()
-    if attempt is None:
+    row = result.one_or_none()
+    if row is None:
         return None
-    return Claim(submission_id, attempt, owner)
+    attempt, created_at, late, problem_id, version_id, source_id = row
+    return Claimed(
+        submission_id, attempt, owner, created_at, bool(late), problem_id, version_id, source_id or submission_id
+    )
 
 
 def _fenced(claim: Claim) -> list[object]:

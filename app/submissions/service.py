@@ -107,12 +107,18 @@ def create_submission(
     return submission
 
 
-def files_of(session: Session, submission: Submission) -> dict[str, bytes]:
-    owner = submission.source_id or submission.id
+def stored_files(session: Session, owner: int) -> dict[str, bytes]:
+    """The files stored with submission `owner`, by name."""
     rows = session.execute(
         select(SubmissionFile.name, SubmissionFile.content).where(SubmissionFile.submission_id == owner)
     )
     return {name: content for name, content in rows}
+
+
+def late_penalty(session: Session, problem_id: int) -> float:
+    """The fraction a late submission to the problem loses (0 unless its policy is a penalty)."""
+    row = session.execute(select(Problem.late_penalty, Problem.late_policy).where(Problem.id == problem_id)).one()
+    return float(row.late_penalty) if row.late_policy is LatePolicy.PENALTY else 0.0
 
 
 @dataclass(frozen=True)

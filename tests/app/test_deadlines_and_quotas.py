@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 
 from app.db.models import Role
-from tests.app.conftest import World, WorldFactory, load_toy, solution_of
+from tests.app.conftest import World, WorldFactory, load_toy, solution_of, wait_graded
 
 PROBLEM = "/api/v1/courses/dl/problems/toy-layers"
 
@@ -99,3 +99,21 @@ def test_clearing_the_quota_allows_submitting_again(world: World) -> None:
     assert _submit(world).status_code == 429
     world.patch("ian", PROBLEM, json={"clear_quota": True})
     assert _submit(world).status_code == 202
+
+
+def test_a_graded_late_submission_loses_the_penalty_and_an_accepted_one_does_not(
+    make_world: WorldFactory, database_url: str
+) -> None:
+    world = make_world(database_url, slots=1)
+    world.user("alice", role=Role.STUDENT)
+    world.user("ian", role=Role.INSTRUCTOR)
+    world.add_problem(load_toy("toy-layers"))
+    world.patch("ian", PROBLEM, json={"deadline": _past(), "late_policy": "penalty", "late_penalty": 0.25})
+    penalised = _submit(world).json()
+    first = wait_graded(world, "alice", penalised["id"])
+    world.patch("ian", PROBLEM, json={"late_policy": "accept"})
+    accepted = _submit(world).json()
+    second = wait_graded(world, "alice", accepted["id"])
+    assert penalised["late"] is True and accepted["late"] is True
+    assert (first["raw_score"], first["score"]) == (6, 4.5)
+    assert (second["raw_score"], second["score"]) == (6, 6)
