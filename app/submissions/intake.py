@@ -21,7 +21,7 @@ def submit(runtime: Runtime, user: User, course: str, slug: str, files: Mapping[
         if problem.current_version_id is None:
             raise Invalid(f"{slug} has no version to grade against yet")
         bundle = runtime.bundles.get(session, problem.current_version_id)
-        submission = create_submission(session, access, problem, bundle, session.merge(user), files)
+        submission = create_submission(session, access, problem, bundle, user, files)  # only its id is read
     runtime.metrics.submissions_created.inc()
     runtime.dispatcher.notify(submission.id)  # after the commit, never inside it
     return submission

@@ -27,6 +27,7 @@ class SlotCgroup:
 
     def __init__(self, slot: int) -> None:
         self.dirs = {c: ROOT / c / "gradelab" / f"slot-{slot}" for c in CONTROLLERS}
+        self._caps: tuple[int, int] | None = None  # the memory and pids caps last written (only we write them)
 
     @classmethod
     def create(cls, slot: int) -> tuple[SlotCgroup | None, str]:
@@ -54,6 +55,14 @@ class SlotCgroup:
         """Set this job's caps and zero the CPU counter; the cgroup must be empty."""
         memory = self.dirs["memory"]
         cap = limits.memory_bytes + limits.tmpfs_bytes + EXTRA_MEMORY
+        caps = (cap, limits.processes + EXTRA_PROCESSES)
+        if caps != self._caps:  # most jobs of a slot have the same limits as the one before
+            self._caps = None
+            self._set_caps(memory, *caps)
+            self._caps = caps
+        _write(self.dirs["cpuacct"] / "cpuacct.usage", "0")
+
+    def _set_caps(self, memory: Path, cap: int, processes: int) -> None:
         memsw = memory / "memory.memsw.limit_in_bytes"
         # memsw must stay >= the memory limit at every step, so the order depends on the direction.
         current = int(_read(memory / "memory.limit_in_bytes") or 0)
@@ -62,8 +71,7 @@ class SlotCgroup:
             if name == order[0] or memsw.exists():
                 _write(memory / name, str(cap))
         _write(memory / "memory.swappiness", "0")
-        _write(self.dirs["pids"] / "pids.max", str(limits.processes + EXTRA_PROCESSES))
-        _write(self.dirs["cpuacct"] / "cpuacct.usage", "0")
+        _write(self.dirs["pids"] / "pids.max", str(processes))
 
     def cpu_seconds(self) -> float:
         """CPU time of every process that ran in the slot since `prepare`."""

@@ -208,3 +208,22 @@ def test_wall_and_cpu_time_are_measured(sandbox_backend: Sandbox) -> None:
     )
     assert outcome.exit_code == 0, outcome.stderr
     assert outcome.cpu_seconds >= 0.7 and outcome.wall_seconds >= 0.4
+
+
+def test_a_slots_cgroup_caps_follow_each_jobs_limits() -> None:
+    from grader.sandbox._cgroup import EXTRA_MEMORY, EXTRA_PROCESSES, SlotCgroup
+
+    group, why = SlotCgroup.create(250)
+    if group is None:
+        pytest.skip(f"NO CGROUP ON THIS MACHINE ({why}): the per-slot caps cannot be checked")
+
+    def caps() -> tuple[int, int]:
+        memory = (group.dirs["memory"] / "memory.limit_in_bytes").read_text()
+        return int(memory), int((group.dirs["pids"] / "pids.max").read_text())
+
+    small = Limits(**{**FAST.__dict__, "memory_bytes": 200 * MiB, "processes": 16})
+    large = Limits(**{**FAST.__dict__, "memory_bytes": 900 * MiB, "processes": 64})
+    for limits in (small, small, large, large, small):
+        group.prepare(limits)
+        assert caps() == (limits.memory_bytes + limits.tmpfs_bytes + EXTRA_MEMORY, limits.processes + EXTRA_PROCESSES)
+        assert group.cpu_seconds() == 0.0
