@@ -11,6 +11,7 @@ import threading
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from grader._harness import wire
 from grader.bundle import Bundle
@@ -33,6 +34,8 @@ class ReferenceRun:
     variants: Mapping[tuple[str, str], Mapping[str, Value]]  # (variant, test) -> results
     failures: Mapping[tuple[str, str | None], CallResult]  # calls that did not return
     _encoded: dict[str, bytes] = field(default_factory=dict, compare=False, repr=False)
+    # per test, what judging any submission's results needs besides them (see `grader.grading._score`)
+    judging: dict[str, Any] = field(default_factory=dict, compare=False, repr=False)
 
     def encoded_inputs(self, test: str) -> bytes:
         """A test's inputs in the wire format, encoded once and shared by every submission."""

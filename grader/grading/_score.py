@@ -142,19 +142,13 @@ def score_unit(bundle: Bundle, test: TestSpec, res: CallResult, ref: ReferenceRu
     if not isinstance(res.value, dict):
         report.stage, report.feedback = "type", f"The driver for {test.function} returned no results."
         return report
-    inputs = ref.inputs.get(test.name)
-    tol, per = tolerances(bundle, test)
-    variants = [
-        Variant(name=m.name, hint=m.hint, results=ref.variants[(m.name, test.name)])
-        for m in bundle.spec.mistakes
-        if (m.name, test.name) in ref.variants
-    ]
+    tol, per, context, variants = _judging(bundle, test, ref)
     verdicts = judge(
         ref.results[test.name],
         res.value,
         tolerance=tol,
         per_result=per,
-        context=build_context(test, inputs),
+        context=context,
         variants=variants,
     )
     failed = [v for v in verdicts if not v.passed]
@@ -170,6 +164,22 @@ def score_unit(bundle: Bundle, test: TestSpec, res: CallResult, ref: ReferenceRu
     if report.diagnosis:
         report.feedback += "\nLikely cause: " + "\n".join(report.diagnosis)
     return report
+
+
+def _judging(
+    bundle: Bundle, test: TestSpec, ref: ReferenceRun
+) -> tuple[Tolerance, dict[str, Tolerance], Context, list[Variant]]:
+    """The test's tolerances, context and variants: the same for every submission, so worked out once."""
+    found = ref.judging.get(test.name)
+    if found is None:
+        tol, per = tolerances(bundle, test)
+        variants = [
+            Variant(name=m.name, hint=m.hint, results=ref.variants[(m.name, test.name)])
+            for m in bundle.spec.mistakes
+            if (m.name, test.name) in ref.variants
+        ]
+        found = ref.judging[test.name] = (tol, per, build_context(test, ref.inputs.get(test.name)), variants)
+    return found
 
 
 def score_accuracy(bundle: Bundle, test: TestSpec, res: CallResult) -> tuple[TestReport, Mapping[str, Any]]:

@@ -47,7 +47,7 @@ Judged = tuple[ResultVerdict, np.ndarray | None, np.ndarray | None]
 
 
 def judge_leaf(leaf: Leaf, tol: Tolerance, ctx: Context) -> Judged:
-    """Type, shape, finite and close, in that order, for one leaf."""
+    """Type, shape, finite and close, in that order, for one leaf (call it under np.errstate(all="ignore"))."""
     fn, path = ctx.function, leaf.path
     r = as_float(leaf.ref) if not isinstance(leaf.ref, bool | np.bool_) else None
     if r is None:
@@ -67,10 +67,9 @@ def judge_leaf(leaf: Leaf, tol: Tolerance, ctx: Context) -> Judged:
         hint = shape_hint(path, r.shape, s.shape, ctx)
         msg = f"{fn}: {path} has shape {shape(s.shape)}; expected {shape(r.shape)}." + (f" {hint}" if hint else "")
         return ResultVerdict(path, False, "shape", msg), r, s
-    with np.errstate(all="ignore"):
-        d = s - r
-        if bool(np.isfinite(d).all()):  # the usual case: both finite everywhere, so nothing to check first
-            return _judge_close(path, r, s, tol, fn, measure_finite(s, r, d, tol)), r, s
+    d = s - r  # (`judge` runs this under np.errstate(all="ignore"): overflow here is an answer, not a warning)
+    if bool(np.isfinite(d).all()):  # the usual case: both finite everywhere, so nothing to check first
+        return _judge_close(path, r, s, tol, fn, measure_finite(s, r, d, tol)), r, s
     bad = ~np.isfinite(s) & np.isfinite(r)
     if bad.any():
         return finite_failure(path, s, bad, ctx), r, s
