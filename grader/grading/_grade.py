@@ -17,7 +17,7 @@ from grader.grading._reference import ReferenceCache, ReferenceRun
 from grader.grading._report import GradeReport, TestReport
 from grader.grading._runner import Call, CallResult, JobRun, run_calls
 from grader.grading._score import score_accuracy, score_unit, smallest_failing_inputs
-from grader.sandbox import Sandbox
+from grader.sandbox import Attachment, Sandbox
 
 MAX_FILE_BYTES = 512 * 1024
 MAX_FILES = 10
@@ -138,9 +138,51 @@ def _run_tests(
     lazy_numgrad: bool = True,
 ) -> _Run:
     """Visible and hidden tests in one job. A hidden test's call is named by its position only, its
-    inputs go under `sealed/` (the harness hands them to hidden tests' runners alone) and its output
-    is discarded: nothing the visible tests can see or print tells anything about the hidden ones."""
-    job_files = _student_files(bundle, files)
+    inputs are sealed (a read-only attachment, or a file under `sealed/`, that the harness hands to
+    hidden tests' runners alone) and its output is discarded: nothing the visible tests can see or
+    print tells anything about the hidden ones."""
+    inputs = _inputs_of(bundle, tests, ref, keep=lazy_numgrad)
+    job_files = {**_student_files(bundle, files), **inputs.files}
+    modules = [f for f in bundle.submitted_files if f in files]
+    output_bytes = bundle.spec.limits.output_kb * 1024
+    fresh = bundle.spec.limits.fresh_process
+    run = run_calls(
+        sandbox,
+        inputs.calls,
+        job_files,
+        mode="student",
+        modules=modules,
+        output_bytes=output_bytes,
+        fresh=fresh,
+        lazy_numgrad=lazy_numgrad,
+        attached=inputs.attached,
+    )
+    return _Run(results={inputs.names[key[0]]: res for key, res in run.results.items()}, output=run)
+
+
+@dataclasses.dataclass(frozen=True)
+class _Inputs:
+    """The calls of a list of tests, and their inputs packed for the job (the same for every submission)."""
+
+    calls: list[Call]
+    names: dict[str, str]  # call id -> test name
+    files: dict[str, bytes]  # the visible tests' inputs
+    attached: dict[str, Attachment]  # the hidden tests' inputs
+
+
+def _inputs_of(bundle: Bundle, tests: list[TestSpec], ref: ReferenceRun, keep: bool) -> _Inputs:
+    """The tests' calls and packed inputs; with `keep`, packed once and kept with the reference run (for
+    the test lists every submission runs, not for a rerun of whichever tests failed)."""
+    key = ("inputs", *(t.name for t in tests))
+    found = ref.memo.get(key)
+    if found is None:
+        found = _pack_inputs(bundle, tests, ref)
+        if keep:
+            ref.memo[key] = found
+    return found
+
+
+def _pack_inputs(bundle: Bundle, tests: list[TestSpec], ref: ReferenceRun) -> _Inputs:
     calls, names = [], {}
     packed = {"inputs.bin": bytearray(), "sealed/inputs.bin": bytearray()}
     where: dict[tuple[str, str], tuple[int, int]] = {}
@@ -160,23 +202,13 @@ def _run_tests(
         call_id = test.name if test.visible else f"hidden-{i}"
         names[call_id] = test.name
         calls.append(_call_for(bundle, test, call_id, path, where[key]))
-    for path, data in packed.items():
-        if data:
-            job_files[path] = bytes(data)
-    modules = [f for f in bundle.submitted_files if f in files]
-    output_bytes = bundle.spec.limits.output_kb * 1024
-    fresh = bundle.spec.limits.fresh_process
-    run = run_calls(
-        sandbox,
-        calls,
-        job_files,
-        mode="student",
-        modules=modules,
-        output_bytes=output_bytes,
-        fresh=fresh,
-        lazy_numgrad=lazy_numgrad,
+    visible, hidden = packed["inputs.bin"], packed["sealed/inputs.bin"]
+    return _Inputs(
+        calls=calls,
+        names=names,
+        files={"inputs.bin": bytes(visible)} if visible else {},
+        attached={"sealed/inputs.bin": Attachment(bytes(hidden))} if hidden else {},
     )
-    return _Run(results={names[key[0]]: res for key, res in run.results.items()}, output=run)
 
 
 def grade_files(

@@ -34,8 +34,9 @@ class ReferenceRun:
     variants: Mapping[tuple[str, str], Mapping[str, Value]]  # (variant, test) -> results
     failures: Mapping[tuple[str, str | None], CallResult]  # calls that did not return
     _encoded: dict[str, bytes] = field(default_factory=dict, compare=False, repr=False)
-    # per test, what judging any submission's results needs besides them (see `grader.grading._score`)
-    judging: dict[str, Any] = field(default_factory=dict, compare=False, repr=False)
+    # What grading works out once and reuses for every submission graded against this run, by a key whose
+    # first part names the kind of entry: ("judging", test) in `_score`, ("inputs",) in `_grade`.
+    memo: dict[tuple[str, ...], Any] = field(default_factory=dict, compare=False, repr=False)
 
     def encoded_inputs(self, test: str) -> bytes:
         """A test's inputs in the wire format, encoded once and shared by every submission."""

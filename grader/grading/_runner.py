@@ -10,7 +10,7 @@ from typing import Any
 
 from grader._harness import harness_files
 from grader.codec import Frame, FrameReader
-from grader.sandbox import Job, KillReason, Limits, Outcome, Sandbox
+from grader.sandbox import Attachment, Job, KillReason, Limits, Outcome, Sandbox
 from grader.values import Value
 
 SLACK_SECONDS = 3.0
@@ -169,6 +169,7 @@ def run_calls(
     output_bytes: int = 64 * 1024,
     fresh: bool = False,
     lazy_numgrad: bool = False,
+    attached: Mapping[str, Attachment] | None = None,
 ) -> JobRun:
     """Run every call, in as few jobs as possible; a call that kills its job is a result."""
     run = JobRun(results={})
@@ -176,7 +177,7 @@ def run_calls(
     jobs_without_progress = 0
     while pending:
         monitor = GradingMonitor(pending)
-        job = _job(pending, files, mode, modules, fresh, lazy_numgrad)
+        job = _job(pending, files, mode, modules, fresh, lazy_numgrad, attached or {})
         outcome = sandbox.run(job, _limits(pending, output_bytes), monitor)
         monitor.finish()
         run.outcomes.append(outcome)
@@ -207,11 +208,17 @@ class SandboxFailure(RuntimeError):
 
 
 def _job(
-    calls: Sequence[Call], files: Mapping[str, bytes], mode: str, modules: Sequence[str], fresh: bool, lazy: bool
+    calls: Sequence[Call],
+    files: Mapping[str, bytes],
+    mode: str,
+    modules: Sequence[str],
+    fresh: bool,
+    lazy: bool,
+    attached: Mapping[str, Attachment],
 ) -> Job:
     plan = {"mode": mode, "modules": list(modules), "calls": [c.plan_entry() for c in calls], "lazy_numgrad": lazy}
     all_files = {**harness_files(), **files, "plan.json": json.dumps(plan).encode()}
-    return Job(files=all_files, entry="harness.py", fresh=fresh, init=True)
+    return Job(files=all_files, entry="harness.py", fresh=fresh, init=True, attached=attached)
 
 
 def _limits(calls: Sequence[Call], output_bytes: int) -> Limits:

@@ -170,7 +170,7 @@ def _judging(
     bundle: Bundle, test: TestSpec, ref: ReferenceRun
 ) -> tuple[Tolerance, dict[str, Tolerance], Context, list[Variant]]:
     """The test's tolerances, context and variants: the same for every submission, so worked out once."""
-    found = ref.judging.get(test.name)
+    found = ref.memo.get(("judging", test.name))
     if found is None:
         tol, per = tolerances(bundle, test)
         variants = [
@@ -178,7 +178,7 @@ def _judging(
             for m in bundle.spec.mistakes
             if (m.name, test.name) in ref.variants
         ]
-        found = ref.judging[test.name] = (tol, per, build_context(test, ref.inputs.get(test.name)), variants)
+        found = ref.memo["judging", test.name] = (tol, per, build_context(test, ref.inputs.get(test.name)), variants)
     return found
 
 

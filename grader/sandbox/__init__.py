@@ -5,6 +5,7 @@ from grader.sandbox._command import ENVIRONMENT, StartMode
 from grader.sandbox._prefork import PreforkSandbox
 from grader.sandbox._selftest import BACKENDS, SelfTestReport, default_sandbox, ensure_sandbox, open_slot, self_test
 from grader.sandbox._types import (
+    Attachment,
     CollectingMonitor,
     Job,
     KillReason,
@@ -18,6 +19,7 @@ from grader.sandbox._types import (
 __all__ = [
     "BACKENDS",
     "ENVIRONMENT",
+    "Attachment",
     "BwrapSandbox",
     "CollectingMonitor",
     "Job",

@@ -103,20 +103,29 @@ runpy.run_path(entry, run_name="__main__")
 """
 
 
-def pack_files(job: Job) -> bytes:
-    """The archive the bootstrap reads from stdin."""
-    for name in (job.entry, *job.files):
+def pack_files(job: Job, *, attachments_as_files: bool = True) -> bytes:
+    """The archive the bootstrap reads from stdin (or the zygote from a memfd).
+
+    Attachments are files of the archive, or only named in its index when the backend
+    hands the job a descriptor of each (in the index's order, from file descriptor 4 on).
+    """
+    for name in (job.entry, *job.files, *job.attached):
         # a normalised relative path: no empty, "." or ".." part (so not absolute either), no NUL
         if "\0" in name or any(part in ("", ".", "..") for part in name.split("/")):
             raise ValueError(f"job file {name!r} must be a normalised relative path inside the job")
     if job.entry not in job.files:
         raise ValueError(f"the entry script {job.entry!r} is not one of the job's files")
-    names = list(job.files)
+    if set(job.attached) & set(job.files):
+        raise ValueError(f"{sorted(set(job.attached) & set(job.files))} are both files and attachments of the job")
+    contents = dict(job.files)
+    if attachments_as_files:
+        contents.update((name, a.read()) for name, a in job.attached.items())
     index = {
         "entry": job.entry,
         "args": list(job.args),
         "init": job.init,
-        "files": [[n, len(job.files[n])] for n in names],
+        "files": [[n, len(data)] for n, data in contents.items()],
+        "attached": [] if attachments_as_files else list(job.attached),
     }
     head = json.dumps(index).encode()
-    return b"%d\n" % len(head) + head + b"".join(job.files[n] for n in names)
+    return b"%d\n" % len(head) + head + b"".join(contents.values())

@@ -32,7 +32,7 @@ from grader.sandbox._command import ENVIRONMENT, StartMode, rlimit_values
 from grader.sandbox._procs import kill_until_gone, live
 from grader.sandbox._seccomp import seccomp_program
 from grader.sandbox._supervise import outcome, watch
-from grader.sandbox._types import Job, Limits, Monitor, Outcome, SandboxUnavailable
+from grader.sandbox._types import Attachment, Job, Limits, Monitor, Outcome, SandboxUnavailable
 from grader.sandbox._zygote import ZYGOTE
 
 GiB = 1024**3
@@ -147,7 +147,7 @@ class PreforkSandbox(BwrapSandbox):
             with self._run_lock:
                 self._drop_zygote()
             return super().run(job, limits, monitor)
-        archive = pack_files(job)
+        archive = pack_files(job, attachments_as_files=False)
         with self._run_lock:
             if self._slot_lock is None:
                 raise SandboxUnavailable(f"sandbox slot {self.slot} was closed")
@@ -155,7 +155,7 @@ class PreforkSandbox(BwrapSandbox):
                 self._cgroup.prepare(limits)
             zygote = self._ensure_zygote()
             try:
-                return self._run_in(zygote, archive, limits, monitor)
+                return self._run_in(zygote, archive, list(job.attached.values()), limits, monitor)
             finally:
                 self._check_leftovers()
 
@@ -215,10 +215,14 @@ class PreforkSandbox(BwrapSandbox):
 
     # -- one job ------------------------------------------------------------------------------
 
-    def _run_in(self, zygote: _Zygote, archive: bytes, limits: Limits, monitor: Monitor) -> Outcome:
+    def _run_in(
+        self, zygote: _Zygote, archive: bytes, attached: list[Attachment], limits: Limits, monitor: Monitor
+    ) -> Outcome:
         memfd = os.memfd_create("gradelab-job", os.MFD_CLOEXEC)
         pipes = [os.pipe() for _ in range(3)]  # stdout, stderr, channel
+        readers: list[int] = []
         try:
+            readers += [a.open() for a in attached]  # each job its own read-only descriptor
             _write_all(memfd, archive)
             os.lseek(memfd, 0, os.SEEK_SET)
             spec = {
@@ -226,17 +230,18 @@ class PreforkSandbox(BwrapSandbox):
                 "tmpfs_bytes": limits.tmpfs_bytes,
                 "tmpfs_inodes": limits.tmpfs_inodes,
                 "rlimits": _rlimits(limits, zygote.vm_bytes),
+                "attached": len(readers),
             }
             started = time.monotonic()
             try:
-                socket.send_fds(zygote.ctrl, [json.dumps(spec).encode()], [memfd, *(w for _, w in pipes)])
+                socket.send_fds(zygote.ctrl, [json.dumps(spec).encode()], [memfd, *(w for _, w in pipes), *readers])
             except OSError as exc:
                 self._drop_zygote()
                 raise SandboxUnavailable(f"the zygote of slot {self.slot} is gone: {exc}") from exc
         finally:
             os.close(memfd)
-            for _, w in pipes:
-                os.close(w)
+            for fd in (*(w for _, w in pipes), *readers):
+                os.close(fd)
         (out_r, _), (err_r, _), (chan_r, _) = pipes
         try:
             answer = _receive(zygote.ctrl, _ANSWER_SECONDS)

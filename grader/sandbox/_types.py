@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import contextlib
 import enum
+import fcntl
+import os
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Protocol
@@ -25,6 +28,59 @@ class Limits:
     channel_bytes: int = 256 * 1024 * 1024
 
 
+class Attachment:
+    """Bytes many jobs read, made once: a memfd sealed against any change.
+
+    A job sees it as a read-only file. The prefork backend hands each job a read-only
+    descriptor of its own (`open`), so the bytes are never copied into the job's tmpfs; a
+    cold job gets them as a file of its archive. The job's entry finds the descriptors of
+    its attachments in the environment variable GRADELAB_ATTACHED (a JSON object, name to
+    descriptor), and a file under /job for each one it did not get that way.
+    """
+
+    SEALS = fcntl.F_SEAL_SEAL | fcntl.F_SEAL_SHRINK | fcntl.F_SEAL_GROW | fcntl.F_SEAL_WRITE
+
+    def __init__(self, data: bytes) -> None:
+        fd = os.memfd_create("gradelab-attachment", os.MFD_CLOEXEC | os.MFD_ALLOW_SEALING)
+        try:
+            view = memoryview(data)
+            while view:
+                view = view[os.write(fd, view) :]
+            os.fchmod(fd, 0o400)  # nobody else may open it again through /proc, not even to read
+            fcntl.fcntl(fd, fcntl.F_ADD_SEALS, self.SEALS)
+        except BaseException:
+            os.close(fd)
+            raise
+        self.fd: int | None = fd
+        self.size = len(data)
+
+    def open(self) -> int:
+        """A new read-only descriptor of the bytes, with its own offset (the caller closes it)."""
+        if self.fd is None:
+            raise ValueError("the attachment was closed")
+        return os.open(f"/proc/self/fd/{self.fd}", os.O_RDONLY | os.O_CLOEXEC)
+
+    def read(self) -> bytes:
+        if self.fd is None:
+            raise ValueError("the attachment was closed")
+        data = bytearray()
+        while len(data) < self.size:
+            chunk = os.pread(self.fd, self.size - len(data), len(data))
+            if not chunk:
+                break
+            data += chunk
+        return bytes(data)
+
+    def close(self) -> None:
+        fd, self.fd = self.fd, None
+        if fd is not None:
+            with contextlib.suppress(OSError):
+                os.close(fd)
+
+    def __del__(self) -> None:
+        self.close()
+
+
 @dataclass(frozen=True)
 class Job:
     """A program to run: files copied into the job's tmpfs, and the script to start.
@@ -36,6 +92,8 @@ class Job:
 
     files: Mapping[str, bytes]
     entry: str
+    # Read-only files shared with other jobs, by relative path (see `Attachment`); none of `files`.
+    attached: Mapping[str, Attachment] = field(default_factory=dict)
     args: tuple[str, ...] = ()
     fresh: bool = False  # needs a newly started interpreter (a pre-forking backend then starts one)
     # The entry runs as the job's init (pid 1 of its namespace) instead of as its only child: one process

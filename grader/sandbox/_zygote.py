@@ -24,7 +24,7 @@ whole tree, to the host.
 from grader.sandbox._bootstrap import START_JOB, UNPACK
 
 _ZYGOTE = r"""
-import array, atexit, ctypes, json, os, random, resource, select, signal, socket, stat, sys, traceback, types
+import array, atexit, ctypes, fcntl, json, os, random, resource, select, signal, socket, stat, sys, traceback, types
 import contextlib, importlib, time  # the rest of what the grading harness imports
 import numpy
 import numpy.random  # loaded lazily by NumPy otherwise: once here instead of once per job
@@ -157,7 +157,7 @@ def entry_code(rel):
     return compile(source, os.path.join("/job", rel), "exec", dont_inherit=True)
 
 
-def job_init(spec, archive, out, err, chan, lifeline):
+def job_init(spec, archive, out, err, chan, lifeline, attached):
     # pid 1 of the job's namespaces; dies with the zygote, and the namespace dies with it.
     os.setsid()  # a group of its own: a job's kill(0, ...) must not reach the zygote's process group
     libc.prctl(1, signal.SIGKILL, 0, 0, 0)  # PR_SET_PDEATHSIG
@@ -191,16 +191,24 @@ def job_init(spec, archive, out, err, chan, lifeline):
         soft, hard = spec["rlimits"][key]
         resource_set(name, soft, hard)
     null = os.open("/dev/null", os.O_RDONLY)
+    attached = [fcntl.fcntl(fd, fcntl.F_DUPFD, 4 + len(attached)) for fd in attached]  # clear of 0 to 3 + n
     os.dup2(null, 0)
     os.dup2(out, 1)
     os.dup2(err, 2)
     os.dup2(chan, 3)
     os.set_inheritable(3, True)
-    os.closerange(4, 65536)
+    for i, fd in enumerate(attached):  # the archive's attachments, in its order, from 4 on
+        os.dup2(fd, 4 + i)
+    os.closerange(4 + len(attached), 65536)
     drop_privileges()
     os.environ.clear()
     os.environ.update(ENV)
     os.environ["PWD"] = "/job"  # as a cold job has it (bubblewrap sets it with --chdir)
+    names = index.get("attached") or []
+    if len(names) != len(attached):
+        raise SystemExit("the job's archive names other attachments than it came with")
+    if names:
+        os.environ["GRADELAB_ATTACHED"] = json.dumps({name: 4 + i for i, name in enumerate(names)})
     random.seed(os.urandom(32))
     numpy.random.seed(int.from_bytes(os.urandom(4), "little"))
     start_job(index)
@@ -283,7 +291,7 @@ def main():
         if not msg:
             os._exit(0)
         spec = json.loads(msg)
-        if spec.get("op") != "run" or len(fds) != 4:
+        if spec.get("op") != "run" or len(fds) != 4 + spec.get("attached", 0):
             for fd in fds:
                 os.close(fd)
             continue
@@ -293,7 +301,7 @@ def main():
             try:
                 sock.close()
                 os.close(lifeline_w)
-                job_init(spec, *fds, lifeline_r)
+                job_init(spec, *fds[:4], lifeline_r, fds[4:])
             except BaseException:
                 report()
             finally:
