@@ -11,7 +11,7 @@ import math
 from dataclasses import dataclass
 from typing import Any, cast
 
-from sqlalchemy import Table, delete, insert, or_, select, update
+from sqlalchemy import Table, bindparam, delete, insert, or_, select, update
 from sqlalchemy.orm import Session
 
 from app.db import utcnow
@@ -26,9 +26,45 @@ QUEUED, RUNNING, GRADED, FAILED = (
 )
 
 
-# The tables themselves, for Core statements that skip the ORM's bookkeeping on the hot path.
+# The tables themselves, for Core statements that skip the ORM's bookkeeping on the hot path; the statements
+# every graded submission runs are built once, with their values as parameters.
 _SUBMISSIONS = cast(Table, Submission.__table__)
 _TEST_RESULTS = cast(Table, TestResult.__table__)
+_S = _SUBMISSIONS.c
+_CLAIM = (
+    update(_SUBMISSIONS)
+    .where(
+        _S.id == bindparam("p_id"),
+        or_(_S.state == QUEUED, (_S.state == RUNNING) & (_S.lease_expires_at < bindparam("p_now"))),
+    )
+    .values(
+        state=RUNNING,
+        lease_owner=bindparam("p_owner"),
+        lease_expires_at=bindparam("p_expires"),
+        attempt=_S.attempt + 1,
+        started_at=bindparam("p_now"),
+    )
+    .returning(_S.attempt, _S.created_at, _S.late, _S.problem_id, _S.version_id, _S.source_id)
+)
+_FENCE = (_S.id == bindparam("p_id"), _S.attempt == bindparam("p_attempt"), _S.state == RUNNING)
+_FINISH = (
+    update(_SUBMISSIONS)
+    .where(*_FENCE)
+    .values(
+        state=GRADED,
+        score=bindparam("p_score"),
+        raw_score=bindparam("p_raw"),
+        max_score=bindparam("p_max"),
+        metrics=bindparam("p_metrics", type_=_S.metrics.type),
+        output=bindparam("p_output", type_=_S.output.type),
+        graded_at=bindparam("p_graded"),
+        lease_owner=None,
+        lease_expires_at=None,
+        failure_reason=None,
+    )
+)
+_CLEAR_RESULTS = delete(_TEST_RESULTS).where(_TEST_RESULTS.c.submission_id == bindparam("p_id"))
+_ADD_RESULTS = insert(_TEST_RESULTS)
 
 
 @dataclass(frozen=True)
@@ -52,32 +88,8 @@ class Claimed(Claim):
 def claim(session: Session, submission_id: int, owner: str, lease_seconds: float) -> Claimed | None:
     """Take the job if it is queued or its lease expired; None when someone else has it or it is done."""
     now = utcnow()
-    result = session.execute(
-        update(Submission)
-        .where(
-            Submission.id == submission_id,
-            or_(
-                Submission.state == QUEUED,
-                (Submission.state == RUNNING) & (Submission.lease_expires_at < now),
-            ),
-        )
-        .values(
-            state=RUNNING,
-            lease_owner=owner,
-            lease_expires_at=now + dt.timedelta(seconds=lease_seconds),
-            attempt=Submission.attempt + 1,
-            started_at=now,
-        )
-        .returning(
-            Submission.attempt,
-            Submission.created_at,
-            Submission.late,
-            Submission.problem_id,
-            Submission.version_id,
-            Submission.source_id,
-        )
-        .execution_options(synchronize_session=False)
-    )
+    expires = now + dt.timedelta(seconds=lease_seconds)
+    result = session.execute(_CLAIM, {"p_id": submission_id, "p_now": now, "p_owner": owner, "p_expires": expires})
     row = result.one_or_none()
     if row is None:
         return None
@@ -107,33 +119,29 @@ def finish(session: Session, claim: Claim, report: GradeReport, *, late_penalty:
     raw = report.score
     score = round(raw * (1.0 - late_penalty), 6)
     # Core statements on the tables: a result is written with no ORM bookkeeping at all.
-    result = session.execute(
-        update(_SUBMISSIONS)
-        .where(*_fenced(claim))  # type: ignore[arg-type]
-        .values(
-            state=GRADED,
-            score=score,
-            raw_score=raw,
-            max_score=report.max_score,
-            metrics=json_safe(report.metrics),
-            output={
-                "stdout": clean_text(report.stdout),
-                "stderr": clean_text(report.stderr),
-                "output_truncated": report.output_truncated,
-                "sandbox": report.sandbox,
-                "seconds": round(report.seconds, 4),
-                "version": report.version,
-                "late_penalty": late_penalty,
-            },
-            graded_at=utcnow(),
-            lease_owner=None,
-            lease_expires_at=None,
-            failure_reason=None,
-        )
-    )
+    output = {
+        "stdout": clean_text(report.stdout),
+        "stderr": clean_text(report.stderr),
+        "output_truncated": report.output_truncated,
+        "sandbox": report.sandbox,
+        "seconds": round(report.seconds, 4),
+        "version": report.version,
+        "late_penalty": late_penalty,
+    }
+    values = {
+        "p_id": claim.submission_id,
+        "p_attempt": claim.attempt,
+        "p_score": score,
+        "p_raw": raw,
+        "p_max": report.max_score,
+        "p_metrics": json_safe(report.metrics),
+        "p_output": output,
+        "p_graded": utcnow(),
+    }
+    result = session.execute(_FINISH, values)
     if result.rowcount != 1:  # type: ignore[attr-defined]
         return False
-    session.execute(delete(_TEST_RESULTS).where(TestResult.submission_id == claim.submission_id))
+    session.execute(_CLEAR_RESULTS, {"p_id": claim.submission_id})
     rows = [
         {
             "submission_id": claim.submission_id,
@@ -153,7 +161,7 @@ def finish(session: Session, claim: Claim, report: GradeReport, *, late_penalty:
         for i, t in enumerate(report.tests)
     ]
     if rows:
-        session.execute(insert(_TEST_RESULTS), rows)  # one executemany
+        session.execute(_ADD_RESULTS, rows)  # one executemany
     return True
 
 
