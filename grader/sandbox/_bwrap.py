@@ -17,7 +17,7 @@ from grader.sandbox._command import Plan, StartMode, Tools
 from grader.sandbox._layout import DEFAULT_PACKAGES, discover
 from grader.sandbox._procs import kill_until_gone, live, live_pids_of_uid
 from grader.sandbox._seccomp import seccomp_memfd, seccomp_program
-from grader.sandbox._supervise import outcome, supervise
+from grader.sandbox._supervise import CHANNEL_PIPE_BYTES, outcome, supervise
 from grader.sandbox._types import Job, Limits, Monitor, Outcome, SandboxUnavailable
 
 UID_BASE = 61000
@@ -110,6 +110,8 @@ class BwrapSandbox:
     def _run(self, archive: bytes, limits: Limits, monitor: Monitor) -> Outcome:
         seccomp_fd = seccomp_memfd()
         chan_r, chan_w = os.pipe()
+        with contextlib.suppress(OSError):  # only a matter of speed
+            fcntl.fcntl(chan_r, fcntl.F_SETPIPE_SZ, CHANNEL_PIPE_BYTES)
         started = time.monotonic()
         try:
             proc = subprocess.Popen(

@@ -13,6 +13,7 @@ and replaced before the next job.
 from __future__ import annotations
 
 import contextlib
+import fcntl
 import json
 import math
 import os
@@ -31,7 +32,7 @@ from grader.sandbox._bwrap import BwrapSandbox
 from grader.sandbox._command import ENVIRONMENT, StartMode, rlimit_values
 from grader.sandbox._procs import kill_until_gone, live
 from grader.sandbox._seccomp import seccomp_program
-from grader.sandbox._supervise import outcome, watch
+from grader.sandbox._supervise import CHANNEL_PIPE_BYTES, outcome, watch
 from grader.sandbox._types import Attachment, Job, Limits, Monitor, Outcome, SandboxUnavailable
 from grader.sandbox._zygote import ZYGOTE
 
@@ -220,6 +221,8 @@ class PreforkSandbox(BwrapSandbox):
     ) -> Outcome:
         memfd = os.memfd_create("gradelab-job", os.MFD_CLOEXEC)
         pipes = [os.pipe() for _ in range(3)]  # stdout, stderr, channel
+        with contextlib.suppress(OSError):  # only a matter of speed
+            fcntl.fcntl(pipes[2][0], fcntl.F_SETPIPE_SZ, CHANNEL_PIPE_BYTES)
         readers: list[int] = []
         try:
             readers += [a.open() for a in attached]  # each job its own read-only descriptor

@@ -20,6 +20,8 @@ from typing import Protocol
 from grader.sandbox._types import KillReason, Limits, Monitor, Outcome
 
 _CHUNK = 1 << 16
+# The result channel's pipe: a job's frames (about a megabyte for a `layers` submission) come in a few reads.
+CHANNEL_PIPE_BYTES = 1 << 20
 _DRAIN_SECONDS = 1.0
 _POLL_SECONDS = 0.25
 
@@ -244,6 +246,6 @@ def _feed(sel: selectors.BaseSelector, fd: int, pending: memoryview) -> memoryvi
 
 def _read(fd: int) -> bytes:
     try:
-        return os.read(fd, _CHUNK)
+        return os.read(fd, CHANNEL_PIPE_BYTES)
     except OSError:
         return b""
