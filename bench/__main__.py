@@ -1,6 +1,6 @@
 """`python -m bench`: every benchmark, each figure with its baseline measured in the same run.
 
-.venv/bin/python -m bench                      # all five tables (about 10 minutes on 2 cores)
+.venv/bin/python -m bench                      # every table (about 7 minutes on 2 cores)
 .venv/bin/python -m bench --only 1,2 --runs 20
 """
 
@@ -11,7 +11,7 @@ import os
 import platform
 import time
 
-from bench import distributed, harness, sandbox, service
+from bench import cpu, distributed, harness, sandbox, service
 
 
 def main() -> None:
@@ -19,7 +19,10 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=30, help="jobs or submissions per row of tables 1 and 2")
     parser.add_argument("--burst", type=int, default=500, help="submissions in the burst of table 3")
     parser.add_argument("--slots", type=int, default=os.cpu_count() or 2, help="sandbox slots of the service")
-    parser.add_argument("--only", default="1,2,3,6", help="parts: 1 sandbox, 2 harness, 3 service (3-5), 6 workers")
+    parser.add_argument(
+        "--only", default="1,2,3,6,7", help="parts: 1 sandbox, 2 harness, 3 service (3-5), 6 workers, 7 CPU split"
+    )
+    parser.add_argument("--cpu-burst", type=int, default=300, help="submissions in the burst of table 7")
     parser.add_argument("--distributed", type=int, default=60, help="submissions per run of table 6")
     args = parser.parse_args()
     parts = {p.strip() for p in args.only.split(",")}
@@ -35,6 +38,8 @@ def main() -> None:
         print(service.run(args.burst, args.slots), flush=True)
     if "6" in parts:
         print(distributed.run(args.distributed), flush=True)
+    if "7" in parts:
+        print(cpu.run(args.cpu_burst, args.slots), flush=True)
 
 
 if __name__ == "__main__":
