@@ -224,8 +224,10 @@ class PreforkSandbox(BwrapSandbox):
         with contextlib.suppress(OSError):  # only a matter of speed
             fcntl.fcntl(pipes[2][0], fcntl.F_SETPIPE_SZ, CHANNEL_PIPE_BYTES)
         readers: list[int] = []
+        sent = False
         try:
-            readers += [a.open() for a in attached]  # each job its own read-only descriptor
+            for attachment in attached:
+                readers.append(attachment.open())  # each job its own read-only descriptor
             _write_all(memfd, archive)
             os.lseek(memfd, 0, os.SEEK_SET)
             spec = {
@@ -241,9 +243,10 @@ class PreforkSandbox(BwrapSandbox):
             except OSError as exc:
                 self._drop_zygote()
                 raise SandboxUnavailable(f"the zygote of slot {self.slot} is gone: {exc}") from exc
+            sent = True
         finally:
             os.close(memfd)
-            for fd in (*(w for _, w in pipes), *readers):
+            for fd in (*(w for _, w in pipes), *readers, *(() if sent else (r for r, _ in pipes))):
                 os.close(fd)
         (out_r, _), (err_r, _), (chan_r, _) = pipes
         try:
