@@ -94,3 +94,41 @@ def test_judge_never_raises_on_arbitrary_value_trees(ref: dict, stu: dict, ctx: 
 @given(results, contexts)
 def test_judge_never_raises_when_every_result_is_compared_with_itself(ref: dict, ctx: Context) -> None:  # type: ignore[type-arg]
     judge(ref, ref, tolerance=Tolerance(), context=ctx)
+
+
+magnitudes = st.integers(-300, 300)  # inside and outside the range where norms are plain dot products
+small_arrays = hnp.arrays(
+    np.float64, hnp.array_shapes(min_dims=0, max_dims=3, min_side=1, max_side=6), elements=st.floats(-10, 10)
+)
+
+
+@settings(max_examples=400, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    small_arrays,
+    magnitudes,
+    st.floats(-12, -1),
+    st.integers(0, 2**32 - 1),
+)
+def test_the_closeness_decision_and_measures_are_the_documented_ones(
+    base: np.ndarray, exponent: int, noise: float, seed: int
+) -> None:
+    from grader.judge._closeness import measure
+
+    rng = np.random.default_rng(seed)
+    r = base * 10.0**exponent
+    s = r * (1 + 10.0**noise * rng.uniform(-1, 1, r.shape)) + 10.0 ** (noise + exponent) * rng.uniform(-1, 1, r.shape)
+    tol = Tolerance()
+    c = measure(s, r, tol)
+    with np.errstate(all="ignore"):
+        d = s - r
+        scale = max(float(np.max(np.abs(d))), float(np.max(np.abs(r))), 1e-300)
+        rel = float(np.linalg.norm(d / scale)) / max(float(np.linalg.norm(r / scale)), 1e-12 / scale)
+        close = bool(np.allclose(s, r, rtol=tol.rtol, atol=tol.atol * max(1.0, float(np.max(np.abs(r))))))
+    assert np.isclose(c.rel_error, rel, rtol=1e-9, atol=0.0)
+    if abs(rel - tol.rel_norm) > 1e-9 * tol.rel_norm:  # off the boundary, where rounding cannot decide it
+        assert c.passed == (close and rel <= tol.rel_norm)
+    if np.any(d):
+        assert abs(d[c.worst_index]) == np.max(np.abs(d))
+        assert (c.expected, c.got) == (float(r[c.worst_index]), float(s[c.worst_index]))
+    else:
+        assert c.passed and c.rel_error == 0.0 and c.max_rel_error == 0.0
