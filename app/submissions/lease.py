@@ -46,7 +46,9 @@ _CLAIM = (
     )
     .returning(_S.attempt, _S.created_at, _S.late, _S.problem_id, _S.version_id, _S.source_id)
 )
+# A write after the claim matches the row only while this claim still holds it (see `_fence`).
 _FENCE = (_S.id == bindparam("p_id"), _S.attempt == bindparam("p_attempt"), _S.state == RUNNING)
+_HEARTBEAT = update(_SUBMISSIONS).where(*_FENCE).values(lease_expires_at=bindparam("p_expires"))
 _FINISH = (
     update(_SUBMISSIONS)
     .where(*_FENCE)
@@ -99,18 +101,15 @@ def claim(session: Session, submission_id: int, owner: str, lease_seconds: float
     )
 
 
-def _fenced(claim: Claim) -> list[object]:
-    return [Submission.id == claim.submission_id, Submission.attempt == claim.attempt, Submission.state == RUNNING]
+def _fence(claim: Claim) -> dict[str, int]:
+    """The parameters of `_FENCE` for this claim."""
+    return {"p_id": claim.submission_id, "p_attempt": claim.attempt}
 
 
 def heartbeat(session: Session, claim: Claim, lease_seconds: float) -> bool:
     """Extend the lease; False when the job is no longer ours."""
-    result = session.execute(
-        update(Submission)
-        .where(*_fenced(claim))  # type: ignore[arg-type]
-        .values(lease_expires_at=utcnow() + dt.timedelta(seconds=lease_seconds))
-        .execution_options(synchronize_session=False)
-    )
+    expires = utcnow() + dt.timedelta(seconds=lease_seconds)
+    result = session.execute(_HEARTBEAT, {**_fence(claim), "p_expires": expires})
     return result.rowcount == 1  # type: ignore[attr-defined,no-any-return]
 
 
@@ -129,8 +128,7 @@ def finish(session: Session, claim: Claim, report: GradeReport, *, late_penalty:
         "late_penalty": late_penalty,
     }
     values = {
-        "p_id": claim.submission_id,
-        "p_attempt": claim.attempt,
+        **_fence(claim),
         "p_score": score,
         "p_raw": raw,
         "p_max": report.max_score,
@@ -183,7 +181,7 @@ def json_safe(value: Any) -> Any:
 
 def give_back(session: Session, claim: Claim, reason: str, max_attempts: int) -> SubmissionState | None:
     """An infrastructure failure: queue the job again, or fail it for good after `max_attempts` failures."""
-    row = session.scalar(select(Submission).where(*_fenced(claim)))  # type: ignore[arg-type]
+    row = session.scalar(select(Submission).where(*_FENCE), _fence(claim))
     if row is None:
         return None
     row.infra_failures += 1
