@@ -57,13 +57,7 @@ ISOLATED = os.getpid() <= 4 and os.getuid() != 0
 
 
 def emit(fd: int, header: dict[str, Any], value: Any = None, with_value: bool = False) -> None:
-    _write_all(fd, wire.encode_frame(header, value, with_value=with_value))
-
-
-def _write_all(fd: int, data: bytes) -> None:
-    view = memoryview(data)
-    while view:
-        view = view[os.write(fd, view) :]
+    _write_parts(fd, [wire.encode_frame(header, value, with_value=with_value)])
 
 
 def _write_parts(fd: int, parts: list[Any]) -> None:
@@ -482,10 +476,13 @@ def run_runner(calls: list[dict[str, Any]]) -> int:
 
 def segments(calls: list[dict[str, Any]]) -> list[list[dict[str, Any]]]:
     """Consecutive calls that can share a runner: the same variant, and all quiet or none."""
+
+    def kind(call: dict[str, Any]) -> tuple[str | None, bool]:
+        return (call.get("variant") or {}).get("name"), bool(call.get("quiet"))
+
     out: list[list[dict[str, Any]]] = []
     for call in calls:
-        key = ((call.get("variant") or {}).get("name"), bool(call.get("quiet")))
-        if out and key == ((out[-1][0].get("variant") or {}).get("name"), bool(out[-1][0].get("quiet"))):
+        if out and kind(call) == kind(out[-1][0]):
             out[-1].append(call)
         else:
             out.append([call])

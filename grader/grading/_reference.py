@@ -33,16 +33,18 @@ class ReferenceRun:
     results: Mapping[str, Mapping[str, Value]]
     variants: Mapping[tuple[str, str], Mapping[str, Value]]  # (variant, test) -> results
     failures: Mapping[tuple[str, str | None], CallResult]  # calls that did not return
-    _encoded: dict[str, bytes] = field(default_factory=dict, compare=False, repr=False)
     # What grading works out once and reuses for every submission graded against this run, by a key whose
-    # first part names the kind of entry: ("judging", test) in `_score`, ("inputs",) in `_grade`.
+    # first part names the kind of entry: ("encoded", test) here, ("judging", test) in `_score`, and
+    # ("inputs", *tests) in `_grade`.
     memo: dict[tuple[str, ...], Any] = field(default_factory=dict, compare=False, repr=False)
 
     def encoded_inputs(self, test: str) -> bytes:
         """A test's inputs in the wire format, encoded once and shared by every submission."""
-        if test not in self._encoded:
-            self._encoded[test] = wire.encode_frame({"k": "inputs"}, self.inputs[test], with_value=True)
-        return self._encoded[test]
+        key = ("encoded", test)
+        if key not in self.memo:
+            self.memo[key] = wire.encode_frame({"k": "inputs"}, self.inputs[test], with_value=True)
+        encoded: bytes = self.memo[key]
+        return encoded
 
 
 def reference_calls(bundle: Bundle) -> list[Call]:
