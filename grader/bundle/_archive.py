@@ -94,6 +94,8 @@ def read_zip(data: bytes, limits: ArchiveLimits = ArchiveLimits()) -> dict[str, 
     except ZIP_ERRORS as exc:
         raise ArchiveError(f"the upload is not a valid zip file ({exc})") from None
     with archive:
+        if any(not i.filename for i in archive.infolist()):  # ZipInfo.is_dir() fails on an empty name
+            raise ArchiveError("the zip has an entry without a name; make the zip again")
         entries = [i for i in archive.infolist() if not i.is_dir()]
         if len(archive.infolist()) > limits.max_entries:
             raise ArchiveError(

@@ -287,6 +287,15 @@ def test_caches_and_desktop_litter_are_skipped() -> None:
     assert read_zip(data, SMALL) == {"problem.toml": b"t"}
 
 
+def test_a_zip_entry_without_a_name_is_refused_with_a_reason() -> None:
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as archive:
+        archive.writestr("a.py", b"x = 1\n")
+        archive.writestr(zipfile.ZipInfo(""), b"y = 2\n")
+    with pytest.raises(ArchiveError, match="an entry without a name"):
+        read_zip(buffer.getvalue(), SMALL)
+
+
 @settings(max_examples=300, deadline=None)
 @given(st.data())
 def test_a_damaged_zip_gives_files_or_an_archive_error_never_another_exception(data: st.DataObject) -> None:
