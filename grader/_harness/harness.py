@@ -9,8 +9,10 @@ the runner left behind, and starts a fresh runner at the next call: one broken f
 costs only its own tests. A runner also stops (`stop` marker) after any call that failed
 in a way that may have left its state damaged (an exception, MemoryError, SystemExit), so
 the next call starts clean. Calls under a different variant of the problem's code get
-runners of their own, and so do quiet calls (hidden tests): they run last, with their
-output going to /dev/null and their inputs sealed (see `seal`).
+runners of their own. Quiet calls (hidden tests) run last, with their output going nowhere
+and their inputs sealed (see `seal`): a runner that starts on visible calls goes on to the
+quiet ones only through `Switch`, which cuts off everything it could show before it is
+handed the sealed inputs; a runner that starts on quiet calls has them from the start.
 
 Imports only the standard library, NumPy and the sibling modules in /job/lib.
 """
@@ -21,11 +23,14 @@ import contextlib
 import ctypes
 import fcntl
 import importlib
+import io
 import json
+import mmap
 import os
 import resource
 import select
 import signal
+import socket
 import sys
 import time
 import traceback
@@ -46,8 +51,10 @@ import wire  # noqa: E402
 
 RAN = wire.encode_frame({"k": "ran"})  # after a call's frames: it returned (or raised)
 STOP = wire.encode_frame({"k": "stop"})  # after `ran`: this runner ends now
+QUIET = wire.encode_frame({"k": "quiet"})  # after `ran`: this runner's output goes nowhere from now on
 
 PLAN: dict[str, Any] = {}
+STREAMS = (sys.stdout, sys.stderr)  # the job's own, whatever a submission puts in their place
 BEGUN: set[tuple[str, str | None]] = set()  # calls whose `begin` went out on the channel
 LINGERED: set[tuple[str, str | None]] = set()  # calls a stopping runner delayed once already
 SEALED: dict[str, int] = {}  # inputs of hidden tests: open files no longer on disk, for quiet runners only
@@ -87,13 +94,8 @@ def traceback_tail(exc: BaseException) -> str:
 def load_inputs(test: dict[str, Any], frames: list[bytes]) -> Any:
     if PLAN["mode"] == "student" or test.get("inputs"):
         offset, length = test.get("at") or (0, -1)
-        if test["inputs"] in SEALED:
-            data = read_sealed(SEALED[test["inputs"]], offset, length)
-        else:
-            with open(os.path.join(JOB, test["inputs"]), "rb") as fh:
-                fh.seek(offset)
-                data = fh.read(length)
-        return wire.decode_trusted(data)[0][1]
+        data = inputs_file(test["inputs"])
+        return wire.decode_trusted(data[offset : None if length < 0 else offset + length])[0][1]
     cases = importlib.import_module("cases")
     rng = np.random.default_rng(int(test["seed"]))
     inputs = getattr(cases, test["case"])(rng, **test.get("params", {}))
@@ -121,17 +123,22 @@ def seal() -> None:
     os.rmdir(folder)
 
 
-def read_sealed(fd: int, offset: int, length: int) -> bytes:
-    """`length` bytes at `offset` of a sealed file (all of the rest when `length` is -1)."""
-    if length < 0:
-        length = os.fstat(fd).st_size - offset
-    data = bytearray()
-    while len(data) < length:
-        chunk = os.pread(fd, length - len(data), offset + len(data))
-        if not chunk:
-            break
-        data.extend(chunk)
-    return bytes(data)
+def inputs_file(name: str) -> memoryview:
+    """An inputs file (sealed or in the job), mapped read-only once per runner: each call's arrays are
+    copied once, straight out of the file's pages, into arrays of their own."""
+    found = MAPPED.get(name)
+    if found is None:
+        fd = SEALED[name] if name in SEALED else os.open(os.path.join(JOB, name), os.O_RDONLY | os.O_NOFOLLOW)
+        try:
+            found = memoryview(mmap.mmap(fd, 0, access=mmap.ACCESS_READ) if os.fstat(fd).st_size else b"")
+        finally:
+            if name not in SEALED:
+                os.close(fd)
+        MAPPED[name] = found
+    return found
+
+
+MAPPED: dict[str, memoryview] = {}
 
 
 def import_submission(variant: dict[str, Any] | None) -> None:
@@ -155,11 +162,11 @@ class ImportProblem(Exception):
         self.exc = exc
 
 
-def runner(calls: list[dict[str, Any]], out_fd: int) -> None:
+def runner(calls: list[dict[str, Any]], out_fd: int, switch: Switch | None) -> None:
     """Import the submission once, then run `calls` in order (in a forked child of the parent)."""
     try:
         os.close(CHANNEL_FD)
-        prepare_runner(calls)
+        prepare_runner(calls, switch)
     except BaseException:
         traceback.print_exc()  # our own code failed: say so on the job's stderr
         raise
@@ -171,6 +178,9 @@ def runner(calls: list[dict[str, Any]], out_fd: int) -> None:
     emit(out_fd, {"k": "imported"})
     budget = resource.getrlimit(resource.RLIMIT_CPU)[1]
     for test in calls:
+        if test.get("quiet") and switch is not None:
+            go_quiet(out_fd, switch)
+            switch = None
         soft = int(_cpu_seconds() + float(test["seconds"])) + 1
         resource.setrlimit(
             resource.RLIMIT_CPU, (soft if budget == resource.RLIM_INFINITY else min(soft, budget), budget)
@@ -183,23 +193,58 @@ def runner(calls: list[dict[str, Any]], out_fd: int) -> None:
             return
 
 
-def prepare_runner(calls: list[dict[str, Any]]) -> None:
+def prepare_runner(calls: list[dict[str, Any]], switch: Switch | None) -> None:
     signal.signal(signal.SIGINT, signal.default_int_handler)
     if calls[0].get("quiet"):  # output of hidden tests is never shown: it goes nowhere
-        null = os.open("/dev/null", os.O_WRONLY)
-        os.dup2(null, 1)
-        os.dup2(null, 2)
-        os.close(null)
+        _output_to_null()
     else:
         for fd in SEALED.values():
             os.close(fd)
         SEALED.clear()
+        if switch is not None:
+            switch.in_runner()
     sys.path[:0] = [SUB, PROBLEM]
     budget = int(_cpu_seconds() + sum(float(c["seconds"]) + 1 for c in calls)) + 2
     hard = resource.getrlimit(resource.RLIMIT_CPU)[1]
     if hard != resource.RLIM_INFINITY:
         budget = min(budget, hard)  # never above the job's own limit
     resource.setrlimit(resource.RLIMIT_CPU, (budget, budget))
+
+
+def _output_to_null() -> None:
+    null = os.open("/dev/null", os.O_WRONLY)
+    os.dup2(null, 1)
+    os.dup2(null, 2)
+    os.close(null)
+
+
+def go_quiet(out_fd: int, switch: Switch) -> None:
+    """From visible calls to quiet ones: output off, then (once the parent has cut off everything this job
+    could still show) the sealed inputs, as descriptors on the switch's socket."""
+    for stream in STREAMS:  # what the visible calls printed is shown: it goes out before `quiet`
+        if type(stream) is io.TextIOWrapper:  # never code of the submission's, which could hang here
+            with contextlib.suppress(BaseException):
+                stream.flush()
+    _output_to_null()
+    _write_parts(out_fd, [QUIET])
+    try:
+        while True:  # blocking or not is the open file's, which a process the submission started may change
+            select.select([switch.runner_end], [], [])
+            try:
+                message, fds, _, _ = socket.recv_fds(switch.runner_end, 65536, 64, socket.MSG_DONTWAIT)
+                break
+            except BlockingIOError:
+                continue
+    except OSError:
+        return  # the submission broke its own socket: the quiet calls find no inputs, and fail
+    finally:
+        switch.runner_end.close()
+    names = json.loads(message) if message else []
+    if len(names) == len(fds):
+        SEALED.update(zip(names, fds, strict=True))
+    else:
+        for fd in fds:
+            os.close(fd)
 
 
 def run_one(test: dict[str, Any], problem: ImportProblem | None, frames: list[bytes]) -> str:
@@ -253,6 +298,65 @@ def describe(exc: BaseException) -> str:
     return f"{type(exc).__name__}: {text}"[:2000]
 
 
+class Switch:
+    """How one runner goes on from visible calls to quiet ones.
+
+    The runner's stdout and stderr are pipes to the parent, which passes what comes through them on to
+    the job's own until the runner says `quiet` (right after the `ran` of its last visible call). Then
+    the parent passes on what is still in the pipes, and discards everything read after it, whoever
+    wrote it (the runner, a thread or a process it started); only after that does it send the sealed
+    inputs down the socket. Nothing written once they can be read is ever shown.
+    """
+
+    def __init__(self) -> None:
+        self.out_r, self.out_w = os.pipe()
+        self.err_r, self.err_w = os.pipe()
+        self.parent_end, self.runner_end = socket.socketpair(socket.AF_UNIX, socket.SOCK_STREAM)
+        self.quiet = False
+        self.sources = {self.out_r: 1, self.err_r: 2}  # pipe read end -> where its bytes go while shown
+
+    def in_runner(self) -> None:
+        os.dup2(self.out_w, 1)
+        os.dup2(self.err_w, 2)
+        for fd in (self.out_r, self.out_w, self.err_r, self.err_w):
+            os.close(fd)
+        self.parent_end.close()
+
+    def in_parent(self) -> None:
+        os.close(self.out_w)
+        os.close(self.err_w)
+        self.runner_end.close()
+
+    def pass_on(self, fd: int) -> bool:
+        """Read what is in one of the pipes and show it (or drop it, once quiet); False at its end."""
+        try:
+            chunk = os.read(fd, 1 << 16)
+        except BlockingIOError:
+            return True
+        if chunk and not self.quiet:
+            _write_parts(self.sources[fd], [chunk])
+        return bool(chunk)
+
+    def drain(self) -> None:
+        for fd in list(self.sources):
+            while select.select([fd], [], [], 0)[0] and self.pass_on(fd):
+                pass
+
+    def go_quiet(self) -> None:
+        self.drain()
+        self.quiet = True
+        names = list(SEALED)
+        with contextlib.suppress(OSError):  # the runner is gone, or broke its end: its quiet calls fail
+            socket.send_fds(self.parent_end, [json.dumps(names).encode()], [SEALED[n] for n in names])
+        self.parent_end.close()
+
+    def close(self) -> None:
+        self.drain()
+        for fd in self.sources:
+            os.close(fd)
+        self.parent_end.close()
+
+
 class Relay:
     """The parent's side of one runner: which call it is in, its frames, its deadline.
 
@@ -265,10 +369,11 @@ class Relay:
     together in `buffer`.
     """
 
-    def __init__(self, calls: list[dict[str, Any]], pid: int, data_fd: int) -> None:
+    def __init__(self, calls: list[dict[str, Any]], pid: int, data_fd: int, switch: Switch | None = None) -> None:
         self.calls = calls
         self.pid = pid
         self.data_fd = data_fd
+        self.switch = switch
         self.next = 0  # the call the runner is importing for, or running
         self.imported = False
         self.after_ran = False  # the last frame was `ran`: `stop` may follow
@@ -351,6 +456,9 @@ class Relay:
         after_ran, self.after_ran = self.after_ran, False
         if kind == "stop" and after_ran and not self.stopping:
             self.stopping = True
+        elif kind == "quiet" and after_ran and self._may_go_quiet():
+            assert self.switch is not None
+            self.switch.go_quiet()
         elif self.stopping or self.next >= len(self.calls):
             return "" if kind in ("inputs", "result") else "channel"
         elif kind == "imported" and not self.imported:
@@ -369,6 +477,15 @@ class Relay:
             return "channel"
         return ""
 
+    def _may_go_quiet(self) -> bool:
+        return (
+            self.switch is not None
+            and not self.switch.quiet
+            and not self.stopping
+            and self.next < len(self.calls)
+            and bool(self.calls[self.next].get("quiet"))
+        )
+
     def watch(self) -> tuple[str, int | None]:
         """Follow the runner until it exits or must be stopped; (why it was stopped, exit code)."""
         pidfd = os.pidfd_open(self.pid)
@@ -378,7 +495,7 @@ class Relay:
             os.close(pidfd)
 
     def _watch(self, pidfd: int) -> tuple[str, int | None]:
-        open_fds = [self.data_fd, pidfd]
+        open_fds = [self.data_fd, pidfd, *(self.switch.sources if self.switch else ())]
         grace: float | None = None
         while True:
             now = time.monotonic()
@@ -392,6 +509,10 @@ class Relay:
                 if timeout <= 0:
                     return "timeout", None
             ready, _, _ = select.select(open_fds, [], [], timeout)
+            if self.switch is not None:
+                for fd in self.switch.sources:
+                    if fd in ready and not self.switch.pass_on(fd):
+                        open_fds.remove(fd)
             if self.data_fd in ready:
                 chunk = os.read(self.data_fd, PIPE_BYTES)
                 if not chunk:
@@ -441,21 +562,27 @@ def run_runner(calls: list[dict[str, Any]]) -> int:
     read_fd, write_fd = os.pipe()
     with contextlib.suppress(OSError):  # only a matter of speed (the uid's pipe allowance may be spent)
         fcntl.fcntl(read_fd, fcntl.F_SETPIPE_SZ, PIPE_BYTES)
+    # One runner for the visible calls and the quiet ones after them, when there are both: see `Switch`.
+    switch = Switch() if not calls[0].get("quiet") and any(c.get("quiet") for c in calls) else None
     pid = os.fork()
     if pid == 0:
         try:
             os.close(read_fd)
-            runner(calls, write_fd)
+            runner(calls, write_fd, switch)
         finally:
             _flush_and_exit()
     os.close(write_fd)
-    relay = Relay(calls, pid, read_fd)
+    if switch is not None:
+        switch.in_parent()
+    relay = Relay(calls, pid, read_fd, switch)
     stopped, code = relay.watch()
     if code is None:
         with contextlib.suppress(ProcessLookupError):
             os.kill(pid, signal.SIGKILL)
         code = os.waitpid(pid, 0)[1]
     kill_strays()  # a grandchild may still hold the pipe open, or linger
+    if switch is not None:
+        switch.close()
     if relay.next < len(calls):
         key = relay.key()
         if relay.stopping and not stopped and (os.WIFEXITED(code) or key not in LINGERED):
@@ -475,14 +602,15 @@ def run_runner(calls: list[dict[str, Any]]) -> int:
 
 
 def segments(calls: list[dict[str, Any]]) -> list[list[dict[str, Any]]]:
-    """Consecutive calls that can share a runner: the same variant, and all quiet or none."""
+    """Consecutive calls that can share a runner: the same variant, and never a visible call after a quiet
+    one (quiet calls may follow visible ones: `Switch`)."""
 
-    def kind(call: dict[str, Any]) -> tuple[str | None, bool]:
-        return (call.get("variant") or {}).get("name"), bool(call.get("quiet"))
+    def kind(call: dict[str, Any]) -> str | None:
+        return (call.get("variant") or {}).get("name")
 
     out: list[list[dict[str, Any]]] = []
     for call in calls:
-        if out and kind(call) == kind(out[-1][0]):
+        if out and kind(call) == kind(out[-1][0]) and (call.get("quiet") or not out[-1][-1].get("quiet")):
             out[-1].append(call)
         else:
             out.append([call])

@@ -99,22 +99,24 @@ def encode_frame(header: dict[str, Any], value: Any = None, *, with_value: bool 
     return b"".join(parts)
 
 
-def decode_trusted(data: bytes) -> list[tuple[dict[str, Any], Any]]:
-    """Frames written by our own code (inputs handed to a sandbox): (header, value) pairs."""
+def decode_trusted(data: bytes | memoryview) -> list[tuple[dict[str, Any], Any]]:
+    """Frames written by our own code (inputs handed to a sandbox): (header, value) pairs. Each array is
+    a copy of its own (writable, aligned); nothing else of `data` is copied."""
+    view = memoryview(data)
     frames = []
     pos = 0
-    while pos < len(data):
-        (length,) = _U32.unpack_from(data, pos)
-        body = data[pos + 4 : pos + 4 + length]
-        pos += 4 + length
-        (hlen,) = _U32.unpack_from(body, 0)
-        header = json.loads(body[4 : 4 + hlen])
+    while pos < len(view):
+        (length,) = _U32.unpack_from(view, pos)
+        (hlen,) = _U32.unpack_from(view, pos + 4)
+        header = json.loads(bytes(view[pos + 8 : pos + 8 + hlen]))
         arrays = []
-        off = 4 + hlen
+        off = pos + 8 + hlen
         for dtype, shape, nbytes in header.pop("blobs"):
-            arr = np.frombuffer(body, dtype=np.dtype(dtype), count=nbytes // np.dtype(dtype).itemsize, offset=off)
+            kind = np.dtype(dtype)
+            arr = np.frombuffer(view, dtype=kind, count=nbytes // kind.itemsize, offset=off)
             arrays.append(arr.reshape(shape).copy())
             off += nbytes
+        pos += 4 + length
         frames.append((header, _tree(header.get("v"), arrays)))
     return frames
 

@@ -169,15 +169,6 @@ def job_init(spec, archive, out, err, chan, lifeline, attached):
     write("/proc/self/setgroups", "deny")
     write("/proc/self/uid_map", f"{UID} {UID} 1")
     write("/proc/self/gid_map", f"{GID} {GID} 1")
-    # The signal dispositions a fresh interpreter starts with (the zygote never changes them; be sure).
-    for sig in range(1, signal.NSIG):
-        try:
-            signal.signal(sig, signal.SIG_DFL)
-        except (OSError, ValueError):
-            pass
-    signal.signal(signal.SIGINT, signal.default_int_handler)
-    signal.signal(signal.SIGPIPE, signal.SIG_IGN)
-    signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
     mount("none", "/", None, MS_REC | MS_PRIVATE, None)
     mount("gradelab-job", "/job", "tmpfs", MS_NOSUID | MS_NODEV,
           f"size={spec['tmpfs_bytes']},nr_inodes={spec['tmpfs_inodes']},mode=0700")
@@ -240,6 +231,19 @@ def job_init(spec, archive, out, err, chan, lifeline, attached):
     finish(0)
 
 
+def fresh_signals():
+    # The signal dispositions a fresh interpreter starts with, set once here: the zygote never changes
+    # them after this, and every job inherits them.
+    for sig in range(1, signal.NSIG):
+        try:
+            signal.signal(sig, signal.SIG_DFL)
+        except (OSError, ValueError):
+            pass
+    signal.signal(signal.SIGINT, signal.default_int_handler)
+    signal.signal(signal.SIGPIPE, signal.SIG_IGN)
+    signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
+
+
 def finish(code):
     # What a normal interpreter exit does, without returning into the zygote's code.
     try:
@@ -275,6 +279,7 @@ def receive(sock):
 def main():
     # Everything loaded so far stays put: a collection in a forked job would otherwise walk (and so copy)
     # every page of the zygote's heap.
+    fresh_signals()
     import gc
     gc.collect()
     gc.freeze()

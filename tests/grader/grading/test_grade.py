@@ -347,6 +347,84 @@ def test_visible_tests_never_see_or_show_anything_of_the_hidden_ones(
     assert "mse_hidden" not in report.stdout and "mse_hidden" not in report.stderr
 
 
+_LEFTOVER_SPY = (
+    "import os, sys, threading, time\n"
+    "SEEN = []\n"
+    "SHAPES = set()\n"
+    "\n"
+    "def relu_forward(x):\n"
+    "    if not SEEN:  # once: a thread and a process that outlive this visible call\n"
+    "        SEEN.append(None)\n"
+    "        fds = [os.dup(1), os.dup(2)]\n"
+    "        def spy():\n"
+    "            shown = set()\n"
+    "            for _ in range(2000):\n"
+    "                for text in SEEN[1:]:\n"
+    "                    if text not in shown:\n"
+    "                        shown.add(text)\n"
+    "                        print('LEAK', text, flush=True)\n"
+    "                        print('LEAK', text, file=sys.stderr, flush=True)\n"
+    "                        for fd in fds:\n"
+    "                            os.write(fd, ('LEAK ' + text + '\\n').encode())\n"
+    "                time.sleep(0.001)\n"
+    "        threading.Thread(target=spy, daemon=True).start()\n"
+    "        if os.fork() == 0:  # races the runner for every socket it inherited, and shows what comes\n"
+    "            try:\n"
+    "                import socket\n"
+    "                deadline = time.monotonic() + 3\n"
+    "                while time.monotonic() < deadline:\n"
+    "                    for name in os.listdir('/proc/self/fd'):\n"
+    "                        try:\n"
+    "                            sock = socket.socket(fileno=os.dup(int(name)))\n"
+    "                        except Exception:\n"
+    "                            continue\n"
+    "                        try:\n"
+    "                            sock.setblocking(False)  # for the runner too: one open file, shared\n"
+    "                            _, got, _, _ = socket.recv_fds(sock, 65536, 64)\n"
+    "                            for fd in got:\n"
+    "                                data = os.pread(fd, 1 << 20, 0)\n"
+    "                                for out in fds:\n"
+    "                                    os.write(out, b'STOLEN ' + data.hex().encode() + b'\\n')\n"
+    "                        except Exception:\n"
+    "                            pass\n"
+    "                        finally:\n"
+    "                            sock.detach()\n"
+    "                    time.sleep(0.0005)\n"
+    "            finally:\n"
+    "                os._exit(0)\n"
+    "    print('VISIBLE relu', x.shape)\n"
+    "    return np.maximum(x, 0), x\n"
+    "\n"
+    "def mse_loss(pred, target):\n"
+    "    if pred.shape not in SHAPES:  # the first call for each test (not the numeric gradient's)\n"
+    "        SHAPES.add(pred.shape)\n"
+    "        SEEN.append(pred.astype('<f8').tobytes().hex())\n"
+    "        time.sleep(0.3)  # time for the spies to show it\n"
+    "    d = pred - target\n"
+    "    return float((d**2).mean()), 2 * d / d.size\n"
+)
+
+
+def test_what_a_visible_call_leaves_running_cannot_show_a_hidden_one(
+    toy_layers: Bundle, either_backend: Sandbox, reference_cache: ReferenceCache
+) -> None:
+    """One process runs the visible calls and then the hidden ones. A thread and a process started by a
+    visible call (holding copies of stdout and stderr, and racing for every inherited socket) are still
+    there during the hidden calls; nothing they write from then on is shown, whatever they hold."""
+    sandbox = either_backend
+    ref = reference_cache.get(toy_layers, sandbox)
+    hidden = ref.inputs["mse_hidden"]["pred"].astype("<f8").tobytes().hex()
+    visible = ref.inputs["mse_small"]["pred"].astype("<f8").tobytes().hex()
+    report = grade(toy_layers, with_function(_LEFTOVER_SPY), sandbox, reference_cache)
+    tests = by_name(report)
+    assert tests["relu_forward_small"].passed and tests["mse_small"].passed, (report.stderr, report.stdout)
+    assert "VISIBLE relu (3, 4)" in report.stdout  # what visible calls print is shown
+    assert "LEAK " + visible in report.stdout and "LEAK " + visible in report.stderr  # and so is their spies'
+    for shown in (report.stdout, report.stderr):
+        assert hidden not in shown and hidden[:64] not in shown
+        assert "mse_hidden" not in shown
+
+
 def test_a_failed_call_leaves_no_state_behind_for_the_next(
     toy_layers: Bundle, sandbox: Sandbox, reference_cache: ReferenceCache
 ) -> None:
