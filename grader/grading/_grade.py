@@ -138,9 +138,9 @@ def _run_tests(
     lazy_numgrad: bool = True,
 ) -> _Run:
     """Visible and hidden tests in one job. A hidden test's call is named by its position only, its
-    inputs are sealed (a read-only attachment, or a file under `sealed/`, that the harness hands to
-    hidden tests' runners alone) and its output is discarded: nothing the visible tests can see or
-    print tells anything about the hidden ones."""
+    inputs are sealed (a read-only attachment, or a file under `sealed/`, that the harness hands over
+    for hidden tests alone, once nothing can show their traces) and its output is discarded: nothing
+    the visible tests can see or print tells anything about the hidden ones."""
     inputs = _inputs_of(bundle, tests, ref, keep=lazy_numgrad)
     job_files = {**_student_files(bundle, files), **inputs.files}
     modules = [f for f in bundle.submitted_files if f in files]
