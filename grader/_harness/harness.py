@@ -58,6 +58,7 @@ STREAMS = (sys.stdout, sys.stderr)  # the job's own, whatever a submission puts 
 BEGUN: set[tuple[str, str | None]] = set()  # calls whose `begin` went out on the channel
 LINGERED: set[tuple[str, str | None]] = set()  # calls a stopping runner delayed once already
 SEALED: dict[str, int] = {}  # inputs of hidden tests: open files no longer on disk, for quiet runners only
+MAPPED: dict[str, memoryview] = {}  # inputs files this runner has mapped (`inputs_file`)
 # kill(-1) is only safe in a fresh pid namespace as an unprivileged uid, where it
 # reaches nothing but this job's processes; the harness runs as its init (pid 1) there.
 ISOLATED = os.getpid() <= 4 and os.getuid() != 0
@@ -136,9 +137,6 @@ def inputs_file(name: str) -> memoryview:
                 os.close(fd)
         MAPPED[name] = found
     return found
-
-
-MAPPED: dict[str, memoryview] = {}
 
 
 def import_submission(variant: dict[str, Any] | None) -> None:
@@ -331,22 +329,18 @@ class Switch:
         self.runner_end.close()
 
     def pass_on(self, fd: int) -> bool:
-        """Read what is in one of the pipes and show it (or drop it, once quiet); False at its end."""
-        try:
-            chunk = os.read(fd, 1 << 16)
-        except BlockingIOError:
-            return True
-        if chunk and not self.quiet:
-            _write_parts(self.sources[fd], [chunk])
+        """Read what is in one of the pipes (ready to read) and show it, or drop it once quiet; False at its end."""
+        chunk = os.read(fd, 1 << 16)
+        self._show(fd, chunk)
         return bool(chunk)
 
     def drain(self) -> None:
-        """Pass on what the pipes hold now. A pipe holds at most PIPE_BYTES, so a bounded number of reads
-        takes all of it, however fast something goes on writing into it."""
-        for fd in list(self.sources):
-            for _ in range(PIPE_BYTES >> 16):
-                if not (select.select([fd], [], [], 0)[0] and self.pass_on(fd)):
-                    break
+        for fd in self.sources:
+            self._show(fd, drain(fd))
+
+    def _show(self, fd: int, data: bytes) -> None:
+        if data and not self.quiet:
+            _write_parts(self.sources[fd], [data])
 
     def go_quiet(self) -> None:
         self.drain()
@@ -534,9 +528,11 @@ class Relay:
 
 
 def drain(fd: int) -> bytes:
+    """What a pipe holds now. It holds at most PIPE_BYTES, so reading stops there: what a process that
+    goes on writing adds after that was not in it."""
     out = bytearray()
-    while select.select([fd], [], [], 0)[0]:
-        chunk = os.read(fd, 1 << 20)
+    while len(out) < PIPE_BYTES and select.select([fd], [], [], 0)[0]:
+        chunk = os.read(fd, PIPE_BYTES - len(out))
         if not chunk:
             break
         out.extend(chunk)
