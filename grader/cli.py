@@ -17,6 +17,7 @@ from grader.grading import (
     check_problem,
     format_table,
     grade_files,
+    student_view,
 )
 from grader.sandbox import Sandbox, SandboxUnavailable, default_sandbox, self_test
 
@@ -53,7 +54,9 @@ def _parser() -> argparse.ArgumentParser:
     grade.add_argument("--problem", required=True, help="a bundle folder or zip, or a built-in slug")
     grade.add_argument("files", nargs="+", type=Path, help="the submitted Python files")
     grade.add_argument("--json", action="store_true", help="print one JSON object")
-    grade.add_argument("--student-view", action="store_true", help="withhold hidden tests' messages")
+    grade.add_argument(
+        "--student-view", action="store_true", help="only what a student sees: hidden tests by pass/fail and points"
+    )
     check = sub.add_parser("check-problem", help="validate a bundle end to end")
     check.add_argument("problem", help="a bundle folder or zip, or a built-in slug")
     check.add_argument("--json", action="store_true")
@@ -115,9 +118,10 @@ def _grade(args: argparse.Namespace, sandbox: Sandbox) -> int:
             raise SubmissionError([f"{path}: cannot read ({exc.strerror})"]) from None
     report = grade_files(bundle, files, sandbox, ReferenceCache())
     if args.json:
-        print(json.dumps(report.to_dict(student_view=args.student_view), indent=None))
+        data = student_view(report) if args.student_view else report.to_dict()
+        print(json.dumps(data, indent=None))
     else:
-        print(format_table(report))
+        print(format_table(report, student=args.student_view))
     return 0
 
 

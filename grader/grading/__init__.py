@@ -15,10 +15,11 @@ from grader.grading._reference import (
     ReferenceRun,
     compute_reference,
 )
-from grader.grading._report import GradeReport, TestReport, format_table
+from grader.grading._report import HIDDEN_NOTE, GradeReport, TestReport, format_table, shown_metrics, student_view
 from grader.grading._runner import SandboxFailure
 
 __all__ = [
+    "HIDDEN_NOTE",
     "MAX_FILES",
     "MAX_FILE_BYTES",
     "CheckItem",
@@ -36,5 +37,7 @@ __all__ = [
     "grade_files",
     "mutated_files",
     "public_data",
+    "shown_metrics",
+    "student_view",
     "validate_submission",
 ]

@@ -1,7 +1,8 @@
-"""The result of grading one submission, as the CLI, the service and students see it."""
+"""The result of grading one submission, and the one redaction of it that students see."""
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Mapping
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
@@ -43,43 +44,98 @@ class GradeReport:
     seconds: float = 0.0
     kills: dict[str, int] = field(default_factory=dict)  # calls the sandbox stopped, by reason
 
-    def to_dict(self, *, student_view: bool = False) -> dict[str, Any]:
-        """Plain JSON-able data; with `student_view`, hidden tests keep only their score."""
-        data = asdict(self)
-        if student_view:
-            data["tests"] = [_student_test(t) for t in self.tests]
-        return data
+    def to_dict(self) -> dict[str, Any]:
+        """Everything, as plain JSON-able data: what staff see. Students get `student_view`."""
+        return asdict(self)
 
 
-_HIDDEN = "Hidden test: its inputs and messages are not shown."
+HIDDEN_NOTE = "Hidden test: its inputs and messages are not shown."
 
 
-def _student_test(test: TestReport) -> dict[str, Any]:
-    data = asdict(test)
-    if not test.visible:
-        data.update(feedback=_HIDDEN + (" Passed." if test.passed else " Failed."), diagnosis=[])
-    return data
+def student_view(report: GradeReport, *, reveal_hidden: bool = False) -> dict[str, Any]:
+    """What a student may see: visible tests in full, a hidden test its pass/fail and points only.
 
-
-def format_table(report: GradeReport) -> str:
-    """A readable table for a terminal."""
-    lines = [f"{report.problem} (version {report.version}): {report.status}", ""]
-    width = max([len(t.name) for t in report.tests] + [4])
-    lines.append(f"{'test'.ljust(width)}  {'result':6}  points")
+    Everything a runner can influence in a hidden test (its seconds, stage, messages, diagnosis,
+    accuracy, training history, the grading time and the sandbox's kill counts) could carry its
+    hidden inputs out, so none of it is here; nor is a hidden test's name. `reveal_hidden` (a
+    problem that shows hidden tests after its deadline) shows every test as if it were visible.
+    """
+    tests: list[dict[str, Any]] = []
+    shown: set[str] = set()
+    hidden = 0
     for test in report.tests:
-        mark = "pass" if test.passed else "FAIL"
-        vis = "" if test.visible else "  (hidden)"
-        lines.append(f"{test.name.ljust(width)}  {mark:6}  {_pts(test.points)}/{_pts(test.max_points)}{vis}")
-    lines += ["", f"score: {_pts(report.score)} / {_pts(report.max_score)}"]
-    for key, value in report.metrics.get("accuracy", {}).items():
+        if test.visible or reveal_hidden:
+            tests.append(asdict(test))
+            shown.add(test.name)
+        else:
+            hidden += 1
+            tests.append(_hidden_test(test, hidden))
+    return {
+        "problem": report.problem,
+        "version": report.version,
+        "score": report.score,
+        "max_score": report.max_score,
+        "status": report.status,
+        "tests": tests,
+        "metrics": shown_metrics(report.metrics, shown),
+        # The harness discards whatever is written once the hidden tests begin: this is the visible tests' output.
+        "stdout": report.stdout,
+        "stderr": report.stderr,
+        "output_truncated": report.output_truncated,
+    }
+
+
+def _hidden_test(test: TestReport, number: int) -> dict[str, Any]:
+    # Named by position among the hidden tests, as the problem page lists them; the function is the statement's.
+    return {
+        "name": f"hidden test {number}",
+        "function": test.function,
+        "points": test.points,
+        "max_points": test.max_points,
+        "passed": test.passed,
+        "visible": False,
+        "stage": None,
+        "feedback": HIDDEN_NOTE + (" Passed." if test.passed else " Failed."),
+        "diagnosis": [],
+        "seconds": None,
+        "accuracy": None,
+    }
+
+
+def shown_metrics(metrics: Mapping[str, Any], shown: Iterable[str]) -> dict[str, Any]:
+    """The per-test metrics (`{"accuracy": {test: value}, ...}`) of the tests named in `shown` only."""
+    names = set(shown)
+    out: dict[str, Any] = {}
+    for key, per_test in metrics.items():
+        if isinstance(per_test, Mapping):
+            kept = {name: value for name, value in per_test.items() if name in names}
+            if kept:
+                out[key] = kept
+    return out
+
+
+def format_table(report: GradeReport, *, student: bool = False) -> str:
+    """A readable table for a terminal; with `student`, exactly what `student_view` shows."""
+    view = student_view(report) if student else report.to_dict()
+    lines = [f"{view['problem']} (version {view['version']}): {view['status']}", ""]
+    tests: list[dict[str, Any]] = view["tests"]
+    width = max([len(t["name"]) for t in tests] + [4])
+    lines.append(f"{'test'.ljust(width)}  {'result':6}  points")
+    for test in tests:
+        mark = "pass" if test["passed"] else "FAIL"
+        vis = "" if test["visible"] else "  (hidden)"
+        points = f"{_pts(test['points'])}/{_pts(test['max_points'])}"
+        lines.append(f"{test['name'].ljust(width)}  {mark:6}  {points}{vis}")
+    lines += ["", f"score: {_pts(view['score'])} / {_pts(view['max_score'])}"]
+    for key, value in view["metrics"].get("accuracy", {}).items():
         lines.append(f"accuracy[{key}]: {value:.4f}")
-    failing = [t for t in report.tests if not t.passed]
+    failing = [t for t in tests if not t["passed"]]
     if failing:
         lines += ["", "feedback:"]
         for test in failing:
-            lines.append(f"- {test.name}: " + test.feedback.replace("\n", "\n    "))
-    if report.stdout.strip():
-        lines += ["", "captured output:", report.stdout.rstrip()]
+            lines.append(f"- {test['name']}: " + test["feedback"].replace("\n", "\n    "))
+    if view["stdout"].strip():
+        lines += ["", "captured output:", view["stdout"].rstrip()]
     return "\n".join(lines)
 
 

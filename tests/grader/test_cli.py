@@ -56,3 +56,31 @@ def test_check_problem_passes_on_the_example_bundle(sandbox: Sandbox) -> None:
     assert done.returncode == 0, done.stdout + done.stderr
     assert "bundle OK" in done.stdout
     assert "[FAIL]" not in done.stdout
+
+
+def _leaky_problem(tmp_path: Path) -> tuple[Path, Path]:
+    from tests.hidden_leak import SOURCE, hidden_classifier_files
+
+    folder = tmp_path / "problem"
+    for name, content in hidden_classifier_files().items():
+        (folder / name).parent.mkdir(parents=True, exist_ok=True)
+        (folder / name).write_bytes(content)
+    (tmp_path / "clf.py").write_bytes(SOURCE)
+    return folder, tmp_path / "clf.py"
+
+
+def test_student_view_hides_what_hidden_tests_wrote_in_json_and_in_the_table(
+    sandbox: Sandbox, tmp_path: Path
+) -> None:
+    from tests.hidden_leak import exposed
+
+    folder, source = _leaky_problem(tmp_path)
+    table = cli("grade", "--problem", str(folder), str(source), "--student-view")
+    as_json = cli("grade", "--problem", str(folder), str(source), "--student-view", "--json")
+    assert table.returncode == as_json.returncode == 0, table.stderr + as_json.stderr
+    assert exposed(table.stdout) == [] and exposed(as_json.stdout) == []
+    assert "hidden test 1" in table.stdout
+    hidden = [t for t in json.loads(as_json.stdout)["tests"] if not t["visible"]]
+    assert [(t["stage"], t["seconds"]) for t in hidden] == [(None, None), (None, None)]
+    staff = cli("grade", "--problem", str(folder), str(source))
+    assert "LEAK" in staff.stdout and "softmax_large_logits" in staff.stdout

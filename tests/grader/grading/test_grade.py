@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from grader.bundle import Bundle
-from grader.grading import GradeReport, ReferenceCache, SubmissionError, grade_files, mutated_files
+from grader.grading import GradeReport, ReferenceCache, SubmissionError, grade_files, mutated_files, student_view
 from grader.sandbox import Sandbox
 
 SOLUTION = (Path(__file__).resolve().parents[2] / "bundles/toy-layers/solution/toy.py").read_text()
@@ -86,7 +86,8 @@ def test_hidden_tests_keep_only_their_score_in_the_student_view(
         "def mse_loss(pred, target):\n    d = pred - target\n    return float((d**2).sum()), 2 * d\n"
     )
     report = grade(toy_layers, source, sandbox, reference_cache)
-    hidden = next(t for t in report.to_dict(student_view=True)["tests"] if t["name"] == "mse_hidden")
+    hidden = next(t for t in student_view(report)["tests"] if not t["visible"])
+    assert hidden["name"] == "hidden test 1" and hidden["stage"] is None and hidden["seconds"] is None
     assert hidden["feedback"].startswith("Hidden test") and hidden["diagnosis"] == []
     full = next(t for t in report.tests if t.name == "mse_hidden")
     assert "mean over all N*K elements" in full.feedback
