@@ -135,7 +135,7 @@ class TestRead(BaseModel):
     feedback: str
     diagnosis: list[str]
     accuracy: float | None
-    seconds: float
+    seconds: float | None  # None for a hidden test a student reads
 
 
 class SubmissionRead(BaseModel):
@@ -188,11 +188,16 @@ class RegradeCreate(BaseModel):
 class RegradeRow(BaseModel):
     submission_id: int | None
     user: str
-    before: float | None
-    after: float | None
-    max_score: float | None
-    change: float | None
+    before: float | None = Field(description="the official score before the regrade")
+    before_max_score: float | None
+    before_percent: float | None
+    after: float | None = Field(description="the regraded score; None until graded, or when it could not be")
+    after_max_score: float | None
+    after_percent: float | None
+    change: float | None = Field(description="after_percent - before_percent, in percentage points")
     status: str
+    kept_old_score: bool = Field(description="the submission could not be regraded: applying keeps its old score")
+    outcome: str
 
 
 class RegradeRead(BaseModel):
@@ -201,9 +206,13 @@ class RegradeRead(BaseModel):
     version: int
     state: str
     created_at: str
+    created_by: str | None
+    finished_at: str | None = Field(description="when it was applied or discarded")
+    applied_by: str | None
     progress: dict[str, int]
     done: bool
     changed: int
+    not_regraded: int
     rows: list[RegradeRow]
 
 

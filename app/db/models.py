@@ -236,3 +236,6 @@ class Regrade(Base):
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
     created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
     finished_at: Mapped[dt.datetime | None]
+    applied_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    # The before/after table as it stood when the regrade was applied: applying overwrites the "before".
+    record: Mapped[list[Any] | None]

@@ -11,6 +11,8 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from app.db.models import Course, Enrollment, Problem, Role, Submission, SubmissionState, User
+from app.submissions.service import failure_text, reveals_hidden
+from app.submissions.views import result_view
 
 
 class Pick(enum.StrEnum):
@@ -77,34 +79,35 @@ def _safe(text: str) -> str:
 
 
 def gradescope_results(submission: Submission) -> dict[str, Any]:
-    """The submission as Gradescope's autograder `results.json` (hidden tests marked after_published)."""
-    output = submission.output or {}
-    tests = []
-    for t in submission.tests:
-        text = t.feedback + ("".join("\n" + d for d in t.diagnosis) if t.diagnosis else "")
-        tests.append(
-            {
-                "name": t.name,
-                "score": t.points,
-                "max_score": t.max_points,
-                "status": "passed" if t.passed else "failed",
-                "output": text,
-                "visibility": "visible" if t.visible else "after_published",
-            }
-        )
-    metrics = submission.metrics or {}
-    leaderboard = [{"name": f"accuracy[{k}]", "value": v} for k, v in sorted(metrics.get("accuracy", {}).items())]
+    """The submission as Gradescope's autograder `results.json`: what its student may see, and nothing more.
+
+    Gradescope shows this file to the student, so it is built from the student's view: a hidden
+    test by its pass/fail and points, no total grading time (hidden tests' time is in it), and
+    the leaderboard and output of visible tests only.
+    """
+    view = result_view(submission, staff=False, reveal_hidden=reveals_hidden(submission.problem))
+    tests = [
+        {
+            "name": t["name"],
+            "score": t["points"],
+            "max_score": t["max_points"],
+            "status": "passed" if t["passed"] else "failed",
+            "output": t["feedback"] + "".join("\n" + d for d in t["diagnosis"]),
+            "visibility": "visible" if t["visible"] else "after_published",
+        }
+        for t in view["tests"]
+    ]
+    accuracy = view["metrics"].get("accuracy", {})
     result: dict[str, Any] = {
         "score": submission.score,
-        "execution_time": round(float(output.get("seconds") or 0.0), 3),
-        "output": output.get("stdout", ""),
+        "output": view["stdout"],
         "visibility": "visible",
         "stdout_visibility": "visible",
         "tests": tests,
     }
-    if leaderboard:
-        result["leaderboard"] = leaderboard
+    if accuracy:
+        result["leaderboard"] = [{"name": f"accuracy[{k}]", "value": v} for k, v in sorted(accuracy.items())]
     if submission.state is SubmissionState.FAILED:
-        result["output"] = submission.failure_reason or "grading failed"
+        result["output"] = failure_text(submission, staff=False)
         result["score"] = 0.0
     return result

@@ -1,8 +1,6 @@
-"""Regrading every submission of a problem against a version, with a before/after table first."""
+"""Regrading every submission of a problem against a version: start, apply (keeping the record) or discard."""
 
 from __future__ import annotations
-
-from typing import Any
 
 from sqlalchemy import delete, select, update
 from sqlalchemy.orm import Session
@@ -19,6 +17,9 @@ from app.db.models import (
     User,
 )
 from app.errors import Conflict, NotFound
+from app.regrades.table import live_rows, regrade_view
+
+__all__ = ["apply_regrade", "discard_regrade", "get_regrade", "pending_regrade", "regrade_view", "start_regrade"]
 
 
 def start_regrade(session: Session, problem: Problem, version: ProblemVersion, user: User) -> tuple[Regrade, list[int]]:
@@ -67,68 +68,21 @@ def get_regrade(session: Session, problem: Problem, regrade_id: int) -> Regrade:
     return regrade
 
 
-def regrade_view(session: Session, regrade: Regrade) -> dict[str, Any]:
-    """The before/after table, one row per submission, and how far grading has got."""
-    version = session.get(ProblemVersion, regrade.version_id)
-    assert version is not None
-    rows = []
-    counts = {s.value: 0 for s in SubmissionState}
-    shadows = session.scalars(
-        select(Submission).where(Submission.regrade_id == regrade.id).order_by(Submission.source_id)
-    )
-    originals = {
-        s.id: s
-        for s in session.scalars(
-            select(Submission).where(Submission.problem_id == regrade.problem_id, Submission.regrade_id.is_(None))
-        )
-    }
-    for shadow in shadows:
-        counts[shadow.state.value] += 1
-        before = originals.get(shadow.source_id or -1)
-        rows.append(
-            {
-                "submission_id": shadow.source_id,
-                "user": shadow.user.username,
-                "before": before.score if before else None,
-                "after": shadow.score,
-                "max_score": shadow.max_score,
-                "change": None
-                if before is None or before.score is None or shadow.score is None
-                else round(shadow.score - before.score, 6),
-                "status": shadow.state.value,
-            }
-        )
-    return {
-        "id": regrade.id,
-        "problem": shadow_problem_slug(session, regrade),
-        "version": version.number,
-        "state": regrade.state.value,
-        "created_at": regrade.created_at.isoformat(),
-        "progress": counts,
-        "done": counts["queued"] == 0 and counts["running"] == 0,
-        "changed": sum(1 for r in rows if r["change"]),
-        "rows": rows,
-    }
-
-
-def shadow_problem_slug(session: Session, regrade: Regrade) -> str:
-    problem = session.get(Problem, regrade.problem_id)
-    assert problem is not None
-    return problem.slug
-
-
-def apply_regrade(session: Session, regrade: Regrade) -> int:
-    """Make the new scores official; returns how many submissions changed version. All must be done first."""
+def apply_regrade(session: Session, regrade: Regrade, user: User) -> int:
+    """Make the new scores official, keeping the before/after table and who applied it; returns how many
+    submissions were regraded. All must be done first; one that could not be regraded keeps its old score."""
     if regrade.state is not RegradeState.PENDING:
         raise Conflict(f"regrade {regrade.id} was already {regrade.state.value}")
     shadows = list(session.scalars(select(Submission).where(Submission.regrade_id == regrade.id)))
     waiting = sum(1 for s in shadows if s.state in (SubmissionState.QUEUED, SubmissionState.RUNNING))
     if waiting:
         raise Conflict(f"{waiting} of {len(shadows)} submissions are still being regraded: apply when all are done")
+    regrade.record = live_rows(session, regrade)
+    regrade.applied_by_id = user.id
     applied = 0
     for shadow in shadows:
         if shadow.state is not SubmissionState.GRADED or shadow.source_id is None:
-            continue  # a regrade that failed for infrastructure reasons keeps the old official result
+            continue  # the record's row says so: "could not be regraded ...; applying keeps its old score"
         session.execute(delete(TestResult).where(TestResult.submission_id == shadow.source_id))
         session.execute(
             update(TestResult).where(TestResult.submission_id == shadow.id).values(submission_id=shadow.source_id)

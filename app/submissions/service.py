@@ -20,15 +20,13 @@ from app.db.models import (
     Submission,
     SubmissionFile,
     SubmissionState,
-    TestResult,
     User,
 )
 from app.errors import Forbidden, Invalid, NotFound, TooManyRequests
 from app.problems.service import deadline_passed
+from app.submissions.views import result_view
 from grader.bundle import Bundle
 from grader.grading import SubmissionError, validate_submission
-
-HIDDEN_NOTE = "Hidden test: its inputs and messages are not shown."
 
 
 def check_window(session: Session, problem: Problem, user: User, now: dt.datetime) -> bool:
@@ -145,32 +143,12 @@ def readable_submission(session: Session, user: User, submission_id: int) -> tup
 
 
 def reveals_hidden(problem: Problem, now: dt.datetime | None = None) -> bool:
+    """Whether students see the problem's hidden tests in full: it says so, and its deadline has passed."""
     return problem.reveal_hidden_after_deadline and deadline_passed(problem, now)
-
-
-def test_view(test: TestResult, show_hidden: bool) -> dict[str, Any]:
-    data = {
-        "name": test.name,
-        "function": test.function,
-        "points": test.points,
-        "max_points": test.max_points,
-        "passed": test.passed,
-        "visible": test.visible,
-        "stage": test.stage,
-        "feedback": test.feedback,
-        "diagnosis": list(test.diagnosis),
-        "accuracy": test.accuracy,
-        "seconds": test.seconds,
-    }
-    if not test.visible and not show_hidden:
-        data.update(feedback=HIDDEN_NOTE + (" Passed." if test.passed else " Failed."), diagnosis=[], stage=None)
-    return data
 
 
 def submission_view(submission: Submission, viewer: Viewer) -> dict[str, Any]:
     """What this viewer may read of a submission."""
-    show_hidden = viewer.is_instructor or reveals_hidden(submission.problem)
-    done = submission.state in (SubmissionState.GRADED, SubmissionState.FAILED)
     output = submission.output or {}
     data: dict[str, Any] = {
         "id": submission.id,
@@ -184,19 +162,11 @@ def submission_view(submission: Submission, viewer: Viewer) -> dict[str, Any]:
         "score": submission.score,
         "raw_score": submission.raw_score,
         "max_score": submission.max_score,
-        "tests": [test_view(t, show_hidden) for t in submission.tests] if done else [],
-        "metrics": submission.metrics or {},
-        "stdout": output.get("stdout", ""),
-        "stderr": output.get("stderr", ""),
-        "output_truncated": bool(output.get("output_truncated", False)),
+        **result_view(submission, staff=viewer.is_instructor, reveal_hidden=reveals_hidden(submission.problem)),
         "failure_reason": None,
     }
     if submission.state is SubmissionState.FAILED:
-        data["failure_reason"] = (
-            submission.failure_reason
-            if viewer.is_instructor
-            else "grading failed for a reason outside your submission; your instructor has been told"
-        )
+        data["failure_reason"] = failure_text(submission, staff=viewer.is_instructor)
     if viewer.is_instructor:
         data.update(
             attempt=submission.attempt,
@@ -206,6 +176,14 @@ def submission_view(submission: Submission, viewer: Viewer) -> dict[str, Any]:
             grading_seconds=output.get("seconds"),
         )
     return data
+
+
+STUDENT_FAILURE = "grading failed for a reason outside your submission; your instructor has been told"
+
+
+def failure_text(submission: Submission, *, staff: bool) -> str:
+    """Why grading failed: the stored reason for staff (it may quote a job), a fixed sentence for students."""
+    return (submission.failure_reason or "grading failed") if staff else STUDENT_FAILURE
 
 
 def summary_view(submission: Submission) -> dict[str, Any]:

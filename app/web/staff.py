@@ -245,7 +245,7 @@ def regrade_action(
             problem = problems.get_problem(session, courses.instructor_access(session, course, user), slug)
             regrade = regrades.get_regrade(session, problem, rid)
             if action == "apply":
-                regrades.apply_regrade(session, regrade)
+                regrades.apply_regrade(session, regrade, user)
             elif action == "discard":
                 regrades.discard_regrade(session, regrade)
             else:

@@ -245,7 +245,7 @@ def apply_regrade(course: str, slug: str, regrade_id: Id, user: CurrentUser, run
     with runtime.db.session() as session:
         problem = problems.get_problem(session, instructor_access(session, course, user), slug)
         regrade = regrades.get_regrade(session, problem, regrade_id)
-        regrades.apply_regrade(session, regrade)
+        regrades.apply_regrade(session, regrade, user)
         return RegradeRead(**regrades.regrade_view(session, regrade))
 
 
