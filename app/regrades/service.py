@@ -19,7 +19,15 @@ from app.db.models import (
 from app.errors import Conflict, NotFound
 from app.regrades.table import live_rows, regrade_view
 
-__all__ = ["apply_regrade", "discard_regrade", "get_regrade", "pending_regrade", "regrade_view", "start_regrade"]
+__all__ = [
+    "apply_regrade",
+    "discard_regrade",
+    "finished_regrades",
+    "get_regrade",
+    "pending_regrade",
+    "regrade_view",
+    "start_regrade",
+]
 
 
 def start_regrade(session: Session, problem: Problem, version: ProblemVersion, user: User) -> tuple[Regrade, list[int]]:
@@ -58,6 +66,18 @@ def start_regrade(session: Session, problem: Problem, version: ProblemVersion, u
 def pending_regrade(session: Session, problem: Problem) -> Regrade | None:
     return session.scalar(
         select(Regrade).where(Regrade.problem_id == problem.id, Regrade.state == RegradeState.PENDING)
+    )
+
+
+def finished_regrades(session: Session, problem: Problem, limit: int = 20) -> list[Regrade]:
+    """The problem's applied and discarded regrades, newest first: their records stay readable."""
+    return list(
+        session.scalars(
+            select(Regrade)
+            .where(Regrade.problem_id == problem.id, Regrade.state != RegradeState.PENDING)
+            .order_by(Regrade.id.desc())
+            .limit(limit)
+        )
     )
 
 

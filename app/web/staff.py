@@ -114,12 +114,14 @@ def _manage_context(runtime: Any, user: Any, course: str, slug: str) -> dict[str
         problem = problems.get_problem(session, access, slug)
         versions = problems.versions(session, problem)
         pending = regrades.pending_regrade(session, problem)
+        past = regrades.finished_regrades(session, problem)
     return {
         "user": user,
         "course": access.course,
         "problem": problem,
         "versions": versions,
         "pending": pending,
+        "past_regrades": past,
         "policies": [p.value for p in LatePolicy],
     }
 

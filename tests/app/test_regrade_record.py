@@ -83,6 +83,8 @@ def test_an_applied_regrade_keeps_its_before_and_after_and_who_applied_it(world:
         f"/c/dl/p/toy-layers/regrades/{regrade['id']}", headers={"Cookie": f"{COOKIE}={world.tokens['ian']}"}
     ).text
     assert "applied by ian" in page and "6 / 6" in page and "8 / 8" in page and "(100.0%)" in page
+    manage = world.client.get("/c/dl/p/toy-layers/manage", headers={"Cookie": f"{COOKIE}={world.tokens['ian']}"})
+    assert f"/regrades/{regrade['id']}" in manage.text  # the record stays reachable from the problem's page
 
 
 def test_a_submission_the_regrade_cannot_grade_shows_that_it_keeps_its_old_score(world: World) -> None:
