@@ -10,6 +10,8 @@ from pathlib import Path
 from pydantic import Field, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from grader.bundle import MAX_BUNDLE_BYTES
+
 _DEV_SECRET = "development-only-secret-change-me"
 
 
@@ -44,7 +46,8 @@ class Settings(BaseSettings):
 
     token_days: int = Field(default=90, ge=1)
     max_request_bytes: int = Field(default=64 * 1024 * 1024, ge=1024)
-    max_bundle_bytes: int = Field(default=50 * 1024 * 1024, ge=1024)
+    # the engine's one limit, so `check-problem` and uploads agree; it may be lowered, not raised
+    max_bundle_bytes: int = Field(default=MAX_BUNDLE_BYTES, ge=1024, le=MAX_BUNDLE_BYTES)
     check_uploads: bool = True  # run check-problem in the sandbox before a new version goes live
 
     @model_validator(mode="after")

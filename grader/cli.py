@@ -131,12 +131,7 @@ def _check(args: argparse.Namespace, sandbox: Sandbox) -> int:
     if args.json:
         print(json.dumps(report.to_dict()))
     else:
-        for item in report.items:
-            mark = "ok  " if item.ok else "FAIL"
-            print(f"[{mark}] {item.name}" + (f": {item.detail}" if item.detail else ""))
-        for name, acc in report.accuracy.items():
-            print(f"       accuracy of the reference on {name}: {acc:.4f} ({report.reference_seconds[name]:.1f} s)")
-        print("bundle OK" if report.ok else "bundle has problems")
+        print("\n".join(report.lines()))
     return 0 if report.ok else EXIT_CHECK_FAILED
 
 

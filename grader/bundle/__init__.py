@@ -1,11 +1,12 @@
 """Problem bundles: loading, validation, and the spec of `problem.toml`."""
 
-from grader.bundle._archive import ArchiveError, ArchiveLimits, check_name, read_zip
+from grader.bundle._archive import MAX_BUNDLE_BYTES, ArchiveError, ArchiveLimits, check_name, read_zip
 from grader.bundle._load import Bundle, BundleError, bundle_from_files, bundle_to_zip, load_bundle, load_bundle_zip
 from grader.bundle._npz import DataError, load_npz
 from grader.bundle._schema import DiagnoseSpec, MistakeSpec, ProblemSpec, TestSpec, ToleranceSpec
 
 __all__ = [
+    "MAX_BUNDLE_BYTES",
     "ArchiveError",
     "ArchiveLimits",
     "Bundle",

@@ -16,14 +16,18 @@ import zlib
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 
+# The one size limit of a bundle, the same for `check-problem` and for uploads to the service: its files
+# together (data included, counted uncompressed), and the zip that carries them, are at most this large.
+MAX_BUNDLE_BYTES = 50 * 1024 * 1024
+
 
 @dataclass(frozen=True)
 class ArchiveLimits:
     """Caps on what a bundle may contain."""
 
     max_entries: int = 2000
-    max_file_bytes: int = 64 * 1024 * 1024
-    max_total_bytes: int = 160 * 1024 * 1024
+    max_file_bytes: int = MAX_BUNDLE_BYTES
+    max_total_bytes: int = MAX_BUNDLE_BYTES
     max_ratio: float = 200.0
 
 
@@ -42,8 +46,14 @@ ZIP_ERRORS = (
     NotImplementedError,
     RuntimeError,
 )
-_SKIP_DIRS = {"__pycache__", ".git", ".ipynb_checkpoints"}
+_SKIP_DIRS = {"__pycache__", ".git", ".ipynb_checkpoints", "__MACOSX"}
 _SKIP_FILES = {".DS_Store", "Thumbs.db"}
+
+
+def _skipped(rel: str) -> bool:
+    """Files an archiver or an editor leaves behind (the macOS Finder's `__MACOSX/`, `._*` and `.DS_Store`)."""
+    parts = rel.split("/")
+    return parts[-1] in _SKIP_FILES or parts[-1].startswith("._") or any(p in _SKIP_DIRS for p in parts[:-1])
 
 
 def check_name(name: str) -> str:
@@ -74,7 +84,7 @@ def read_folder(root: Path, limits: ArchiveLimits = ArchiveLimits()) -> dict[str
             if os.path.islink(os.path.join(dirpath, dname)):
                 raise ArchiveError(f"{os.path.join(dirpath, dname)}: symlinks are not allowed in a bundle")
         for fname in sorted(filenames):
-            if fname in _SKIP_FILES or fname.endswith(".pyc"):
+            if fname in _SKIP_FILES or fname.startswith("._") or fname.endswith(".pyc"):
                 continue
             full = os.path.join(dirpath, fname)
             info = os.lstat(full)
@@ -94,6 +104,10 @@ def read_zip(data: bytes, limits: ArchiveLimits = ArchiveLimits()) -> dict[str, 
     except ZIP_ERRORS as exc:
         raise ArchiveError(f"the upload is not a valid zip file ({exc})") from None
     with archive:
+        if len(data) > limits.max_total_bytes:
+            raise ArchiveError(
+                f"the zip is {len(data)} bytes; a bundle may be at most {_mib(limits.max_total_bytes)}: {_SMALLER}"
+            )
         if any(not i.filename for i in archive.infolist()):  # ZipInfo.is_dir() fails on an empty name
             raise ArchiveError("the zip has an entry without a name; make the zip again")
         entries = [i for i in archive.infolist() if not i.is_dir()]
@@ -101,19 +115,17 @@ def read_zip(data: bytes, limits: ArchiveLimits = ArchiveLimits()) -> dict[str, 
             raise ArchiveError(
                 f"the zip has {len(archive.infolist())} entries; at most {limits.max_entries} are allowed"
             )
-        names = [check_name(_entry_name(i)) for i in entries]
-        _check_unique(names)
-        prefix = _common_folder(names)
+        named = [(i, check_name(_entry_name(i))) for i in entries]
+        _check_unique([name for _, name in named])
+        named = [(i, name) for i, name in named if not _skipped(name)]
+        prefix = _common_folder([name for _, name in named])
         files: dict[str, bytes] = {}
         total = 0
-        for info, name in zip(entries, names, strict=True):
+        for info, name in named:
             _check_entry(info, name, limits)
             total += info.file_size
             _check_sizes(name, info.file_size, total, len(files) + 1, limits)
-            rel = name[len(prefix) :]
-            if PurePosixPath(rel).name in _SKIP_FILES or any(p in _SKIP_DIRS for p in rel.split("/")):
-                continue
-            files[rel] = _read_capped(archive, info, name)
+            files[name[len(prefix) :]] = _read_capped(archive, info, name)
     return files
 
 
@@ -136,11 +148,23 @@ def _check_entry(info: zipfile.ZipInfo, name: str, limits: ArchiveLimits) -> Non
 
 def _check_sizes(name: str, size: int, total: int, count: int, limits: ArchiveLimits) -> None:
     if size > limits.max_file_bytes:
-        raise ArchiveError(f"{name!r} is {size} bytes; a bundle file may be at most {limits.max_file_bytes}")
+        raise ArchiveError(
+            f"{name!r} is {size} bytes; a bundle file may be at most {_mib(limits.max_file_bytes)}: {_SMALLER}"
+        )
     if total > limits.max_total_bytes:
-        raise ArchiveError(f"the bundle is larger than {limits.max_total_bytes} bytes uncompressed")
+        raise ArchiveError(
+            f"the bundle's files add up to more than {_mib(limits.max_total_bytes)}, data included, counted "
+            f"uncompressed: {_SMALLER}"
+        )
     if count > limits.max_entries:
         raise ArchiveError(f"the bundle has more than {limits.max_entries} files")
+
+
+def _mib(cap: int) -> str:
+    return f"{cap} bytes ({cap / 2**20:.3g} MiB)"
+
+
+_SMALLER = "make the data smaller (fewer or smaller arrays, a subset of the set) and try again"
 
 
 def _read_capped(archive: zipfile.ZipFile, info: zipfile.ZipInfo, name: str) -> bytes:

@@ -25,6 +25,10 @@ class LimitsSpec(_Strict):
     memory_mb: int = Field(default=1024, ge=128, le=16384)
     output_kb: int = Field(default=64, ge=1, le=4096)
     fresh_process: bool = False  # run every job in a newly started interpreter (no pre-forked one)
+    # Wall time of one generator call, and of one call of the reference (or a mistake variant), when the
+    # problem's own code runs before any submission is graded: a loop there is the bundle's bug.
+    generator_seconds: float = Field(default=20.0, gt=0, le=900)
+    reference_seconds: float = Field(default=30.0, gt=0, le=900)
 
 
 class TolerancePatch(_Strict):
@@ -83,6 +87,7 @@ class TestSpec(_Strict):
     case: Identifier | None = None
     params: dict[str, Any] = Field(default_factory=dict)
     seed: int | None = Field(default=None, ge=0, lt=2**63)
+    allow_nonfinite: bool = False  # NaN or infinity in this test's inputs or reference results is intended
     points: float = Field(gt=0, le=1000)
     visible: bool = True
     time_seconds: float | None = Field(default=None, gt=0, le=900)

@@ -12,6 +12,8 @@ from grader.bundle import Bundle, MistakeSpec
 from grader.grading._grade import grade_files
 from grader.grading._reference import ReferenceCache, ReferenceFailure, ReferenceRun
 from grader.grading._report import GradeReport
+from grader.grading._soundness import nonfinite, uncarried
+from grader.grading._starter import starter_gaps
 from grader.sandbox import Sandbox
 from grader.values import Value
 
@@ -47,6 +49,13 @@ class CheckReport:
     def to_dict(self) -> dict[str, Any]:
         return {**asdict(self), "ok": self.ok}
 
+    def lines(self) -> list[str]:
+        """The report as `check-problem` prints it, ending with its verdict."""
+        out = [f"[{'ok  ' if i.ok else 'FAIL'}] {i.name}" + (f": {i.detail}" if i.detail else "") for i in self.items]
+        for name, acc in self.accuracy.items():
+            out.append(f"       accuracy of the reference on {name}: {acc:.4f} ({self.reference_seconds[name]:.1f} s)")
+        return [*out, "bundle OK" if self.ok else "bundle has problems"]
+
 
 def mutated_files(bundle: Bundle, mistake: MistakeSpec) -> dict[str, bytes]:
     """The solution with a variant's definitions appended to its module: a student's mistake."""
@@ -69,12 +78,14 @@ def check_problem(bundle: Bundle, sandbox: Sandbox, *, variants: bool = True, st
         report.add("reference runs", False, str(exc))
         return report
     report.add("reference runs", True)
-    _check_numgrad(ref, report)
+    _check_values(bundle, ref, report)
+    _check_numgrad(bundle, ref, report)
     solution = {k: v for k, v in bundle.folder("solution").items() if k in bundle.submitted_files}
     graded = grade_files(bundle, solution, sandbox, cache)
     _check_full_marks(graded, report)
     _check_limits(bundle, graded, report)
     if starter:
+        _check_starter_defines(bundle, report)
         _check_starter(bundle, sandbox, cache, report)
     if variants:
         for mistake in bundle.spec.mistakes:
@@ -82,24 +93,22 @@ def check_problem(bundle: Bundle, sandbox: Sandbox, *, variants: bool = True, st
     return report
 
 
-def _check_numgrad(ref: ReferenceRun, report: CheckReport) -> None:
+def _check_numgrad(bundle: Bundle, ref: ReferenceRun, report: CheckReport) -> None:
     worst, where, count = 0.0, "", 0
     for test, results in ref.results.items():
         numgrad = results.get("@numgrad")
         if not isinstance(numgrad, dict):
             continue
+        finite_only = bundle.test(test).allow_nonfinite  # where NaN is the answer, centred differences say nothing
         for name, (analytic, numeric) in _pairs(results, numgrad, ""):
             count += 1
-            err = _rel(analytic, numeric)
+            err = _rel(analytic, numeric, finite_only)
             if err > worst:
                 worst, where = err, f"{test}: {name}"
-    ok = worst <= NUMGRAD_TOLERANCE
     detail = f"{count} gradients checked; worst relative error {worst:.2e}" + (f" at {where}" if where else "")
-    report.add(
-        "reference gradients agree with centred differences",
-        ok and count > 0,
-        detail if count else "no driver returns @numgrad",
-    )
+    if not count:  # a problem of forward passes only has no gradient to check
+        detail = "no driver returns @numgrad, so there is no gradient to check"
+    report.add("reference gradients agree with centred differences", worst <= NUMGRAD_TOLERANCE, detail)
 
 
 def _pairs(
@@ -115,15 +124,43 @@ def _pairs(
     return out
 
 
-def _rel(a: Any, b: Any) -> float:
+def _rel(a: Any, b: Any, finite_only: bool = False) -> float:
     try:
         x, y = np.asarray(a, dtype=np.float64), np.asarray(b, dtype=np.float64)
     except (TypeError, ValueError):
         return float("inf")
     if x.shape != y.shape:
         return float("inf")
+    if finite_only:
+        keep = np.isfinite(x) & np.isfinite(y)
+        x, y = x[keep], y[keep]
+    if not (np.isfinite(x).all() and np.isfinite(y).all()):  # NaN compares as no error at all: never agree by it
+        return 0.0 if np.array_equal(x, y, equal_nan=True) else float("inf")
     denom = max(float(np.linalg.norm(x)), float(np.linalg.norm(y)), 1e-12)
     return float(np.linalg.norm(x - y)) / denom
+
+
+def _check_values(bundle: Bundle, ref: ReferenceRun, report: CheckReport) -> None:
+    problems: list[str] = []
+    nonfinite_found = False
+    for test in bundle.spec.tests:
+        if test.kind != "unit":
+            continue
+        results: Value = dict(ref.results.get(test.name) or {})
+        problems += uncarried(test.name, "reference result", results)
+        if not test.allow_nonfinite:
+            scored = {k: v for k, v in ref.results.get(test.name, {}).items() if not k.startswith("@")}
+            found = nonfinite(test.name, "generated input", ref.inputs.get(test.name))
+            found += nonfinite(test.name, "reference result", scored)
+            nonfinite_found = nonfinite_found or bool(found)
+            problems += found
+    detail = "; ".join(problems[:8]) + (f"; and {len(problems) - 8} more" if len(problems) > 8 else "")
+    if nonfinite_found:
+        detail += (
+            " — make the generator and the reference finite, or set `allow_nonfinite = true` on a test whose "
+            "right answer holds NaN or infinity"
+        )
+    report.add("inputs and reference results are finite values the grader can carry", not problems, detail)
 
 
 def _check_full_marks(graded: GradeReport, report: CheckReport) -> None:
@@ -143,6 +180,11 @@ def _check_limits(bundle: Bundle, graded: GradeReport, report: CheckReport) -> N
         if test.seconds > limit / 2:
             tight.append(f"{test.name} took {test.seconds:.1f} s of its {limit:g} s limit")
     report.add("time limits leave room (reference under half of each limit)", not tight, "; ".join(tight))
+
+
+def _check_starter_defines(bundle: Bundle, report: CheckReport) -> None:
+    gaps = starter_gaps(bundle)
+    report.add("starter defines every function the tests call", not gaps, "; ".join(gaps[:8]))
 
 
 def _check_starter(bundle: Bundle, sandbox: Sandbox, cache: ReferenceCache, report: CheckReport) -> None:

@@ -8,15 +8,17 @@ format (read back with the hardened decoder, like anything from a sandbox).
 from __future__ import annotations
 
 import threading
-from collections.abc import Mapping
-from dataclasses import dataclass, field
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
 from grader._harness import wire
 from grader.bundle import Bundle
 from grader.codec import FrameReader
-from grader.grading._runner import Call, CallResult, run_calls
+from grader.grading._problem_code import Limit, failure_sentence
+from grader.grading._runner import Call, CallResult, JobRun, run_calls
+from grader.grading._soundness import uncarried
 from grader.sandbox import Sandbox
 from grader.values import Value
 
@@ -86,35 +88,121 @@ def reference_files(bundle: Bundle) -> dict[str, bytes]:
     return files
 
 
+# Stands in for driver.py while the generators run on their own: every driver returns nothing.
+_INPUTS_ONLY_DRIVER = b"""def __getattr__(name):
+    return _nothing
+
+
+def _nothing(case):
+    return {}
+"""
+
+
 def compute_reference(bundle: Bundle, sandbox: Sandbox) -> ReferenceRun:
-    """Run generators, reference and variants in one sandbox job (more if one dies)."""
-    present = [f for f in bundle.submitted_files if f"solution/{f}" in bundle.files]
-    run = run_calls(
-        sandbox,
-        reference_calls(bundle),
-        reference_files(bundle),
-        mode="reference",
-        modules=present,
-        fresh=bundle.spec.limits.fresh_process,
-    )
+    """Run the generators, then the reference and variants on their inputs, each under a wall limit of its own."""
+    calls = reference_calls(bundle)
+    inputs = _generate(bundle, sandbox, [c for c in calls if c.variant is None])
+    results, variants, failures = _run_reference(bundle, sandbox, calls, inputs)
+    return ReferenceRun(inputs=inputs, results=results, variants=variants, failures=failures)
+
+
+def _generate(bundle: Bundle, sandbox: Sandbox, calls: list[Call]) -> dict[str, Value]:
+    """Every unit test's inputs, from its generator alone (so a slow generator is named as such)."""
+    limits = bundle.spec.limits
+    calls = [replace(c, seconds=limits.generator_seconds) for c in calls]
+    files = {**reference_files(bundle), "problem/driver.py": _INPUTS_ONLY_DRIVER}
+    ran = _run_probed(bundle, sandbox, calls, files, [], lambda c: str(c.case))
     inputs: dict[str, Value] = {}
+    for call in calls:
+        res = ran.get(call.key)
+        if res is None:  # not run: another call failed first
+            continue
+        who = f"the generator cases.{call.case} for test {call.test_id!r}"
+        if res.status != "ok":
+            limit = Limit(limits.generator_seconds, "generator_seconds")
+            raise ReferenceFailure(failure_sentence(who, res, limit, call.memory_mb, limits.output_kb))
+        problems = uncarried(call.test_id, "generated input", res.inputs)
+        if problems:
+            raise ReferenceFailure("\n".join(problems))
+        inputs[call.test_id] = res.inputs
+    return inputs
+
+
+def _run_reference(
+    bundle: Bundle, sandbox: Sandbox, calls: list[Call], inputs: Mapping[str, Value]
+) -> tuple[dict[str, Mapping[str, Value]], dict[tuple[str, str], Mapping[str, Value]], dict[Any, CallResult]]:
+    """The reference's and the variants' results on the generated inputs (read from a file in the job)."""
+    limits = bundle.spec.limits
+    packed, at = bytearray(), {}
+    for test, value in inputs.items():
+        frame = wire.encode_frame({"k": "inputs"}, value, with_value=True)
+        at[test] = (len(packed), len(frame))
+        packed += frame
+    calls = [replace(c, seconds=limits.reference_seconds, inputs="inputs.bin", at=at[c.test_id]) for c in calls]
+    files = {**reference_files(bundle), "inputs.bin": bytes(packed)}
+    present = [f for f in bundle.submitted_files if f"solution/{f}" in bundle.files]
+    ran = _run_probed(bundle, sandbox, calls, files, present, lambda c: c.driver)
     results: dict[str, Mapping[str, Value]] = {}
     variants: dict[tuple[str, str], Mapping[str, Value]] = {}
     failures: dict[tuple[str, str | None], CallResult] = {}
-    for (test, variant), res in run.results.items():
-        if res.status != "ok" or not isinstance(res.value, dict):
-            failures[(test, variant)] = res
-        elif variant is None:
-            results[test] = res.value
-            inputs[test] = res.inputs
-        else:
-            variants[(variant, test)] = res.value
-    for (test, variant), res in failures.items():
-        if variant is None:
+    for call in calls:
+        res = ran.get(call.key)
+        if res is None:
+            continue
+        if res.status == "ok" and isinstance(res.value, dict):
+            if call.variant is None:
+                results[call.test_id] = res.value
+            else:
+                variants[(call.variant["name"], call.test_id)] = res.value
+        elif call.variant is not None:
+            failures[call.key] = res
+        elif res.status == "ok":
             raise ReferenceFailure(
-                f"the reference failed on test {test!r} ({res.status}): {res.message}\n{res.traceback}".strip()
+                f"driver.py's {call.driver} returned {type(res.value).__name__} for test {call.test_id!r} with the "
+                "reference: a driver returns a dict of named results"
             )
-    return ReferenceRun(inputs=inputs, results=results, variants=variants, failures=failures)
+        else:
+            who = f"the reference (driver {call.driver}) on test {call.test_id!r}"
+            limit = Limit(limits.reference_seconds, "reference_seconds")
+            raise ReferenceFailure(failure_sentence(who, res, limit, call.memory_mb, limits.output_kb))
+    return results, variants, failures
+
+
+def _run_probed(
+    bundle: Bundle,
+    sandbox: Sandbox,
+    calls: list[Call],
+    files: dict[str, bytes],
+    modules: list[str],
+    group: Callable[[Call], str],
+) -> dict[tuple[str, str | None], CallResult]:
+    """Results of `calls`: first one call of each group (a generator, a driver), and the others only when those
+    all ran, so a generator or reference that loops costs its limit once, not once for every test."""
+    first: dict[str, Call] = {}
+    for call in calls:
+        if call.variant is None:
+            first.setdefault(group(call), call)
+    probe = list(first.values())
+    results = dict(_run(bundle, sandbox, probe, files, modules).results)
+    if all(r.status == "ok" for r in results.values()):
+        rest = [c for c in calls if c.key not in results]
+        results.update(_run(bundle, sandbox, rest, files, modules).results)
+    return results
+
+
+def _run(bundle: Bundle, sandbox: Sandbox, calls: list[Call], files: dict[str, bytes], modules: list[str]) -> JobRun:
+    if not calls:
+        return JobRun(results={})
+    limits = bundle.spec.limits
+    return run_calls(
+        sandbox,
+        calls,
+        files,
+        mode="reference",
+        modules=modules,
+        output_bytes=limits.output_kb * 1024,
+        fresh=limits.fresh_process,
+    )
 
 
 class ReferenceCache:

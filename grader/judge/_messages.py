@@ -57,6 +57,8 @@ def describe(value: object) -> str:
         return f"a dict with keys {sorted(str(k) for k in value)}"
     if isinstance(value, list | tuple):
         return f"a {type(value).__name__} of {len(value)} value{'s' if len(value) != 1 else ''}"
+    if isinstance(value, Opaque) and value.type_name.startswith("ndarray["):  # complex, object, datetime arrays
+        return f"an array of dtype {value.type_name[len('ndarray[') : -1]}, which the grader cannot compare"
     if isinstance(value, Opaque):
         return f"a {value.type_name} object"
     if isinstance(value, str):
@@ -70,6 +72,8 @@ def type_advice(value: object) -> str:
         return " Did you forget a return statement, or return the result of an in-place operation?"
     if isinstance(value, list | tuple):
         return " Return a NumPy array (np.array(...)), not a Python sequence."
+    if isinstance(value, Opaque) and value.type_name.startswith("ndarray["):
+        return " Return a real-valued NumPy array (e.g. float64), not a complex or object one."
     if isinstance(value, Opaque):
         return " Return the computed array itself, not a function or an object holding it."
     if isinstance(value, str):

@@ -16,7 +16,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from grader.bundle import ArchiveError, ArchiveLimits, check_name, read_zip
+from grader.bundle import MAX_BUNDLE_BYTES, ArchiveError, ArchiveLimits, check_name, read_zip
 from grader.bundle._archive import read_folder
 
 SMALL = ArchiveLimits(max_entries=8, max_file_bytes=1000, max_total_bytes=2500, max_ratio=200.0)
@@ -165,7 +165,10 @@ def test_directory_entries_count_towards_the_entry_limit() -> None:
 
 def test_one_file_over_the_size_cap_is_refused() -> None:
     data = zip_of([("problem.toml", b""), ("big.npz", os.urandom(1001))])
-    assert refused(data) == "'big.npz' is 1001 bytes; a bundle file may be at most 1000"
+    assert refused(data) == (
+        "'big.npz' is 1001 bytes; a bundle file may be at most 1000 bytes (0.000954 MiB): make the data smaller "
+        "(fewer or smaller arrays, a subset of the set) and try again"
+    )
 
 
 def test_a_file_exactly_at_the_size_cap_is_accepted() -> None:
@@ -174,8 +177,11 @@ def test_a_file_exactly_at_the_size_cap_is_accepted() -> None:
 
 
 def test_files_together_over_the_total_cap_are_refused() -> None:
-    data = zip_of([(f"part{i}.bin", os.urandom(900)) for i in range(3)])
-    assert refused(data) == "the bundle is larger than 2500 bytes uncompressed"
+    data = zip_of([(f"part{i}.bin", bytes([i]) * 900) for i in range(3)])  # compresses: the zip is small
+    assert refused(data) == (
+        "the bundle's files add up to more than 2500 bytes (0.00238 MiB), data included, counted uncompressed: "
+        "make the data smaller (fewer or smaller arrays, a subset of the set) and try again"
+    )
 
 
 def test_a_zip_bomb_is_refused_by_its_compression_ratio_before_it_is_inflated() -> None:
@@ -285,6 +291,54 @@ def test_caches_and_desktop_litter_are_skipped() -> None:
         ]
     )
     assert read_zip(data, SMALL) == {"problem.toml": b"t"}
+
+
+def test_a_zip_made_by_the_macos_finder_reads_as_its_folder() -> None:
+    # Finder's "Compress": the folder itself, AppleDouble `._*` twins under __MACOSX/, and .DS_Store files.
+    data = zip_of(
+        [
+            ("toy/", b""),
+            ("toy/problem.toml", b"t"),
+            ("toy/.DS_Store", b"\x00\x00\x00\x01Bud1"),
+            ("toy/solution/", b""),
+            ("toy/solution/toy.py", b"s"),
+            ("toy/solution/._toy.py", b"\x00\x05\x16\x07"),
+            ("__MACOSX/", b""),
+            ("__MACOSX/toy/", b""),
+            ("__MACOSX/toy/._problem.toml", b"\x00\x05\x16\x07"),
+            ("__MACOSX/toy/solution/._toy.py", b"\x00\x05\x16\x07"),
+            (".DS_Store", b"\x00"),
+        ]
+    )
+    assert read_zip(data) == {"problem.toml": b"t", "solution/toy.py": b"s"}
+
+
+def test_a_zip_larger_than_the_bundle_limit_is_refused_before_it_is_opened() -> None:
+    data = zip_of([("problem.toml", os.urandom(2600))], method=zipfile.ZIP_STORED)
+    assert refused(data) == (
+        f"the zip is {len(data)} bytes; a bundle may be at most 2500 bytes (0.00238 MiB): make the data smaller "
+        "(fewer or smaller arrays, a subset of the set) and try again"
+    )
+
+
+def test_the_bundle_limit_is_one_documented_constant_of_50_mib() -> None:
+    assert MAX_BUNDLE_BYTES == 50 * 1024 * 1024
+    assert ArchiveLimits().max_total_bytes == ArchiveLimits().max_file_bytes == MAX_BUNDLE_BYTES
+    root = Path(__file__).resolve().parents[3]
+    for doc in ("README.md", "reference/README.md"):
+        assert "50 MiB" in (root / doc).read_text(), doc
+
+
+def test_a_folder_just_over_the_bundle_limit_is_refused_as_a_zip_of_it_would_be(tmp_path: Path) -> None:
+    root = make_folder(tmp_path / "b", {"problem.toml": b"t"})
+    with open(root / "data.npz", "wb") as fh:  # sparse: 55 MB on paper, nothing on disk
+        fh.truncate(55_000_000)
+    with pytest.raises(ArchiveError) as info:
+        read_folder(root)
+    assert str(info.value) == (
+        "'data.npz' is 55000000 bytes; a bundle file may be at most 52428800 bytes (50 MiB): make the data "
+        "smaller (fewer or smaller arrays, a subset of the set) and try again"
+    )
 
 
 def test_a_zip_entry_without_a_name_is_refused_with_a_reason() -> None:

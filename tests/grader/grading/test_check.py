@@ -1,0 +1,219 @@
+"""`check-problem` as an instructor meets it: each broken bundle gets the exact report line that names the fault."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from grader.bundle import Bundle, bundle_from_files
+from grader.bundle._archive import read_folder
+from grader.grading import CheckReport, check_problem
+from grader.sandbox import Sandbox
+
+TOY = Path(__file__).resolve().parents[2] / "bundles" / "toy-layers"
+Files = dict[str, bytes]
+
+
+def toy(**replace: str) -> Files:
+    """The toy-layers bundle's files, with some replaced (text)."""
+    files = read_folder(TOY)
+    files.update({name.replace("__", "/"): text.encode() for name, text in replace.items()})
+    return files
+
+
+def appended(files: Files, name: str, text: str) -> Files:
+    """`text` appended to one file: its definitions replace the earlier ones."""
+    return {**files, name: files[name] + b"\n\n" + text.encode()}
+
+
+def toml(files: Files, old: str, new: str) -> Files:
+    text = files["problem.toml"].decode()
+    assert old in text, f"fixture no longer contains {old!r}"
+    return {**files, "problem.toml": text.replace(old, new, 1).encode()}
+
+
+def check(files: Files, sandbox: Sandbox) -> CheckReport:
+    bundle: Bundle = bundle_from_files(files, "test")
+    return check_problem(bundle, sandbox, variants=False)
+
+
+def line(report: CheckReport, name: str) -> str:
+    """The report's line for the check `name` (as `check-problem` prints it)."""
+    found = [x for x in report.lines() if x[7:].startswith(name)]
+    assert len(found) == 1, report.lines()
+    return found[0]
+
+
+def test_the_toy_bundle_earns_bundle_ok(sandbox: Sandbox) -> None:
+    report = check(toy(), sandbox)
+    assert report.lines()[-1] == "bundle OK", report.lines()
+
+
+def test_a_reference_gradient_with_nan_is_refused_with_test_path_and_places(sandbox: Sandbox) -> None:
+    files = appended(
+        toy(),
+        "solution/toy.py",
+        "def relu_backward(dout, cache):\n"
+        "    dx = dout * (cache > 0)\n"
+        "    dx[0, 2] = np.nan\n"
+        "    dx[1, 0] = np.nan\n"
+        "    return dx\n",
+    )
+    report = check(files, sandbox)
+    assert line(report, "inputs and reference") == (
+        "[FAIL] inputs and reference results are finite values the grader can carry: "
+        "tests 'relu_backward_small': reference result 'dx' has 2 NaN at [0, 2], [1, 0] — make the generator "
+        "and the reference finite, or set `allow_nonfinite = true` on a test whose right answer holds NaN or infinity"
+    )
+    assert line(report, "reference gradients agree").startswith(
+        "[FAIL] reference gradients agree with centred differences: 3 gradients checked; worst relative error inf "
+        "at relu_backward_small: dx"
+    )
+    assert report.lines()[-1] == "bundle has problems"
+
+
+def test_a_generated_input_with_infinity_is_refused_unless_the_test_allows_it(sandbox: Sandbox) -> None:
+    files = appended(
+        toy(),
+        "cases.py",
+        "def mse(rng, n=4, k=3):\n"
+        "    pred = rng.standard_normal((n, k))\n"
+        "    pred[1, 1] = np.inf\n"
+        "    return {'pred': pred, 'target': rng.standard_normal((n, k))}\n",
+    )
+    report = check(files, sandbox)
+    assert line(report, "inputs and reference") == (
+        "[FAIL] inputs and reference results are finite values the grader can carry: "
+        "tests 'mse_small': generated input 'pred' has 1 +inf at [1, 1]; tests 'mse_small': reference result "
+        "'loss' is +inf; tests 'mse_small': reference result 'dpred' has 1 +inf at [1, 1]; "
+        "tests 'mse_hidden': generated input 'pred' has 1 +inf at [1, 1]; tests 'mse_hidden': reference result "
+        "'loss' is +inf; tests 'mse_hidden': reference result 'dpred' has 1 +inf at [1, 1] — make the generator "
+        "and the reference finite, or set `allow_nonfinite = true` on a test whose right answer holds NaN or infinity"
+    )
+    allowed = toml(files, 'name = "mse_small"', 'name = "mse_small"\nallow_nonfinite = true')
+    allowed = toml(allowed, 'name = "mse_hidden"', 'name = "mse_hidden"\nallow_nonfinite = true')
+    report = check(allowed, sandbox)
+    assert line(report, "inputs and reference") == (
+        "[ok  ] inputs and reference results are finite values the grader can carry"
+    )
+    assert line(report, "reference gradients agree").startswith("[ok  ] reference gradients agree")
+    assert report.lines()[-1] == "bundle OK", report.lines()
+
+
+def test_a_set_in_generated_inputs_is_refused_with_its_path(sandbox: Sandbox) -> None:
+    files = appended(
+        toy(),
+        "cases.py",
+        "def mse(rng, n=4, k=3):\n"
+        "    return {'pred': rng.standard_normal((n, k)), 'target': rng.standard_normal((n, k)),\n"
+        "            'meta': {'labels': {1, 2}}}\n",
+    )
+    report = check(files, sandbox)
+    assert line(report, "reference runs") == (
+        "[FAIL] reference runs: tests 'mse_small': generated input 'meta.labels' is a set, which cannot be sent to a "
+        "submission or compared: use arrays of bool, int or float, numbers, strings, booleans, None, or lists, "
+        "tuples and dicts of them"
+    )
+
+
+def test_a_complex_or_object_reference_result_is_refused_with_its_path(sandbox: Sandbox) -> None:
+    files = appended(
+        toy(),
+        "driver.py",
+        "def relu_forward(case):\n"
+        "    out, _ = toy.relu_forward(case['x'])\n"
+        "    return {'out': out.astype(complex), 'extra': [1.0, object()]}\n",
+    )
+    report = check(files, sandbox)
+    assert line(report, "inputs and reference") == (
+        "[FAIL] inputs and reference results are finite values the grader can carry: "
+        "tests 'relu_forward_small': reference result 'out' is an array of dtype complex128, which cannot be sent "
+        "to a submission or compared: use arrays of bool, int or float, numbers, strings, booleans, None, or lists, "
+        "tuples and dicts of them; tests 'relu_forward_small': reference result 'extra[1]' is a object object, which "
+        "cannot be sent to a submission or compared: use arrays of bool, int or float, numbers, strings, booleans, "
+        "None, or lists, tuples and dicts of them"
+    )
+
+
+def test_a_looping_generator_is_stopped_at_its_own_limit_and_named(sandbox: Sandbox) -> None:
+    files = appended(toy(), "cases.py", "def mse(rng, n=4, k=3):\n    while True:\n        pass\n")
+    files = toml(files, "memory_mb = 512", "memory_mb = 512\ngenerator_seconds = 1")
+    report = check(files, sandbox)
+    assert line(report, "reference runs") == (
+        "[FAIL] reference runs: the generator cases.mse for test 'mse_small' ran longer than its wall time limit of "
+        "1 s (`generator_seconds` in [limits] of problem.toml): make it faster (smaller inputs, fewer Python loops) "
+        "or raise `generator_seconds`."
+    )
+
+
+def test_a_looping_reference_is_stopped_at_its_own_limit_and_named(sandbox: Sandbox) -> None:
+    files = appended(toy(), "solution/toy.py", "def mse_loss(pred, target):\n    while True:\n        pass\n")
+    files = toml(files, "memory_mb = 512", "memory_mb = 512\nreference_seconds = 1")
+    report = check(files, sandbox)
+    assert line(report, "reference runs") == (
+        "[FAIL] reference runs: the reference (driver mse_loss) on test 'mse_small' ran longer than its wall time "
+        "limit of 1 s (`reference_seconds` in [limits] of problem.toml): make it faster (smaller inputs, fewer "
+        "Python loops) or raise `reference_seconds`."
+    )
+
+
+def test_a_chatty_reference_is_told_to_stop_printing(sandbox: Sandbox) -> None:
+    files = appended(
+        toy(),
+        "solution/toy.py",
+        "def relu_forward(x):\n    print('x' * 100_000)\n    return np.maximum(x, 0.0), x\n",
+    )
+    report = check(files, sandbox)
+    assert line(report, "reference runs") == (
+        "[FAIL] reference runs: the reference (driver relu_forward) on test 'relu_forward_small' printed more than "
+        "64 KiB to stdout or stderr: remove its print statements (or raise `output_kb` in [limits])."
+    )
+
+
+def test_a_raising_generator_is_named_with_its_error(sandbox: Sandbox) -> None:
+    files = appended(toy(), "cases.py", "def relu(rng, shape=(3, 4)):\n    raise ValueError('bad shape')\n")
+    report = check(files, sandbox)
+    assert line(report, "reference runs").startswith(
+        "[FAIL] reference runs: the generator cases.relu for test 'relu_forward_small' raised ValueError: bad shape.\n"
+    )
+
+
+def test_a_problem_of_forward_passes_only_earns_bundle_ok(sandbox: Sandbox) -> None:
+    files = toy(
+        driver__py="import gradelib\nimport toy\n\n\n"
+        "def relu_forward(case):\n"
+        "    out, _ = gradelib.expect_tuple(toy.relu_forward(case['x']), 2, 'relu_forward')\n"
+        "    return {'out': out}\n"
+    )
+    text = files["problem.toml"].decode()
+    files["problem.toml"] = text[: text.index('[[tests]]\nname = "relu_backward_small"')].encode()
+    report = check(files, sandbox)
+    assert line(report, "reference gradients agree") == (
+        "[ok  ] reference gradients agree with centred differences: "
+        "no driver returns @numgrad, so there is no gradient to check"
+    )
+    assert report.lines()[-1] == "bundle OK", report.lines()
+
+
+def test_a_starter_without_a_function_the_tests_call_is_reported(sandbox: Sandbox) -> None:
+    files = toy()
+    starter = files["starter/toy.py"].decode()
+    files["starter/toy.py"] = starter[: starter.index("def mse_loss")].encode()
+    report = check(files, sandbox)
+    assert line(report, "starter defines") == (
+        "[FAIL] starter defines every function the tests call: starter/toy.py does not define mse_loss, which the "
+        "drivers of tests 'mse_small', 'mse_hidden' call: add it with a body that raises NotImplementedError"
+    )
+
+
+def test_a_name_imported_from_the_submission_counts_as_called(sandbox: Sandbox) -> None:
+    files = toy()
+    driver = files["driver.py"].replace(b"import toy\n", b"import toy\nfrom toy import relu_backward as backward\n")
+    files["driver.py"] = driver.replace(b"toy.relu_backward(", b"backward(")
+    starter = files["starter/toy.py"].decode()
+    cut = starter.index("def relu_backward")
+    files["starter/toy.py"] = (starter[:cut] + starter[starter.index("def mse_loss") :]).encode()
+    report = check(files, sandbox)
+    assert line(report, "starter defines") == (
+        "[FAIL] starter defines every function the tests call: starter/toy.py does not define relu_backward, which "
+        "the drivers of tests 'relu_backward_small' call: add it with a body that raises NotImplementedError"
+    )
