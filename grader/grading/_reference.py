@@ -242,6 +242,13 @@ class ReferenceCache:
             wire.encode_frame({"k": "variant", "test": t, "variant": m}, v, with_value=True)
             for (m, t), v in run.variants.items()
         ]
+        # a variant that raises is recognised by its error (the student who makes that mistake raises it too)
+        failed = {"k": "variant-failure"}
+        frames += [
+            wire.encode_frame({**failed, "test": t, "variant": m, "status": r.status, "message": r.message})
+            for (t, m), r in run.failures.items()
+            if m is not None
+        ]
         path.parent.mkdir(parents=True, exist_ok=True)
         tmp = path.with_suffix(".tmp")
         tmp.write_bytes(b"".join(frames))
@@ -258,6 +265,7 @@ class ReferenceCache:
             path.unlink(missing_ok=True)
             return None
         inputs, results, variants = {}, {}, {}
+        failures: dict[tuple[str, str | None], CallResult] = {}
         for frame in reader.frames:
             test = str(frame.header.get("test"))
             if frame.kind == "inputs":
@@ -266,4 +274,7 @@ class ReferenceCache:
                 results[test] = frame.value
             elif frame.kind == "variant" and isinstance(frame.value, dict):
                 variants[(str(frame.header.get("variant")), test)] = frame.value
-        return ReferenceRun(inputs=inputs, results=results, variants=variants, failures={})
+            elif frame.kind == "variant-failure":
+                status, message = str(frame.header.get("status")), str(frame.header.get("message"))
+                failures[(test, str(frame.header.get("variant")))] = CallResult(status=status, message=message)
+        return ReferenceRun(inputs=inputs, results=results, variants=variants, failures=failures)

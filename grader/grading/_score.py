@@ -12,7 +12,18 @@ from grader.bundle import Bundle, TestSpec
 from grader.grading._reference import ReferenceRun
 from grader.grading._report import TestReport
 from grader.grading._runner import CallResult
-from grader.judge import Context, Tolerance, Variant, judge, summarise_inputs
+from grader.judge import (
+    MAX_CAUSES,
+    Context,
+    Tolerance,
+    Variant,
+    apart,
+    given,
+    judge,
+    likely_causes,
+    summarise_inputs,
+    training_causes,
+)
 from grader.values import Value
 
 
@@ -38,7 +49,7 @@ def ran_message(test: TestSpec, res: CallResult, limit_s: float, memory_mb: int)
     if status in ("timeout", "cpu"):
         kind = "wall-clock" if status == "timeout" else "CPU"
         return (
-            f"{fn} did not finish within its {limit_s:g} s {kind} time limit. "
+            f"{fn} did not finish within its {given(limit_s)} s {kind} time limit. "
             "Look for an infinite loop, or a Python loop over every element that could be vectorised."
         )
     if status.startswith("signal:"):
@@ -138,6 +149,9 @@ def score_unit(bundle: Bundle, test: TestSpec, res: CallResult, ref: ReferenceRu
     """Judge one unit test against the reference's results."""
     report = _opening(bundle, test, res)
     if res.status != "ok":
+        report.diagnosis = crash_hints(bundle, test, res, ref)
+        if report.diagnosis:
+            report.feedback += "\nLikely cause: " + "\n".join(report.diagnosis)
         return report
     if not isinstance(res.value, dict):
         report.stage, report.feedback = "type", f"The driver for {test.function} returned no results."
@@ -160,10 +174,23 @@ def score_unit(bundle: Bundle, test: TestSpec, res: CallResult, ref: ReferenceRu
     report.stage = failed[0].stage
     report.feedback = "\n".join(v.message for v in failed)
     # one mistake usually breaks several results (the loss and every gradient): say each cause once
-    report.diagnosis = list(dict.fromkeys(d for v in failed for d in v.diagnosis))
+    report.diagnosis = likely_causes(failed)
     if report.diagnosis:
         report.feedback += "\nLikely cause: " + "\n".join(report.diagnosis)
     return report
+
+
+def crash_hints(bundle: Bundle, test: TestSpec, res: CallResult, ref: ReferenceRun) -> list[str]:
+    """Hints of the known-mistake variants that raised the very same error on this test's inputs."""
+    if res.status not in ("error", "type") or not res.message:
+        return []
+    hints = [
+        m.hint
+        for m in bundle.spec.mistakes
+        if (failed := ref.failures.get((test.name, m.name))) is not None
+        and (failed.status, failed.message) == (res.status, res.message)
+    ]
+    return list(dict.fromkeys(hints))[:MAX_CAUSES]
 
 
 def _judging(
@@ -205,15 +232,25 @@ def score_accuracy(bundle: Bundle, test: TestSpec, res: CallResult) -> tuple[Tes
     report.stage = "accuracy"
     fraction = next((t.fraction for t in test.thresholds if accuracy >= t.accuracy), 0.0)
     report.points = round(test.points * fraction, 6)
-    bar = test.thresholds[0].accuracy
     report.passed = fraction >= 1.0
+    report.feedback = accuracy_message(test, accuracy, int(np.sum(pred == labels)), labels.size)
     if report.passed:
         report.stage = None
-        report.feedback = f"Test accuracy {accuracy:.4f} meets the bar of {bar:.2f}."
     else:
-        bars = ", ".join(f">= {t.accuracy:.2f}: {t.fraction:g} of the points" for t in test.thresholds)
-        report.feedback = f"Test accuracy {accuracy:.4f} is below the bar of {bar:.2f} ({bars})."
+        report.diagnosis = training_causes(pred, labels.astype(np.int64), history)
+        if report.diagnosis:
+            report.feedback += "\nLikely cause: " + "\n".join(report.diagnosis)
     return report, metrics
+
+
+def accuracy_message(test: TestSpec, accuracy: float, right: int, total: int) -> str:
+    """The accuracy against the bar, each number as precise as it takes (a bar of 0.995 stays 0.995)."""
+    bar = test.thresholds[0].accuracy
+    shown = apart(accuracy, bar)[0]  # 0.99496 must not print as 0.9950 beside a bar of 0.995
+    if accuracy >= bar:
+        return f"Test accuracy {shown} ({right} of {total} right) meets the bar of {given(bar)}."
+    bars = ", ".join(f">= {given(t.accuracy)}: {given(t.fraction)} of the points" for t in test.thresholds)
+    return f"Test accuracy {shown} ({right} of {total} right) is below the bar of {given(bar)} ({bars})."
 
 
 def _predictions(pred: Value, labels: np.ndarray) -> tuple[np.ndarray | None, str]:

@@ -2,6 +2,25 @@
 
 from grader.judge._compare import judge
 from grader.judge._inputs import summarise_inputs
-from grader.judge._types import Context, ResultVerdict, Tolerance, Variant
+from grader.judge._messages import apart, given
+from grader.judge._rank import MAX_CAUSES, likely_causes
+from grader.judge._training import training_causes
+from grader.judge._types import Cause, Context, ResultVerdict, Tier, Tolerance, Variant
+from grader.judge._variants import agree_everywhere
 
-__all__ = ["Context", "ResultVerdict", "Tolerance", "Variant", "judge", "summarise_inputs"]
+__all__ = [
+    "MAX_CAUSES",
+    "Cause",
+    "Context",
+    "ResultVerdict",
+    "Tier",
+    "Tolerance",
+    "Variant",
+    "agree_everywhere",
+    "apart",
+    "given",
+    "judge",
+    "likely_causes",
+    "summarise_inputs",
+    "training_causes",
+]

@@ -10,9 +10,10 @@ import numpy as np
 from grader.judge._closeness import Closeness, as_float, measure, measure_finite
 from grader.judge._diagnose import Evidence, diagnose
 from grader.judge._finite import finite_failure
-from grader.judge._messages import at, describe, num, shape, type_advice
+from grader.judge._messages import apart, at, describe, given, num, shape, type_advice
 from grader.judge._shape import shape_hint
-from grader.judge._types import Context, Leaf, ResultVerdict, Tolerance, Variant
+from grader.judge._types import Cause, Context, Leaf, ResultVerdict, Tier, Tolerance, Variant
+from grader.judge._variants import whole_matches
 from grader.judge._walk import leaves
 from grader.values import Opaque, Value
 
@@ -28,6 +29,7 @@ def judge(
 ) -> list[ResultVerdict]:
     """One verdict per compared leaf of the reference's (non-diagnostic) results, failures diagnosed."""
     numgrad = student.get("@numgrad") if isinstance(student, Mapping) else None
+    whole: frozenset[str] | None = None  # worked out at the first failure: most calls pass
     verdicts = []
     with np.errstate(all="ignore"):
         for item in leaves(reference, student if isinstance(student, Mapping) else {}, context.function):
@@ -37,8 +39,14 @@ def judge(
             tol = (per_result or {}).get(str(item.keys[0]), tolerance)
             verdict, r, s = judge_leaf(item, tol, context)
             if not verdict.passed and r is not None and s is not None:
-                evidence = Evidence(item, verdict.stage or "", r, s, tol, context, variants, numgrad)
-                verdict = replace(verdict, diagnosis=diagnose(evidence, verdict.diagnosis))
+                if whole is None:
+                    whole = whole_matches(variants, student, tolerance) if isinstance(student, Mapping) else frozenset()
+                evidence = Evidence(item, verdict.stage or "", r, s, tol, context, variants, numgrad, whole)
+                causes = diagnose(evidence, verdict.diagnosis)
+                verdict = replace(verdict, diagnosis=tuple(c.text for c in causes), causes=causes)
+            elif not verdict.passed and verdict.diagnosis:
+                stage = tuple(Cause.of(text, Tier.STAGE, verdict.name) for text in verdict.diagnosis)
+                verdict = replace(verdict, causes=stage)
             verdicts.append(verdict)
     return verdicts
 
@@ -120,13 +128,15 @@ def _judge_exact(leaf: Leaf, fn: str) -> ResultVerdict:
 def _judge_close(path: str, r: np.ndarray, s: np.ndarray, tol: Tolerance, fn: str, c: Closeness) -> ResultVerdict:
     if c.passed:
         return ResultVerdict(path, True, None, f"{fn}: {path} matches.", (), c.rel_error, c.max_rel_error)
-    errors = f"relative error {num(c.rel_error)} (allowed {tol.rel_norm:g}), CS231n rel_error {num(c.max_rel_error)}"
+    allowed = given(tol.rel_norm)
+    errors = f"relative error {num(c.rel_error)} (allowed {allowed}), CS231n rel_error {num(c.max_rel_error)}"
+    got, expected = apart(c.got, c.expected)  # a near miss must not print as two equal numbers
     if r.ndim == 0:
-        msg = f"{fn}: {path} is {num(c.got)}; expected {num(c.expected)} ({errors})."
+        msg = f"{fn}: {path} is {got}; expected {expected} ({errors})."
     else:
         where = at(path, c.worst_index)
         msg = (
             f"{fn}: {path} does not match the reference: {errors}. "
-            f"Worst element {where}: expected {num(c.expected)}, got {num(c.got)}."
+            f"Worst element {where}: expected {expected}, got {got}."
         )
     return ResultVerdict(path, False, "close", msg, (), c.rel_error, c.max_rel_error, c.worst_index, c.expected, c.got)

@@ -6,7 +6,7 @@ import numpy as np
 
 from grader.judge._closeness import norm_ratio
 from grader.judge._messages import num
-from grader.judge._types import Context
+from grader.judge._types import Cause, Context, Tier
 
 OWN_FORWARD = 1e-5  # normwise agreement with a centred-difference gradient (h = 1e-5) of a smooth function
 
@@ -38,7 +38,7 @@ def batchnorm_diagnosis(path: str, top: str, s: np.ndarray, ctx: Context) -> lis
     return out
 
 
-def numgrad_diagnosis(path: str, s: np.ndarray, r: np.ndarray, numeric: object) -> list[str]:
+def numgrad_diagnosis(path: str, s: np.ndarray, r: np.ndarray, numeric: object) -> list[Cause]:
     """Compare the student's gradient with the numeric gradient of their own forward pass."""
     if not isinstance(numeric, np.ndarray) or numeric.dtype.kind not in "iuf" or numeric.shape != s.shape:
         return []
@@ -47,21 +47,23 @@ def numgrad_diagnosis(path: str, s: np.ndarray, r: np.ndarray, numeric: object) 
         return []
     mine = _relative(s, n)
     if mine <= OWN_FORWARD:
-        return [
+        text = (
             f"Your {path} agrees with the numeric gradient of your own forward pass (rel error {num(mine)}): "
             "your backward is consistent with your own forward, so the difference comes from the forward "
             "(or the inputs it caches)."
-        ]
+        )
+        return [Cause.of(text, Tier.OWN_FORWARD, path, order=1)]
     forward_ok = _relative(n, r) <= OWN_FORWARD * 10
     tail = (
         " The numeric gradient of your forward matches the reference's gradient: your forward is right."
         if forward_ok
         else ""
     )
-    return [
+    text = (
         f"Your {path} disagrees with the numeric gradient of your own forward pass (rel error {num(mine)}): "
         "the bug is in the backward pass." + tail
-    ]
+    )
+    return [Cause.of(text, Tier.OWN_FORWARD, path)]
 
 
 def _relative(a: np.ndarray, b: np.ndarray) -> float:

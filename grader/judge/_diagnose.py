@@ -2,18 +2,19 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 
 import numpy as np
 
-from grader.judge._closeness import agrees, as_float
 from grader.judge._consistency import batchnorm_diagnosis, numgrad_diagnosis
-from grader.judge._patterns import pattern_diagnosis, regularisation_diagnosis
+from grader.judge._patterns import constant_offset, pattern_diagnosis, regularisation_diagnosis
+from grader.judge._rank import rank_leaf
 from grader.judge._regions import region_diagnosis
 from grader.judge._scalar import scalar_diagnosis
 from grader.judge._scale import best_scale, pure_scale
-from grader.judge._types import Context, Leaf, Tolerance, Variant
+from grader.judge._types import Cause, Context, Leaf, Tier, Tolerance, Variant
+from grader.judge._variants import variant_hints
 from grader.judge._walk import lookup
 
 
@@ -29,34 +30,34 @@ class Evidence:
     ctx: Context
     variants: Sequence[Variant]
     numgrad: object
+    whole: Collection[str] = ()  # variants whose results match the student's on every result
 
 
-def diagnose(e: Evidence, earlier: Sequence[str] = ()) -> tuple[str, ...]:
-    """Variant hints first, then what the stage found, then the patterns of a closeness failure."""
-    found = [*variant_hints(e), *earlier]
+def diagnose(e: Evidence, earlier: Sequence[str] = ()) -> tuple[Cause, ...]:
+    """Variant hints first, then what the stage found, then the patterns of a closeness failure, ranked."""
+    found = [
+        Cause(v.hint, Tier.VARIANT, v.hint, 0 if v.name in e.whole else 1)
+        for v in variant_hints(e.r, e.s, e.leaf.keys, e.tol, e.variants)
+    ]
+    found += [Cause.of(text, Tier.STAGE, e.leaf.path) for text in earlier]
     if e.stage == "close":
         found += close_causes(e)
-    return tuple(dict.fromkeys(found))
+    return rank_leaf(found)
 
 
-def variant_hints(e: Evidence) -> list[str]:
-    """The hint of every known-mistake variant whose result the student's matches."""
-    hints = []
-    for variant in e.variants:
-        other = as_float(lookup(variant.results, e.leaf.keys))
-        if other is not None and not agrees(e.r, other, e.tol) and agrees(e.s, other, e.tol):
-            hints.append(variant.hint)
-    return hints
-
-
-def close_causes(e: Evidence) -> list[str]:
-    """Formulas, scale factors, regions, offsets, invariants and the numeric gradient, in that order."""
+def close_causes(e: Evidence) -> list[Cause]:
+    """Formulas, scale factors, regions, offsets, invariants and the numeric gradient."""
     path, s, r, ctx = e.leaf.path, e.s, e.r, e.ctx
-    out = pattern_diagnosis(path, s, r, ctx, e.tol)
-    out += regularisation_diagnosis(path, e.leaf.keys, s, r, ctx)
+
+    def tiered(texts: list[str], tier: Tier) -> list[Cause]:
+        return [Cause.of(text, tier, path) for text in texts]
+
+    out = tiered(pattern_diagnosis(path, s, r, ctx, e.tol), Tier.FORMULA)
+    out += tiered(regularisation_diagnosis(path, e.leaf.keys, s, r, ctx), Tier.FORMULA)
     scaled = pure_scale(path, s, r, ctx)
     out += scaled
-    out += region_diagnosis(path, s, r, ctx) if s.ndim else scalar_diagnosis(path, s, r, ctx, plain=not scaled)
-    out += batchnorm_diagnosis(path, str(e.leaf.keys[0]), s, ctx)
+    out += tiered(region_diagnosis(path, s, r, ctx), Tier.REGION) if s.ndim else scalar_diagnosis(path, s, r, ctx)
+    out += tiered(batchnorm_diagnosis(path, str(e.leaf.keys[0]), s, ctx), Tier.INVARIANT)
     out += numgrad_diagnosis(path, s, r, lookup(e.numgrad, e.leaf.keys))
-    return out + best_scale(path, s, r)
+    out += tiered(constant_offset(path, s, r), Tier.SHAPELESS)
+    return out + ([] if scaled else tiered(best_scale(path, s, r), Tier.SHAPELESS))

@@ -1,4 +1,4 @@
-"""Wording shared by every stage: numbers to 4 significant digits, shapes, indices, kinds of value."""
+"""Wording shared by every stage: numbers that keep their meaning, shapes, indices, kinds of value."""
 
 from __future__ import annotations
 
@@ -23,6 +23,26 @@ def num(value: float) -> str:
     if math.isinf(value):
         return "inf" if value > 0 else "-inf"
     return f"{value + 0.0:.4g}"  # + 0.0 turns -0.0 into 0.0
+
+
+def given(value: float) -> str:
+    """A number exactly as precise as it was given (a bar of 0.995 stays 0.995, 10.0 prints as 10)."""
+    if not math.isfinite(value):
+        return num(value)
+    if value == int(value) and abs(value) < 1e16:
+        return str(int(value))
+    return repr(float(value) + 0.0)
+
+
+def apart(a: float, b: float) -> tuple[str, str]:
+    """Both numbers to at least 4 significant digits, and to as many more as it takes to tell them apart."""
+    if not (math.isfinite(a) and math.isfinite(b)) or a == b:
+        return num(a), num(b)
+    for digits in range(4, 18):
+        x, y = f"{a + 0.0:.{digits}g}", f"{b + 0.0:.{digits}g}"
+        if x != y:
+            return x, y
+    return repr(a), repr(b)
 
 
 def shape(dims: tuple[int, ...]) -> str:

@@ -19,8 +19,7 @@ def pattern_diagnosis(path: str, s: np.ndarray, r: np.ndarray, ctx: Context, tol
     """Every known wrong formula the student's array agrees with."""
     if s.ndim == 0:
         return []
-    found = [hint for alt, hint in _alternatives(path, r, ctx) if alt.shape == s.shape and agrees(s, alt, tol)]
-    return found + _constant_offset(path, s, r)
+    return [hint for alt, hint in _alternatives(path, r, ctx) if alt.shape == s.shape and agrees(s, alt, tol)]
 
 
 def _alternatives(path: str, r: np.ndarray, ctx: Context) -> Iterator[Alternative]:
@@ -52,7 +51,10 @@ def _activation_mistakes(path: str, r: np.ndarray, ctx: Context) -> Iterator[Alt
     )
 
 
-def _constant_offset(path: str, s: np.ndarray, r: np.ndarray) -> list[str]:
+def constant_offset(path: str, s: np.ndarray, r: np.ndarray) -> list[str]:
+    """An array that is the reference plus one constant everywhere."""
+    if s.ndim == 0:
+        return []
     d = s - r
     c = float(np.mean(d))
     if s.size < 2 or c == 0.0 or float(np.max(np.abs(d - c))) > 1e-6 * abs(c):

@@ -5,24 +5,23 @@ from __future__ import annotations
 import numpy as np
 
 from grader.judge._infer import number
-from grader.judge._messages import num
-from grader.judge._types import Context
+from grader.judge._messages import given, num
+from grader.judge._types import Cause, Context, Tier
 
 
-def scalar_diagnosis(path: str, s: np.ndarray, r: np.ndarray, ctx: Context, *, plain: bool = True) -> list[str]:
+def scalar_diagnosis(path: str, s: np.ndarray, r: np.ndarray, ctx: Context) -> list[Cause]:
     """The offset s - r, named when it is exactly delta for a hinge/SVM loss; the ratio s / r."""
     got, want = float(s), float(r)
     offset = got - want
-    out = []
+    out: list[Cause] = []
     delta = number(ctx.inputs.get("delta"), 1.0)
     is_svm = "svm" in ctx.function.lower() or "delta" in ctx.inputs
     if is_svm and delta and abs(offset - delta) <= 1e-6 * abs(delta):
-        out.append(
-            f"Your {path} is too large by exactly delta = {num(delta)}: did you count j = y_i in the margins? "
+        text = (
+            f"Your {path} is too large by exactly delta = {given(delta)}: did you count j = y_i in the margins? "
             "The sum runs over j != y_i only (each true class adds a margin of exactly delta)."
         )
-    if not plain:
-        return out
+        out.append(Cause.of(text, Tier.FORMULA, path))
     ratio = f", {num(got / want)} times the reference's" if want != 0.0 else ""
-    out.append(f"Your {path} differs from the reference by {num(offset)} (a constant offset{ratio}).")
-    return out
+    text = f"Your {path} differs from the reference by {num(offset)}{ratio}."
+    return [*out, Cause.of(text, Tier.SHAPELESS, path)]

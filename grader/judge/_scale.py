@@ -7,8 +7,8 @@ from dataclasses import dataclass
 import numpy as np
 
 from grader.judge._infer import batch_size, num_classes
-from grader.judge._messages import join_causes, num
-from grader.judge._types import Context
+from grader.judge._messages import apart, given, join_causes, num
+from grader.judge._types import Cause, Context, Tier
 
 PURE_SCALE = 1e-6  # relative residual after scaling below which an error is "only a scale factor"
 MATCH = 1e-5  # relative distance at which k counts as a named factor
@@ -64,7 +64,7 @@ def _dropout_factors(p: float | None) -> list[Factor]:
     if p is None or not 0 < p < 1:
         return []
     return [
-        Factor(p, f"p_keep = {num(p)}", "the kept units were not rescaled by 1/p_keep (inverted dropout divides)"),
+        Factor(p, f"p_keep = {given(p)}", "the kept units were not rescaled by 1/p_keep (inverted dropout divides)"),
         Factor(p * p, f"p_keep**2 = {num(p * p)}", "multiplied by p_keep where you should divide by it"),
         Factor(1 / p, f"1/p_keep = {num(1 / p)}", "divided by p_keep once too often (test mode is the identity)"),
         Factor(
@@ -75,13 +75,18 @@ def _dropout_factors(p: float | None) -> list[Factor]:
     ]
 
 
-def pure_scale(path: str, s: np.ndarray, r: np.ndarray, ctx: Context) -> list[str]:
+def pure_scale(path: str, s: np.ndarray, r: np.ndarray, ctx: Context) -> list[Cause]:
     """The factor k when the student's array is exactly k times the reference, named when it is a usual mistake."""
+    if s.ndim and not s.any() and r.any():
+        text = (
+            f"Your {path} is all zeros: it is never computed, or computed into something that is not returned "
+            "(a gradient assigned to a copy, or accumulated into a variable that is then dropped)."
+        )
+        return [Cause.of(text, Tier.FACTOR, path)]
     fit = least_squares_scale(s, r)
-    if fit is None or fit[1] > PURE_SCALE or abs(fit[0] - 1.0) <= MATCH:
+    if fit is None or fit[1] > PURE_SCALE or abs(fit[0] - 1.0) <= MATCH or not s.any():
         return []
-    named = _name_scale(path, fit[0], ctx, r)
-    return [named] if named else []
+    return _name_scale(path, fit[0], ctx, r)
 
 
 def best_scale(path: str, s: np.ndarray, r: np.ndarray) -> list[str]:
@@ -96,22 +101,23 @@ def best_scale(path: str, s: np.ndarray, r: np.ndarray) -> list[str]:
     ]
 
 
-def _name_scale(path: str, k: float, ctx: Context, r: np.ndarray) -> str:
+def _name_scale(path: str, k: float, ctx: Context, r: np.ndarray) -> list[Cause]:
     factors = named_factors(ctx, r)
     exact = [f for f in factors if _same(k, f.value)]
+    flipped = [f for f in factors if f.value > 0 and _same(-k, f.value)]
+    shown = apart(k, 1.0)[0]
+    times = f"Your {path} is exactly {shown} times the reference"
+    key = f"a factor of {shown}"  # the same factor on dx and dw is one mistake, whatever each result calls it
     if exact:
         labels = join_causes([f"{f.label}: {f.cause}" for f in exact])
-        return f"Your {path} is exactly {num(k)} times the reference, i.e. k = {labels}."
-    flipped = [f for f in factors if f.value > 0 and _same(-k, f.value)]
+        return [Cause(f"{times}, i.e. k = {labels}.", Tier.FACTOR, key)]
     if flipped:
         labels = join_causes([f"{f.label}: {f.cause}" for f in flipped])
-        return f"Your {path} is exactly {num(k)} times the reference: sign flipped, and k = -{labels}."
+        return [Cause(f"{times}: sign flipped, and k = -{labels}.", Tier.FACTOR, key)]
     if r.ndim == 0:
-        return ""
-    return (
-        f"Your {path} is exactly {num(k)} times the reference (a pure scale error, k = {num(k)}): "
-        "look for a missing or extra constant factor."
-    )
+        return []  # any two numbers are a multiple of each other: an unnamed ratio says nothing
+    text = f"{times} (a pure scale error): look for a missing or extra constant factor."
+    return [Cause.of(text, Tier.SHAPELESS, path)]
 
 
 def _same(k: float, factor: float) -> bool:

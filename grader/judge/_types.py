@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from enum import IntEnum
 
 import numpy as np
 
@@ -44,6 +45,34 @@ class Variant:
     results: Mapping[str, Value]
 
 
+class Tier(IntEnum):
+    """How specific a likely cause is: lower tiers name the mistake, higher ones only describe the difference."""
+
+    VARIANT = 0  # a known-mistake variant whose results the student's match
+    STAGE = 1  # what a failing stage found (NaN from an overflow)
+    FORMULA = 2  # a recognisable wrong formula: transpose, flipped kernel, L2 term, SVM delta
+    FACTOR = 3  # exactly a named factor (N, 1/2, -1, p_keep)
+    REGION = 4  # the difference is confined to one region
+    INVARIANT = 5  # a batch-norm invariant dx breaks
+    OWN_FORWARD = 6  # agreement with the numeric gradient of the student's own forward
+    SHAPELESS = 7  # an unnamed factor, an offset, the best scale and its residual
+
+
+@dataclass(frozen=True)
+class Cause:
+    """One likely cause of a failed result: its text, how specific it is, and what it says without the result's name."""
+
+    text: str
+    tier: Tier
+    key: str = ""  # equal keys say the same thing about different results (dx and dw both twice the reference)
+    order: int = 0  # within a tier, lower first (a variant matching every result before one matching some)
+
+    @staticmethod
+    def of(text: str, tier: Tier, path: str, order: int = 0) -> Cause:
+        """A cause about the result at `path`; its key is the text with that name taken out."""
+        return Cause(text, tier, text.replace(path, "{result}") if path else text, order)
+
+
 @dataclass(frozen=True)
 class ResultVerdict:
     """The verdict on one compared leaf of the results."""
@@ -52,12 +81,13 @@ class ResultVerdict:
     passed: bool
     stage: str | None
     message: str
-    diagnosis: tuple[str, ...] = ()
+    diagnosis: tuple[str, ...] = ()  # texts of `causes`, most specific first
     rel_error: float | None = None
     max_rel_error: float | None = None
     worst_index: tuple[int, ...] | None = None
     expected: float | None = None
     got: float | None = None
+    causes: tuple[Cause, ...] = ()
 
 
 @dataclass(frozen=True)

@@ -264,7 +264,10 @@ def test_numeric_gradients_are_computed_only_to_diagnose_a_failing_test(sandbox:
     first = _run_tests(bundle, tests, solution, ref, sandbox)
     assert all("@numgrad" not in r.value for r in first.results.values() if isinstance(r.value, dict))
     mistake = bundle.files["mistakes/max_pool_grad_to_every_element.py"]
-    wrong = {"layers.py": bundle.files["solution/layers.py"] + b"\n" + mistake}
+    # average pooling's gradient: close to a known variant but none of them, so the numeric gradient is the diagnosis
+    average = b"\n_every = max_pool_backward\n\ndef max_pool_backward(dout, cache):\n"
+    average += b"    return 0.25 * _every(dout, cache)\n"
+    wrong = {"layers.py": bundle.files["solution/layers.py"] + b"\n" + mistake + average}
     report = grade_files(bundle, wrong, sandbox, cache)
     failing = next(t for t in report.tests if t.name == "max_pool_backward_basic")
     assert not failing.passed

@@ -60,9 +60,16 @@ def test_an_error_only_where_x_is_negative_is_named() -> None:
 def test_an_error_only_where_x_is_positive_is_named() -> None:
     x, dout = randn(3, 4), randn(3, 4, seed=1)
     right = dout * (x > 0)
-    wrong = np.where(x > 0, 2 * dout, 0.0)
+    wrong = np.where(x > 0, dout + 1.0, 0.0)
     text = causes(verdict(right, wrong, Context("relu_backward", x=x), name="dx"))
     assert "where x > 0 are wrong" in text
+
+
+def test_a_pure_scale_confined_by_the_mask_names_the_factor_not_the_region_again() -> None:
+    x, dout = randn(3, 4), randn(3, 4, seed=1)
+    right = dout * (x > 0)
+    found = verdict(right, 2 * right, Context("relu_backward", x=x), name="dx").diagnosis
+    assert len(found) == 1 and "exactly 2 times" in found[0]
 
 
 def test_a_single_wrong_sample_of_the_batch_is_named() -> None:
