@@ -25,6 +25,8 @@ class LimitsSpec(_Strict):
     memory_mb: int = Field(default=1024, ge=128, le=16384)
     output_kb: int = Field(default=64, ge=1, le=4096)
     fresh_process: bool = False  # run every job in a newly started interpreter (no pre-forked one)
+    # wall-clock budget of one submission's tests all together; unset: the longest test's limit plus 60 s
+    submission_seconds: float | None = Field(default=None, gt=0, le=3600)
 
 
 class TolerancePatch(_Strict):
