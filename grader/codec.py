@@ -25,6 +25,13 @@ MAX_BLOBS = 20_000
 MAX_NDIM = 8
 MAX_DEPTH = 40
 MAX_STRING = 20_000
+# An array's bytes as if no axis were empty: NumPy refuses shapes past its index type even when an axis
+# is 0, so a shape like [0, 2**63] must stop here, not in `reshape`.
+MAX_ARRAY_BYTES = 2**40
+_PLAIN = (str, int, float, bool, type(None))
+# What decoding hostile bytes can raise besides MalformedFrame; each becomes MalformedFrame, so the only
+# error a frame can cause is "bad output" (for the call it belongs to), never a crash of the reader.
+_DECODE_ERRORS = (ValueError, TypeError, OverflowError, MemoryError, RecursionError, IndexError, KeyError, struct.error)
 
 
 class MalformedFrame(ValueError):
@@ -37,6 +44,7 @@ class Frame:
 
     header: dict[str, Any]
     value: Value
+    nbytes: int = 0  # the frame's size on the wire
 
     @property
     def kind(self) -> str:
@@ -44,7 +52,16 @@ class Frame:
 
 
 def decode_body(body: bytes) -> Frame:
-    """Decode one frame body (without its outer length)."""
+    """Decode one frame body (without its outer length); any fault in it raises MalformedFrame only."""
+    try:
+        return _decode_body(body)
+    except MalformedFrame:
+        raise
+    except _DECODE_ERRORS as exc:
+        raise MalformedFrame(f"frame cannot be decoded ({type(exc).__name__})") from None
+
+
+def _decode_body(body: bytes) -> Frame:
     if len(body) < 4:
         raise MalformedFrame("frame shorter than its header length field")
     (hlen,) = _U32.unpack_from(body, 0)
@@ -59,7 +76,17 @@ def decode_body(body: bytes) -> Frame:
     arrays = _read_blobs(header.pop("blobs", []), body, 4 + hlen)
     counter = [0]
     value = _build(header.pop("v", None), arrays, 0, counter)
-    return Frame(header=header, value=value)
+    return Frame(header=_plain_header(header), value=value, nbytes=4 + len(body))
+
+
+def _plain_header(header: dict[str, Any]) -> dict[str, Any]:
+    """The header's fields, each a plain bounded scalar: nothing else of a header is ever read."""
+    out: dict[str, Any] = {}
+    for key, val in header.items():
+        if not isinstance(val, _PLAIN) or (type(val) is int and abs(val) >= 2**63):
+            raise MalformedFrame(f"frame header field {key[:20]!r} is not a plain value")
+        out[key[:200]] = val[:MAX_STRING] if isinstance(val, str) else val
+    return out
 
 
 def _no_constant(name: str) -> Any:
@@ -94,6 +121,8 @@ def _check_blob_spec(spec: Any) -> tuple[np.dtype[Any], tuple[int, ...], int]:
     if not all(type(d) is int and d >= 0 for d in shape):
         raise MalformedFrame("array shape has a non-integer or negative axis")
     dtype = np.dtype(dtype_str)
+    if math.prod(max(d, 1) for d in shape) * dtype.itemsize > MAX_ARRAY_BYTES:
+        raise MalformedFrame("array shape is too large")
     expected = math.prod(shape) * dtype.itemsize
     if type(nbytes) is not int or nbytes != expected:
         raise MalformedFrame("array byte count does not match its shape and dtype")
@@ -156,6 +185,7 @@ class FrameReader:
     max_frame_bytes: int = 512 * 1024 * 1024
     frames: list[Frame] = field(default_factory=list)
     error: str | None = None
+    oversized: bool = False  # the error is a frame over `max_frame_bytes`
     _buffer: bytearray = field(default_factory=bytearray)
 
     def feed(self, data: bytes) -> None:
@@ -170,6 +200,7 @@ class FrameReader:
                     (length,) = _U32.unpack_from(buffer, pos)
                     if length > self.max_frame_bytes:
                         self.error = f"a frame claims {length} bytes, over the limit"
+                        self.oversized = True
                         return
                     if len(buffer) - pos < 4 + length:
                         return

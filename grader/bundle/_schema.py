@@ -29,6 +29,8 @@ class LimitsSpec(_Strict):
     # problem's own code runs before any submission is graded: a loop there is the bundle's bug.
     generator_seconds: float = Field(default=20.0, gt=0, le=900)
     reference_seconds: float = Field(default=30.0, gt=0, le=900)
+    # wall-clock budget of one submission's tests all together; unset: the longest test's limit plus 60 s
+    submission_seconds: float | None = Field(default=None, gt=0, le=3600)
 
 
 class TolerancePatch(_Strict):

@@ -4,102 +4,36 @@ from __future__ import annotations
 
 import dataclasses
 import functools
-import importlib.util
-import marshal
-import sys
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from grader._harness import wire
 from grader.bundle import Bundle, TestSpec
+from grader.grading._caps import result_cap, submission_budget
+from grader.grading._files import MAX_FILE_BYTES, MAX_FILES, SubmissionError, student_files, validate_submission
 from grader.grading._reference import ReferenceCache, ReferenceRun
 from grader.grading._report import GradeReport, TestReport
-from grader.grading._runner import Call, CallResult, JobRun, run_calls
+from grader.grading._runner import Budget, Call, CallResult, JobRun, run_calls
 from grader.grading._score import score_accuracy, score_unit, smallest_failing_inputs
 from grader.sandbox import Attachment, Sandbox
 
-MAX_FILE_BYTES = 512 * 1024
-MAX_FILES = 10
+__all__ = [
+    "MAX_FILES",
+    "MAX_FILE_BYTES",
+    "SubmissionError",
+    "grade_files",
+    "public_data",
+    "validate_submission",
+]
+
+Judged = dict[str, tuple[TestReport, dict[str, Any]]]
+Keep = Callable[[str, CallResult], CallResult]
 
 
-class SubmissionError(ValueError):
-    """The submitted files cannot be graded; `errors` says what to fix."""
-
-    def __init__(self, errors: list[str]) -> None:
-        super().__init__("\n".join(errors))
-        self.errors = errors
-
-
-def validate_submission(bundle: Bundle, files: Mapping[str, bytes]) -> None:
-    """Names must be the problem's, each UTF-8 Python source within the size cap."""
-    allowed = bundle.submitted_files
-    errors = []
-    if len(files) > MAX_FILES:
-        errors.append(f"{len(files)} files submitted; at most {MAX_FILES} are accepted")
-    for name, content in files.items():
-        if name not in allowed:
-            errors.append(f"{name!r} is not a file of this problem; submit {', '.join(allowed)}")
-        elif len(content) > MAX_FILE_BYTES:
-            errors.append(f"{name} is {len(content)} bytes; a submitted file may be at most {MAX_FILE_BYTES}")
-        elif b"\x00" in content:
-            errors.append(f"{name} contains NUL bytes: submit Python source text, not a binary file")
-        else:
-            try:
-                content.decode("utf-8")
-            except UnicodeDecodeError as exc:
-                errors.append(f"{name} is not UTF-8 text (byte {exc.start}): save it as UTF-8")
-    missing = [f for f in bundle.spec.files if f not in files]
-    if missing:
-        errors.append(f"missing {', '.join(missing)}: this problem needs {', '.join(bundle.spec.files)}")
-    if errors:
-        raise SubmissionError(errors)
-
-
-def _student_files(bundle: Bundle, files: Mapping[str, bytes]) -> dict[str, bytes]:
-    out = {f"sub/{k}": v for k, v in bundle.folder("support").items()}
-    out["problem/driver.py"] = bundle.files["driver.py"]
-    out.update(bytecode_for(bundle, tuple(out)))  # the problem's own modules, compiled once per bundle
-    out.update({f"sub/{k}": v for k, v in files.items()})
-    for name in files:  # a submitted file replaces a support file of the same name, and its bytecode with it
-        out.pop(_pyc_path(f"sub/{name}"), None)
-    return out
-
-
-def _pyc_path(path: str) -> str:
-    folder, _, name = path.rpartition("/")
-    return f"{folder}/__pycache__/{name[:-3]}.{sys.implementation.cache_tag}.pyc"
-
-
-@functools.lru_cache(maxsize=64)
-def bytecode_for(bundle: Bundle, paths: tuple[str, ...]) -> dict[str, bytes]:
-    """Unchecked hash-based .pyc files (PEP 552) of a bundle's own Python files, by their path in the job.
-
-    Every job imports the problem's driver and support modules; compiling them here once saves each job
-    the compile. Python loads such a file without looking at the source again; a job that brings a
-    different source under the same name (a submitted file) never gets the .pyc (see `_student_files`).
-    """
-    out = {}
-    for path in paths:
-        if not path.endswith(".py"):
-            continue
-        source = (
-            bundle.files["driver.py"]
-            if path == "problem/driver.py"
-            else bundle.files.get(path.replace("sub/", "support/", 1))
-        )
-        if source is None:
-            continue
-        try:
-            code = compile(source, "/job/" + path, "exec", dont_inherit=True)
-        except (SyntaxError, ValueError, RecursionError, MemoryError, OverflowError):
-            continue  # the job reports it, with the line, when it imports the file
-        header = importlib.util.MAGIC_NUMBER + (0b01).to_bytes(4, "little") + importlib.util.source_hash(source)
-        out[_pyc_path(path)] = header + marshal.dumps(code)
-    return out
-
-
-def _call_for(bundle: Bundle, test: TestSpec, call_id: str, inputs_path: str, at: tuple[int, int]) -> Call:
+def _call_for(
+    bundle: Bundle, test: TestSpec, call_id: str, inputs_path: str, at: tuple[int, int], ref: ReferenceRun
+) -> Call:
     limits = bundle.spec.limits
     return Call(
         test_id=call_id,
@@ -109,6 +43,7 @@ def _call_for(bundle: Bundle, test: TestSpec, call_id: str, inputs_path: str, at
         inputs=inputs_path,
         at=at,
         quiet=not test.visible,
+        max_bytes=result_cap(bundle, test, ref),
     )
 
 
@@ -135,14 +70,19 @@ def _run_tests(
     ref: ReferenceRun,
     sandbox: Sandbox,
     *,
+    budget: Budget | None = None,
+    keep: Keep | None = None,
     lazy_numgrad: bool = True,
 ) -> _Run:
     """Visible and hidden tests in one job. A hidden test's call is named by its position only, its
     inputs are sealed (a read-only attachment, or a file under `sealed/`, that the harness hands over
     for hidden tests alone, once nothing can show their traces) and its output is discarded: nothing
-    the visible tests can see or print tells anything about the hidden ones."""
+    the visible tests can see or print tells anything about the hidden ones. Each result goes through
+    `keep` as it arrives (so a run holds no more than what `keep` returns)."""
+    budget = budget or Budget()
+    judged = keep or (lambda _name, res: res)
     inputs = _inputs_of(bundle, tests, ref, keep=lazy_numgrad)
-    job_files = {**_student_files(bundle, files), **inputs.files}
+    job_files = {**student_files(bundle, files), **inputs.files}
     modules = [f for f in bundle.submitted_files if f in files]
     output_bytes = bundle.spec.limits.output_kb * 1024
     fresh = bundle.spec.limits.fresh_process
@@ -156,8 +96,17 @@ def _run_tests(
         fresh=fresh,
         lazy_numgrad=lazy_numgrad,
         attached=inputs.attached,
+        budget=budget,
+        keep=lambda key, res: judged(inputs.names[key[0]], _explained(res, budget)),
     )
     return _Run(results={inputs.names[key[0]]: res for key, res in run.results.items()}, output=run)
+
+
+def _explained(res: CallResult, budget: Budget) -> CallResult:
+    """A result the runner gave only a status gets the figures its message needs."""
+    if res.status == "budget" and not res.message:
+        res.message = f"{budget.seconds or 0:g} s"
+    return res
 
 
 @dataclasses.dataclass(frozen=True)
@@ -201,7 +150,7 @@ def _pack_inputs(bundle: Bundle, tests: list[TestSpec], ref: ReferenceRun) -> _I
             packed[path] += frame
         call_id = test.name if test.visible else f"hidden-{i}"
         names[call_id] = test.name
-        calls.append(_call_for(bundle, test, call_id, path, where[key]))
+        calls.append(_call_for(bundle, test, call_id, path, where[key], ref))
     visible, hidden = packed["inputs.bin"], packed["sealed/inputs.bin"]
     return _Inputs(
         calls=calls,
@@ -224,15 +173,16 @@ def grade_files(
     validate_submission(bundle, files)
     ref = (cache or ReferenceCache()).get(bundle, sandbox)
     tests = [t for t in bundle.spec.tests if t.kind == "unit" or not units_only]
-    run = _run_tests(bundle, tests, files, ref, sandbox)
-    scored = {test.name: _score(bundle, test, run.results[test.name], ref) for test in tests}
-    for name, res in _with_numgrad(bundle, tests, run, scored, files, ref, sandbox).items():
+    budget = submission_budget(bundle, tests, ref)
+    scored: Judged = {}
+    run = _run_tests(bundle, tests, files, ref, sandbox, budget=budget, keep=_judge_on_arrival(bundle, ref, scored))
+    for name, res in _with_numgrad(bundle, tests, run, scored, files, ref, sandbox, budget).items():
         scored[name] = _score(bundle, bundle.test(name), res, ref)
     metrics: dict[str, Any] = {}
-    for name, (_, extra) in scored.items():
-        for key, value in extra.items():
-            metrics.setdefault(key, {})[name] = value
-    reports = [report for report, _ in scored.values()]
+    for test in tests:
+        for key, value in scored[test.name][1].items():
+            metrics.setdefault(key, {})[test.name] = value
+    reports = [scored[test.name][0] for test in tests]
     smallest_failing_inputs(reports, ref)
     shown = run.output
     kills: dict[str, int] = {}
@@ -250,11 +200,29 @@ def grade_files(
         metrics=metrics,
         stdout=shown.stdout.decode("utf-8", "replace"),
         stderr=shown.stderr.decode("utf-8", "replace"),
-        output_truncated=any(o.stdout_truncated or o.stderr_truncated for o in shown.outcomes),
+        output_truncated=shown.truncated,
         sandbox=sandbox.name,
         seconds=time.monotonic() - started,
         kills=kills,
     )
+
+
+def _judge_on_arrival(bundle: Bundle, ref: ReferenceRun, scored: Judged) -> Keep:
+    """Judge each result as it arrives and drop its value, unless the rerun with numeric gradients needs it:
+    a submission's results are never all held at once."""
+
+    def keep(name: str, res: CallResult) -> CallResult:
+        test = bundle.test(name)
+        scored[name] = _score(bundle, test, res, ref)
+        if _needs_numgrad(ref, test, res, scored[name][0]):
+            return res
+        return dataclasses.replace(res, value=None)
+
+    return keep
+
+
+def _needs_numgrad(ref: ReferenceRun, test: TestSpec, res: CallResult, report: TestReport) -> bool:
+    return test.kind == "unit" and _wants_numgrad(ref, test) and res.status == "ok" and not report.passed
 
 
 def _score(bundle: Bundle, test: TestSpec, res: CallResult, ref: ReferenceRun) -> tuple[TestReport, dict[str, Any]]:
@@ -273,23 +241,19 @@ def _with_numgrad(
     bundle: Bundle,
     tests: list[TestSpec],
     run: _Run,
-    scored: Mapping[str, tuple[TestReport, Any]],
+    scored: Judged,
     files: Mapping[str, bytes],
     ref: ReferenceRun,
     sandbox: Sandbox,
+    budget: Budget,
 ) -> dict[str, CallResult]:
     """Numeric gradients cost two forward calls per input element, and only a failing test's diagnosis uses
     them: the first run skips them, and the unit tests that failed run again with them."""
-    retry = []
-    for test in tests:
-        if test.kind != "unit" or not _wants_numgrad(ref, test):
-            continue
-        if run.results[test.name].status == "ok" and not scored[test.name][0].passed:
-            retry.append(test)
-    if not retry:
+    retry = [t for t in tests if _needs_numgrad(ref, t, run.results[t.name], scored[t.name][0])]
+    if not retry or budget.out_of_time():
         return {}
     found: dict[str, CallResult] = {}
-    again = _run_tests(bundle, retry, files, ref, sandbox, lazy_numgrad=False)
+    again = _run_tests(bundle, retry, files, ref, sandbox, budget=budget, keep=_numgrad_only, lazy_numgrad=False)
     for test in retry:
         first = run.results[test.name]
         second = again.results.get(test.name)
@@ -300,7 +264,12 @@ def _with_numgrad(
     return found
 
 
-_KILLS = {"timeout", "cpu", "memory", "output", "overflow", "channel", "harness"}
+def _numgrad_only(name: str, res: CallResult) -> CallResult:
+    value = res.value.get("@numgrad") if res.status == "ok" and isinstance(res.value, dict) else None
+    return dataclasses.replace(res, value=None if value is None else {"@numgrad": value})
+
+
+_KILLS = {"timeout", "cpu", "memory", "output", "overflow", "channel", "harness", "budget"}
 
 
 def _kill_reason(status: str) -> str | None:

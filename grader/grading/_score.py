@@ -54,14 +54,22 @@ def ran_message(test: TestSpec, res: CallResult, limit_s: float, memory_mb: int)
         )
     if status.startswith("signal:"):
         return f"{fn} crashed its process ({_signal_name(status)})."
-    return _infrastructure_message(fn, status)
+    return _infrastructure_message(fn, status, res.message)
 
 
-def _infrastructure_message(fn: str, status: str) -> str:
+def _infrastructure_message(fn: str, status: str, detail: str) -> str:
+    why = f" ({detail})" if detail else ""
     messages = {
         "output": f"{fn} printed more than the output limit allows; the test was stopped. Remove debugging prints.",
-        "overflow": f"{fn} returned more data than the grader accepts.",
-        "channel": f"{fn} wrote something other than its result into the grader's result channel.",
+        "overflow": (
+            f"{fn} returned more data than the grader accepts (a few times what the reference returns). "
+            "Return only the results the statement asks for, with the shapes it gives."
+        ),
+        "budget": (
+            f"{fn} was not graded: the submission's total time budget{why} for all its tests together was used "
+            "up before this test finished. Make the slow functions faster (vectorise Python loops)."
+        ),
+        "channel": f"{fn} wrote something other than its result into the grader's result channel{why}.",
         "harness": f"{fn} stopped the grading process itself (it killed it or exhausted a resource).",
     }
     return messages.get(status, f"{fn} did not return a result ({status}).")

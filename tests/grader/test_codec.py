@@ -286,6 +286,18 @@ HOSTILE = {
         "value is too large or too deeply nested",
     ),
     "too_many_nodes": (body({"v": {"l": [{"n": 0}] * MAX_NODES}}), "value is too large or too deeply nested"),
+    "empty_axis_beside_one_past_numpys_index": (blob("<f8", [0, 2**63], 0), "array shape is too large"),
+    "empty_axis_beside_axes_whose_product_overflows": (
+        blob("|u1", [0, 2**31 - 1, 2**31 - 1, 2**31 - 1], 0),
+        "array shape is too large",
+    ),
+    "axis_beyond_64_bits": (blob("|u1", [2**64, 0], 0), "array shape is too large"),
+    "header_field_a_list": (body({"k": "result", "msg": [1, 2]}), "frame header field 'msg' is not a plain value"),
+    "header_field_an_object": (body({"k": "result", "tb": {"a": 1}}), "frame header field 'tb' is not a plain value"),
+    "header_number_beyond_64_bits": (
+        body({"k": "end", "sec": 10**30}),
+        "frame header field 'sec' is not a plain value",
+    ),
 }
 
 
@@ -363,6 +375,40 @@ def test_decoding_arbitrary_value_trees_and_blobs_gives_a_frame_or_malformed_fra
     tail = b"".join(bytes(b[2]) for b in blobs)
     with contextlib.suppress(MalformedFrame):
         assert isinstance(decode_body(body({"blobs": blobs, "v": node}, tail)), Frame)
+
+
+AXES = st.sampled_from([0, 1, 2, 3, 2**31 - 1, 2**32, 2**62, 2**63 - 1, 2**63, 2**64, -1, -(2**63)])
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    st.lists(st.tuples(st.sampled_from(wire.ALLOWED_DTYPES), st.lists(AXES, max_size=5)), max_size=3),
+    st.sampled_from(["exact", "zero", "huge", "one"]),
+    st.binary(max_size=64),
+)
+def test_arrays_with_empty_huge_or_overflowing_axes_give_a_frame_or_malformed_frame_only(
+    specs: list[tuple[str, list[int]]], counting: str, tail: bytes
+) -> None:
+    def claimed(dtype: str, shape: list[int]) -> int:
+        exact = math.prod(shape) * np.dtype(dtype).itemsize
+        return {"exact": exact, "zero": 0, "huge": 2**64 + exact, "one": 1}[counting]
+
+    blobs = [[d, s, claimed(d, s)] for d, s in specs]
+    node = {"l": [{"a": i} for i in range(len(blobs))]}
+    with contextlib.suppress(MalformedFrame):
+        assert isinstance(decode_body(body({"blobs": blobs, "v": node}, tail)), Frame)
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.dictionaries(st.text(max_size=8), JSON, max_size=6), st.binary(max_size=16))
+def test_a_decoded_header_holds_only_plain_bounded_values(header: dict[str, Any], tail: bytes) -> None:
+    try:
+        got = decode_body(body(header, tail))
+    except MalformedFrame:
+        return
+    for value in got.header.values():
+        assert value is None or type(value) in (str, int, float, bool)
+        assert not isinstance(value, int) or abs(value) < 2**63
 
 
 # --- the incremental reader -------------------------------------------------------------------

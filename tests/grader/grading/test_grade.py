@@ -313,7 +313,7 @@ def test_visible_tests_never_see_or_show_anything_of_the_hidden_ones(
         "    for root, dirs, names in os.walk('/job'):\n"
         "        for name in names:\n"
         "            data = open(os.path.join(root, name), 'rb').read()\n"
-        "            print(name, data[:3000])\n"
+        "            print(name, len(data))  # short: the submission's output allowance is one limit in all\n"
         "            if any(n in data for n in needles):\n"
         "                found.append(os.path.join(root, name))\n"
         "    for pid in os.listdir('/proc'):\n"
