@@ -8,7 +8,7 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-from grader.bundle import Bundle, BundleError, load_bundle
+from grader.bundle import Bundle, BundleError, load_bundle, seed_key_from_text
 from grader.grading import (
     ReferenceCache,
     ReferenceFailure,
@@ -47,6 +47,13 @@ def list_pack() -> list[str]:
     return sorted(p.name for p in root.iterdir() if (p / "problem.toml").is_file()) if root.is_dir() else []
 
 
+SEED_HELP = "a secret phrase the tests' inputs are seeded from (default: a key derived from the problem's slug)"
+
+
+def _seed_key(args: argparse.Namespace) -> bytes | None:
+    return seed_key_from_text(args.seed_secret) if args.seed_secret else None
+
+
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m grader", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
@@ -57,10 +64,12 @@ def _parser() -> argparse.ArgumentParser:
     grade.add_argument(
         "--student-view", action="store_true", help="only what a student sees: hidden tests by pass/fail and points"
     )
+    grade.add_argument("--seed-secret", help=SEED_HELP)
     check = sub.add_parser("check-problem", help="validate a bundle end to end")
     check.add_argument("problem", help="a bundle folder or zip, or a built-in slug")
     check.add_argument("--json", action="store_true")
     check.add_argument("--skip-variants", action="store_true", help="do not grade the mistake variants")
+    check.add_argument("--seed-secret", help=SEED_HELP)
     sub.add_parser("self-test", help="run the sandbox self-test and say which isolation is active")
     sub.add_parser("list", help="list the built-in problems")
     worker = sub.add_parser("worker", help="grade queued submissions from Redis (distributed mode)")
@@ -116,7 +125,7 @@ def _grade(args: argparse.Namespace, sandbox: Sandbox) -> int:
             files[path.name] = path.read_bytes()
         except OSError as exc:
             raise SubmissionError([f"{path}: cannot read ({exc.strerror})"]) from None
-    report = grade_files(bundle, files, sandbox, ReferenceCache())
+    report = grade_files(bundle, files, sandbox, ReferenceCache(), seed_key=_seed_key(args))
     if args.json:
         data = student_view(report) if args.student_view else report.to_dict()
         print(json.dumps(data, indent=None))
@@ -127,7 +136,7 @@ def _grade(args: argparse.Namespace, sandbox: Sandbox) -> int:
 
 def _check(args: argparse.Namespace, sandbox: Sandbox) -> int:
     bundle = _load(args.problem)
-    report = check_problem(bundle, sandbox, variants=not args.skip_variants)
+    report = check_problem(bundle, sandbox, variants=not args.skip_variants, seed_key=_seed_key(args))
     if args.json:
         print(json.dumps(report.to_dict()))
     else:

@@ -4,6 +4,7 @@ from grader.bundle._archive import MAX_BUNDLE_BYTES, ArchiveError, ArchiveLimits
 from grader.bundle._load import Bundle, BundleError, bundle_from_files, bundle_to_zip, load_bundle, load_bundle_zip
 from grader.bundle._npz import DataError, load_npz
 from grader.bundle._schema import DiagnoseSpec, MistakeSpec, ProblemSpec, TestSpec, ToleranceSpec
+from grader.bundle._seeds import derive_seed, local_seed_key, seed_key_from_text
 
 __all__ = [
     "MAX_BUNDLE_BYTES",
@@ -20,8 +21,11 @@ __all__ = [
     "bundle_from_files",
     "bundle_to_zip",
     "check_name",
+    "derive_seed",
     "load_bundle",
     "load_bundle_zip",
     "load_npz",
+    "local_seed_key",
     "read_zip",
+    "seed_key_from_text",
 ]

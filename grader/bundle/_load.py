@@ -19,6 +19,7 @@ from pydantic import ValidationError
 from grader.bundle._archive import ArchiveError, ArchiveLimits, read_folder, read_zip
 from grader.bundle._npz import DataError, load_npz
 from grader.bundle._schema import DataSpec, MistakeSpec, ProblemSpec, TestSpec, explain
+from grader.bundle._seeds import derive_seed, local_seed_key
 
 DEFAULT_LIMITS = ArchiveLimits()
 
@@ -67,12 +68,9 @@ class Bundle:
     def test(self, name: str) -> TestSpec:
         return next(t for t in self.spec.tests if t.name == name)
 
-    def seed_for(self, test: TestSpec) -> int:
-        """The test's seed: fixed by the bundle's content, never shown to students."""
-        if test.seed is not None:
-            return test.seed
-        raw = hashlib.sha256(f"{self.digest}:{test.name}".encode()).digest()
-        return int.from_bytes(raw[:8], "little") >> 1
+    def seed_for(self, test: TestSpec, seed_key: bytes | None = None) -> int:
+        """The test's generator seed from the problem's seed key (the local key without one); never shown."""
+        return derive_seed(seed_key if seed_key is not None else local_seed_key(self.slug), test)
 
     def data(self, name: str) -> dict[str, np.ndarray]:
         """The arrays of one data file (validated at load time)."""

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
@@ -10,7 +10,7 @@ import numpy as np
 
 from grader.bundle import Bundle, MistakeSpec
 from grader.grading._grade import grade_files
-from grader.grading._reference import ReferenceCache, ReferenceFailure, ReferenceRun
+from grader.grading._reference import ReferenceCache, ReferenceFailure, ReferenceRun, input_digests
 from grader.grading._report import GradeReport
 from grader.grading._soundness import nonfinite, uncarried
 from grader.grading._starter import starter_gaps
@@ -38,6 +38,8 @@ class CheckReport:
     items: list[CheckItem] = field(default_factory=list)
     reference_seconds: dict[str, float] = field(default_factory=dict)
     accuracy: dict[str, float] = field(default_factory=dict)
+    # Per test, a digest of its inputs: two versions checked with the same seed key compare them.
+    inputs: dict[str, str] = field(default_factory=dict)
 
     @property
     def ok(self) -> bool:
@@ -67,30 +69,63 @@ def mutated_files(bundle: Bundle, mistake: MistakeSpec) -> dict[str, bytes]:
     return {k: v for k, v in files.items() if k in bundle.submitted_files}
 
 
-def check_problem(bundle: Bundle, sandbox: Sandbox, *, variants: bool = True, starter: bool = True) -> CheckReport:
-    """Run every soundness check on a loaded bundle."""
+Progress = Callable[[CheckReport, int, int], None]  # the report so far, steps done, steps in all
+
+
+def check_problem(
+    bundle: Bundle,
+    sandbox: Sandbox,
+    *,
+    variants: bool = True,
+    starter: bool = True,
+    seed_key: bytes | None = None,
+    progress: Progress | None = None,
+) -> CheckReport:
+    """Run every soundness check on a loaded bundle (inputs seeded from `seed_key`, as grading will)."""
     report = CheckReport(problem=bundle.slug, version=bundle.spec.version)
+    steps = 2 + int(starter) + (len(bundle.spec.mistakes) if variants else 0)
+    done = _Steps(report, steps, progress)
     report.add("loads", True, f"{len(bundle.spec.tests)} tests, {len(bundle.spec.mistakes)} mistake variants")
     cache = ReferenceCache()
     try:
-        ref = cache.get(bundle, sandbox)
+        ref = cache.get(bundle, sandbox, seed_key)
     except ReferenceFailure as exc:
         report.add("reference runs", False, str(exc))
         return report
     report.add("reference runs", True)
     _check_values(bundle, ref, report)
+    report.inputs = input_digests(bundle, ref)
     _check_numgrad(bundle, ref, report)
+    done.step()
     solution = {k: v for k, v in bundle.folder("solution").items() if k in bundle.submitted_files}
-    graded = grade_files(bundle, solution, sandbox, cache)
+    graded = grade_files(bundle, solution, sandbox, cache, seed_key=seed_key)
     _check_full_marks(graded, report)
     _check_limits(bundle, graded, report)
+    done.step()
     if starter:
         _check_starter_defines(bundle, report)
-        _check_starter(bundle, sandbox, cache, report)
+        _check_starter(bundle, sandbox, cache, report, seed_key)
+        done.step()
     if variants:
         for mistake in bundle.spec.mistakes:
-            _check_variant(bundle, mistake, sandbox, cache, report)
+            _check_variant(bundle, mistake, sandbox, cache, report, seed_key)
+            done.step()
     return report
+
+
+@dataclass
+class _Steps:
+    """Tells `progress` after each step of a check (nothing when nobody listens)."""
+
+    report: CheckReport
+    total: int
+    progress: Progress | None
+    done: int = 0
+
+    def step(self) -> None:
+        self.done += 1
+        if self.progress is not None:
+            self.progress(self.report, self.done, self.total)
 
 
 def _check_numgrad(bundle: Bundle, ref: ReferenceRun, report: CheckReport) -> None:
@@ -187,9 +222,11 @@ def _check_starter_defines(bundle: Bundle, report: CheckReport) -> None:
     report.add("starter defines every function the tests call", not gaps, "; ".join(gaps[:8]))
 
 
-def _check_starter(bundle: Bundle, sandbox: Sandbox, cache: ReferenceCache, report: CheckReport) -> None:
+def _check_starter(
+    bundle: Bundle, sandbox: Sandbox, cache: ReferenceCache, report: CheckReport, seed_key: bytes | None
+) -> None:
     starter = {k: v for k, v in bundle.folder("starter").items() if k in bundle.submitted_files}
-    graded = grade_files(bundle, starter, sandbox, cache, units_only=True)
+    graded = grade_files(bundle, starter, sandbox, cache, units_only=True, seed_key=seed_key)
     silent = [t.name for t in graded.tests if "not implemented" not in t.feedback]
     ok = graded.score == 0 and not silent
     detail = f"score {graded.score:g}" + (f"; no 'not implemented' message on {silent[:5]}" if silent else "")
@@ -197,9 +234,15 @@ def _check_starter(bundle: Bundle, sandbox: Sandbox, cache: ReferenceCache, repo
 
 
 def _check_variant(
-    bundle: Bundle, mistake: MistakeSpec, sandbox: Sandbox, cache: ReferenceCache, report: CheckReport
+    bundle: Bundle,
+    mistake: MistakeSpec,
+    sandbox: Sandbox,
+    cache: ReferenceCache,
+    report: CheckReport,
+    seed_key: bytes | None,
 ) -> None:
-    graded = grade_files(bundle, mutated_files(bundle, mistake), sandbox, cache, units_only=True)
+    files = mutated_files(bundle, mistake)
+    graded = grade_files(bundle, files, sandbox, cache, units_only=True, seed_key=seed_key)
     breaks = {t.name for t in bundle.tests_matching(mistake.breaks)}
     problems = []
     for test in graded.tests:

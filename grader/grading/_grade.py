@@ -167,11 +167,12 @@ def grade_files(
     cache: ReferenceCache | None = None,
     *,
     units_only: bool = False,
+    seed_key: bytes | None = None,
 ) -> GradeReport:
-    """Grade submitted files against a bundle through the sandbox."""
+    """Grade submitted files against a bundle through the sandbox (inputs seeded from `seed_key`)."""
     started = time.monotonic()
     validate_submission(bundle, files)
-    ref = (cache or ReferenceCache()).get(bundle, sandbox)
+    ref = (cache or ReferenceCache()).get(bundle, sandbox, seed_key)
     tests = [t for t in bundle.spec.tests if t.kind == "unit" or not units_only]
     budget = submission_budget(bundle, tests, ref)
     scored: Judged = {}

@@ -1,12 +1,13 @@
 """Reference results: inputs from the generators, the reference's results and the variants'.
 
 Computed in a sandbox (problem code is not trusted to run in our process), cached
-per bundle digest in memory and, when a cache folder is given, on disk in the wire
+per bundle digest and seed key in memory and, when a cache folder is given, on disk in the wire
 format (read back with the hardened decoder, like anything from a sandbox).
 """
 
 from __future__ import annotations
 
+import hashlib
 import threading
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
@@ -14,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from grader._harness import wire
-from grader.bundle import Bundle
+from grader.bundle import Bundle, local_seed_key
 from grader.codec import FrameReader
 from grader.grading._problem_code import Limit, failure_sentence
 from grader.grading._runner import Call, CallResult, JobRun, run_calls
@@ -48,10 +49,32 @@ class ReferenceRun:
         encoded: bytes = self.memo[key]
         return encoded
 
+    def input_digest(self, test: str) -> str:
+        """A digest of a unit test's generated inputs: equal digests, equal inputs."""
+        return hashlib.sha256(self.encoded_inputs(test)).hexdigest()[:32]
 
-def reference_calls(bundle: Bundle) -> list[Call]:
+
+def input_digests(bundle: Bundle, run: ReferenceRun) -> dict[str, str]:
+    """Per test, a digest of what its calls receive: generated inputs, or an accuracy test's data file."""
+    digests = {}
+    for test in bundle.spec.tests:
+        if test.kind == "unit" and test.name in run.inputs:
+            digests[test.name] = run.input_digest(test.name)
+        elif test.data is not None and test.data in bundle.files:
+            data = hashlib.sha256(bundle.files[test.data]).hexdigest()
+            digests[test.name] = hashlib.sha256(f"{data}:{test.labels}".encode()).hexdigest()[:32]
+    return digests
+
+
+def seed_key_or_local(bundle: Bundle, seed_key: bytes | None) -> bytes:
+    """The problem's seed key, or the documented local one for a bundle graded without a service."""
+    return seed_key if seed_key is not None else local_seed_key(bundle.slug)
+
+
+def reference_calls(bundle: Bundle, seed_key: bytes | None = None) -> list[Call]:
     """Every unit test, then every variant on the tests it claims to break."""
     calls = []
+    key = seed_key_or_local(bundle, seed_key)
     limits = bundle.spec.limits
     for test in bundle.spec.tests:
         if test.kind != "unit":
@@ -64,7 +87,7 @@ def reference_calls(bundle: Bundle) -> list[Call]:
                 memory_mb=test.memory_mb or limits.memory_mb,
                 case=test.case,
                 params=test.params,
-                seed=bundle.seed_for(test),
+                seed=bundle.seed_for(test, key),
             )
         )
     by_name = {c.test_id: c for c in calls}
@@ -98,9 +121,9 @@ def _nothing(case):
 """
 
 
-def compute_reference(bundle: Bundle, sandbox: Sandbox) -> ReferenceRun:
+def compute_reference(bundle: Bundle, sandbox: Sandbox, seed_key: bytes | None = None) -> ReferenceRun:
     """Run the generators, then the reference and variants on their inputs, each under a wall limit of its own."""
-    calls = reference_calls(bundle)
+    calls = reference_calls(bundle, seed_key)
     inputs = _generate(bundle, sandbox, [c for c in calls if c.variant is None])
     results, variants, failures = _run_reference(bundle, sandbox, calls, inputs)
     return ReferenceRun(inputs=inputs, results=results, variants=variants, failures=failures)
@@ -205,8 +228,14 @@ def _run(bundle: Bundle, sandbox: Sandbox, calls: list[Call], files: dict[str, b
     )
 
 
+def cache_key(bundle: Bundle, seed_key: bytes | None) -> str:
+    """What a reference run depends on: the bundle's files and the seed key (which it never reveals)."""
+    key = seed_key_or_local(bundle, seed_key)
+    return hashlib.sha256(bundle.digest.encode() + b"\0" + key).hexdigest()
+
+
 class ReferenceCache:
-    """Reference runs by bundle digest; safe to share between threads."""
+    """Reference runs by bundle digest and seed key; safe to share between threads."""
 
     def __init__(self, folder: Path | None = None) -> None:
         self.folder = folder
@@ -214,19 +243,20 @@ class ReferenceCache:
         self._lock = threading.Lock()
         self._building: dict[str, threading.Lock] = {}
 
-    def get(self, bundle: Bundle, sandbox: Sandbox) -> ReferenceRun:
-        """The cached run for this bundle, computing it once if needed."""
+    def get(self, bundle: Bundle, sandbox: Sandbox, seed_key: bytes | None = None) -> ReferenceRun:
+        """The cached run for this bundle and seed key, computing it once if needed."""
+        key = cache_key(bundle, seed_key)
         with self._lock:
-            if bundle.digest in self._runs:
-                return self._runs[bundle.digest]
-            lock = self._building.setdefault(bundle.digest, threading.Lock())
+            if key in self._runs:
+                return self._runs[key]
+            lock = self._building.setdefault(key, threading.Lock())
         with lock:
-            if bundle.digest in self._runs:
-                return self._runs[bundle.digest]
-            run = self._load(bundle.digest) or compute_reference(bundle, sandbox)
-            self._store(bundle.digest, run)
+            if key in self._runs:
+                return self._runs[key]
+            run = self._load(key) or compute_reference(bundle, sandbox, seed_key)
+            self._store(key, run)
             with self._lock:
-                self._runs[bundle.digest] = run
+                self._runs[key] = run
             return run
 
     def _path(self, digest: str) -> Path | None:

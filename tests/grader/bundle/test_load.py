@@ -12,7 +12,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from grader.bundle import Bundle, BundleError, bundle_from_files, load_bundle, load_bundle_zip
+from grader.bundle import Bundle, BundleError, bundle_from_files, load_bundle, load_bundle_zip, local_seed_key
 from grader.bundle._archive import read_folder
 
 BUNDLES = Path(__file__).resolve().parents[2] / "bundles"
@@ -382,16 +382,62 @@ def test_seeds_differ_per_test_and_fit_a_signed_64_bit_integer() -> None:
     assert all(0 <= s < 2**63 for s in seeds)
 
 
-def test_seeds_change_when_the_bundle_changes() -> None:
+KEY = bytes(range(32))
+
+
+def seeds_of(bundle: Bundle, key: bytes = KEY) -> dict[str, int]:
+    return {t.name: bundle.seed_for(t, key) for t in bundle.spec.tests}
+
+
+@pytest.mark.parametrize(
+    "edit",
+    [
+        toml_edit("points = 2", "points = 7"),
+        toml_edit("[limits]", "[tolerance]\nrtol = 1e-3\n\n[limits]"),
+        toml_edit('version = "1"', 'version = "2"'),
+        lambda files: files.update({"statement.md": files["statement.md"] + b"\nA clarification.\n"}),
+        lambda files: files.update({"cases.py": files["cases.py"] + b"\n# a comment\n"}),
+        lambda files: files.update({"solution/toy.py": files["solution/toy.py"] + b"\n"}),
+    ],
+    ids=["points", "tolerance", "version-label", "statement", "cases-file", "solution"],
+)
+def test_seeds_do_not_change_when_another_part_of_the_bundle_changes(edit: Callable[[Files], None]) -> None:
     files = layers()
     before = load_layers(files)
-    files["cases.py"] += b"\n"
+    edit(files)
     after = load_layers(files)
-    assert all(before.seed_for(t) != after.seed_for(t) for t in before.spec.tests)
+    assert after.digest != before.digest
+    assert seeds_of(after) == seeds_of(before)
 
 
-def test_an_explicit_seed_is_used_as_given() -> None:
+def test_seeds_depend_on_the_problems_seed_key() -> None:
+    bundle = load_layers()
+    other = seeds_of(bundle, bytes(32))
+    assert all(other[name] != seed for name, seed in seeds_of(bundle).items())
+
+
+def test_without_a_seed_key_the_documented_local_key_of_the_slug_is_used() -> None:
+    bundle = load_layers()
+    local = {t.name: bundle.seed_for(t) for t in bundle.spec.tests}
+    assert local == seeds_of(bundle, local_seed_key("toy-layers"))
+    assert local != seeds_of(bundle)
+
+
+def test_a_seed_key_shorter_than_16_bytes_is_refused() -> None:
+    bundle = load_layers()
+    with pytest.raises(ValueError, match="at least 16 bytes"):
+        bundle.seed_for(bundle.test("mse_small"), b"short")
+
+
+def test_a_tests_own_seed_draws_new_inputs_for_that_test_alone() -> None:
     files = layers()
+    before = seeds_of(load_layers(files))
     toml_edit('name = "mse_small"', 'name = "mse_small"\nseed = 1234')(files)
-    bundle = load_layers(files)
-    assert bundle.seed_for(bundle.test("mse_small")) == 1234
+    with_seed = seeds_of(load_layers(files))
+    assert with_seed["mse_small"] != before["mse_small"]
+    assert {k: v for k, v in with_seed.items() if k != "mse_small"} == {
+        k: v for k, v in before.items() if k != "mse_small"
+    }
+    toml_edit("seed = 1234", "seed = 1235")(files)
+    assert seeds_of(load_layers(files))["mse_small"] not in {with_seed["mse_small"], before["mse_small"]}
+    assert 1234 not in with_seed.values()  # the seed is mixed with the key, never used as given
