@@ -87,7 +87,7 @@ def regrade_view(session: Session, regrade: Regrade) -> dict[str, Any]:
         "applied_by": _username(session, regrade.applied_by_id),
         "progress": counts,
         "done": counts["queued"] == 0 and counts["running"] == 0,
-        "changed": sum(1 for r in rows if r["change"]),
+        "changed": sum(1 for r in rows if r["change"] or (r["before"] is None and r["after"] is not None)),
         "not_regraded": sum(1 for r in rows if r["kept_old_score"]),
         "rows": rows,
     }

@@ -15,7 +15,15 @@ from grader.grading._reference import (
     ReferenceRun,
     compute_reference,
 )
-from grader.grading._report import HIDDEN_NOTE, GradeReport, TestReport, format_table, shown_metrics, student_view
+from grader.grading._report import (
+    HIDDEN_NOTE,
+    GradeReport,
+    TestReport,
+    format_table,
+    shown_metrics,
+    student_names,
+    student_view,
+)
 from grader.grading._runner import SandboxFailure
 
 __all__ = [
@@ -38,6 +46,7 @@ __all__ = [
     "mutated_files",
     "public_data",
     "shown_metrics",
+    "student_names",
     "student_view",
     "validate_submission",
 ]

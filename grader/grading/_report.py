@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import asdict, dataclass, field
-from typing import Any
+from typing import Any, Protocol
 
 
 @dataclass
@@ -52,6 +52,26 @@ class GradeReport:
 HIDDEN_NOTE = "Hidden test: its inputs and messages are not shown."
 
 
+class _Named(Protocol):
+    @property
+    def name(self) -> str: ...
+    @property
+    def visible(self) -> bool: ...
+
+
+def student_names(tests: Sequence[_Named], *, reveal_hidden: bool = False) -> list[str]:
+    """Each test's name as students see it: a hidden test is `hidden test N`, N its place among the hidden ones."""
+    names: list[str] = []
+    hidden = 0
+    for test in tests:
+        if test.visible or reveal_hidden:
+            names.append(test.name)
+        else:
+            hidden += 1
+            names.append(f"hidden test {hidden}")
+    return names
+
+
 def student_view(report: GradeReport, *, reveal_hidden: bool = False) -> dict[str, Any]:
     """What a student may see: visible tests in full, a hidden test its pass/fail and points only.
 
@@ -62,14 +82,12 @@ def student_view(report: GradeReport, *, reveal_hidden: bool = False) -> dict[st
     """
     tests: list[dict[str, Any]] = []
     shown: set[str] = set()
-    hidden = 0
-    for test in report.tests:
+    for test, name in zip(report.tests, student_names(report.tests, reveal_hidden=reveal_hidden), strict=True):
         if test.visible or reveal_hidden:
             tests.append(asdict(test))
             shown.add(test.name)
         else:
-            hidden += 1
-            tests.append(_hidden_test(test, hidden))
+            tests.append(_hidden_test(test, name))
     return {
         "problem": report.problem,
         "version": report.version,
@@ -85,10 +103,10 @@ def student_view(report: GradeReport, *, reveal_hidden: bool = False) -> dict[st
     }
 
 
-def _hidden_test(test: TestReport, number: int) -> dict[str, Any]:
-    # Named by position among the hidden tests, as the problem page lists them; the function is the statement's.
+def _hidden_test(test: TestReport, name: str) -> dict[str, Any]:
+    # The function is the statement's, not the run's: it tells nothing about the inputs.
     return {
-        "name": f"hidden test {number}",
+        "name": name,
         "function": test.function,
         "points": test.points,
         "max_points": test.max_points,

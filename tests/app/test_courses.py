@@ -63,7 +63,7 @@ def test_the_problem_page_has_the_statement_limits_and_hides_hidden_test_names(w
     body = world.get("alice", f"{COURSE}/problems/toy-layers").json()
     assert body["statement"].strip() and body["files"] == ["toy.py"]
     assert body["max_score"] == 6 and body["time_seconds"] == 5
-    assert [t["name"] for t in body["tests"] if not t["visible"]] == ["hidden"]
+    assert [t["name"] for t in body["tests"] if not t["visible"]] == ["hidden test 1"]  # as on a submission
     assert "mse_hidden" not in str(body)
 
 

@@ -69,9 +69,7 @@ def _leaky_problem(tmp_path: Path) -> tuple[Path, Path]:
     return folder, tmp_path / "clf.py"
 
 
-def test_student_view_hides_what_hidden_tests_wrote_in_json_and_in_the_table(
-    sandbox: Sandbox, tmp_path: Path
-) -> None:
+def test_student_view_hides_what_hidden_tests_wrote_in_json_and_in_the_table(sandbox: Sandbox, tmp_path: Path) -> None:
     from tests.hidden_leak import exposed
 
     folder, source = _leaky_problem(tmp_path)

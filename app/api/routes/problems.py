@@ -30,7 +30,7 @@ from app.regrades import service as regrades
 from app.runtime import Runtime
 from app.submissions import intake
 from grader.bundle import Bundle
-from grader.grading import MAX_FILE_BYTES, MAX_FILES
+from grader.grading import MAX_FILE_BYTES, MAX_FILES, student_names
 
 router = APIRouter(tags=["problems"])
 
@@ -96,8 +96,8 @@ def _problem_read(problem: Problem, version: ProblemVersion, bundle: Bundle) -> 
         memory_mb=spec.limits.memory_mb,
         max_score=float(sum(t.points for t in spec.tests)),
         tests=[
-            TestInfo(name=t.name if t.visible else "hidden", points=t.points, visible=t.visible, kind=t.kind)
-            for t in spec.tests
+            TestInfo(name=name, points=t.points, visible=t.visible, kind=t.kind)
+            for t, name in zip(spec.tests, student_names(spec.tests), strict=True)
         ],
     )
 
