@@ -9,7 +9,7 @@ from typing import IO
 
 import numpy as np
 
-from grader.bundle._archive import ZIP_ERRORS
+from grader.bundle._archive import MAX_BUNDLE_BYTES, ZIP_ERRORS
 
 _ALLOWED_KINDS = "biuf"
 
@@ -18,7 +18,7 @@ class DataError(ValueError):
     """A data file is not plain numeric arrays; the message says which and why."""
 
 
-def load_npz(name: str, data: bytes, max_bytes: int = 512 * 1024 * 1024) -> dict[str, np.ndarray]:
+def load_npz(name: str, data: bytes, max_bytes: int = MAX_BUNDLE_BYTES) -> dict[str, np.ndarray]:
     """The arrays of an `.npz`, refusing pickles, object or odd dtypes and lying headers."""
     try:
         archive = zipfile.ZipFile(io.BytesIO(data))
@@ -31,7 +31,11 @@ def load_npz(name: str, data: bytes, max_bytes: int = 512 * 1024 * 1024) -> dict
             key = info.filename[:-4] if info.filename.endswith(".npy") else info.filename
             total += info.file_size
             if total > max_bytes:
-                raise DataError(f"{name}: more than {max_bytes} bytes of arrays")
+                raise DataError(
+                    f"{name}: its arrays hold more than {max_bytes} bytes ({max_bytes / 2**20:.3g} MiB) once "
+                    "decompressed, the most a bundle's data may hold: use fewer or smaller arrays (a subset of "
+                    "the set, a smaller dtype)"
+                )
             try:
                 with archive.open(info) as fh:
                     arrays[key] = _read_npy(name, key, fh, info.file_size)

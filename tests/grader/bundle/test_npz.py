@@ -13,7 +13,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from grader.bundle import DataError, load_npz
+from grader.bundle import MAX_BUNDLE_BYTES, DataError, load_npz
 
 
 def npz_of(compressed: bool = False, **arrays: Any) -> bytes:
@@ -175,7 +175,17 @@ def test_a_malformed_header_is_refused(header: bytes) -> None:
 
 def test_more_array_bytes_than_allowed_are_refused() -> None:
     data = npz_of(a=np.zeros(100), b=np.zeros(100))
-    assert refused(data, max_bytes=1000) == "data/x.npz: more than 1000 bytes of arrays"
+    assert refused(data, max_bytes=1000) == (
+        "data/x.npz: its arrays hold more than 1000 bytes (0.000954 MiB) once decompressed, the most a bundle's data "
+        "may hold: use fewer or smaller arrays (a subset of the set, a smaller dtype)"
+    )
+
+
+def test_compressed_data_is_held_to_the_bundle_limit_once_decompressed() -> None:
+    data = npz_of(compressed=True, a=np.zeros(MAX_BUNDLE_BYTES // 8 + 1))  # about 50 kB on disk
+    assert len(data) < 1024 * 1024
+    with pytest.raises(DataError, match=r"more than 52428800 bytes \(50 MiB\) once decompressed"):
+        load_npz("data/x.npz", data)
 
 
 def test_bytes_that_are_not_a_zip_are_not_an_npz() -> None:

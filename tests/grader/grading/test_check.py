@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
+
+import pytest
 
 from grader.bundle import Bundle, bundle_from_files
 from grader.bundle._archive import read_folder
 from grader.grading import CheckReport, check_problem
-from grader.sandbox import Sandbox
+from grader.sandbox import Job, Limits, Monitor, Outcome, Sandbox
 
 TOY = Path(__file__).resolve().parents[2] / "bundles" / "toy-layers"
 Files = dict[str, bytes]
@@ -29,6 +32,16 @@ def toml(files: Files, old: str, new: str) -> Files:
     text = files["problem.toml"].decode()
     assert old in text, f"fixture no longer contains {old!r}"
     return {**files, "problem.toml": text.replace(old, new, 1).encode()}
+
+
+@pytest.fixture(params=["default", "cold"])
+def either_backend(request: pytest.FixtureRequest, sandbox: Sandbox) -> Sandbox:
+    """The default sandbox, then the cold one: the problem's own code runs under both."""
+    if request.param == "cold":
+        from grader.sandbox import ensure_sandbox
+
+        return ensure_sandbox(backend="cold")
+    return sandbox
 
 
 def check(files: Files, sandbox: Sandbox) -> CheckReport:
@@ -134,10 +147,10 @@ def test_a_complex_or_object_reference_result_is_refused_with_its_path(sandbox: 
     )
 
 
-def test_a_looping_generator_is_stopped_at_its_own_limit_and_named(sandbox: Sandbox) -> None:
+def test_a_looping_generator_is_stopped_at_its_own_limit_and_named(either_backend: Sandbox) -> None:
     files = appended(toy(), "cases.py", "def mse(rng, n=4, k=3):\n    while True:\n        pass\n")
     files = toml(files, "memory_mb = 512", "memory_mb = 512\ngenerator_seconds = 1")
-    report = check(files, sandbox)
+    report = check(files, either_backend)
     assert line(report, "reference runs") == (
         "[FAIL] reference runs: the generator cases.mse for test 'mse_small' ran longer than its wall time limit of "
         "1 s (`generator_seconds` in [limits] of problem.toml): make it faster (smaller inputs, fewer Python loops) "
@@ -145,10 +158,10 @@ def test_a_looping_generator_is_stopped_at_its_own_limit_and_named(sandbox: Sand
     )
 
 
-def test_a_looping_reference_is_stopped_at_its_own_limit_and_named(sandbox: Sandbox) -> None:
+def test_a_looping_reference_is_stopped_at_its_own_limit_and_named(either_backend: Sandbox) -> None:
     files = appended(toy(), "solution/toy.py", "def mse_loss(pred, target):\n    while True:\n        pass\n")
     files = toml(files, "memory_mb = 512", "memory_mb = 512\nreference_seconds = 1")
-    report = check(files, sandbox)
+    report = check(files, either_backend)
     assert line(report, "reference runs") == (
         "[FAIL] reference runs: the reference (driver mse_loss) on test 'mse_small' ran longer than its wall time "
         "limit of 1 s (`reference_seconds` in [limits] of problem.toml): make it faster (smaller inputs, fewer "
@@ -156,13 +169,13 @@ def test_a_looping_reference_is_stopped_at_its_own_limit_and_named(sandbox: Sand
     )
 
 
-def test_a_chatty_reference_is_told_to_stop_printing(sandbox: Sandbox) -> None:
+def test_a_chatty_reference_is_told_to_stop_printing(either_backend: Sandbox) -> None:
     files = appended(
         toy(),
         "solution/toy.py",
         "def relu_forward(x):\n    print('x' * 100_000)\n    return np.maximum(x, 0.0), x\n",
     )
-    report = check(files, sandbox)
+    report = check(files, either_backend)
     assert line(report, "reference runs") == (
         "[FAIL] reference runs: the reference (driver relu_forward) on test 'relu_forward_small' printed more than "
         "64 KiB to stdout or stderr: remove its print statements (or raise `output_kb` in [limits])."
@@ -217,3 +230,29 @@ def test_a_name_imported_from_the_submission_counts_as_called(sandbox: Sandbox) 
         "[FAIL] starter defines every function the tests call: starter/toy.py does not define relu_backward, which "
         "the drivers of tests 'relu_backward_small' call: add it with a body that raises NotImplementedError"
     )
+
+
+class PlanRecorder:
+    """The real sandbox, keeping the calls each job was planned to run (nothing about the job changes)."""
+
+    def __init__(self, inner: Sandbox) -> None:
+        self.inner = inner
+        self.name = inner.name
+        self.plans: list[list[str]] = []
+
+    def run(self, job: Job, limits: Limits, monitor: Monitor) -> Outcome:
+        plan = json.loads(job.files["plan.json"])
+        self.plans.append([c["id"] for c in plan["calls"]])
+        return self.inner.run(job, limits, monitor)
+
+
+def test_a_generator_that_loops_for_every_test_costs_its_limit_once_not_once_per_test(sandbox: Sandbox) -> None:
+    files = appended(toy(), "cases.py", "def relu(rng, shape=(3, 4)):\n    while True:\n        pass\n")
+    files = toml(files, "memory_mb = 512", "memory_mb = 512\ngenerator_seconds = 1")
+    recorder = PlanRecorder(sandbox)
+    report = check_problem(bundle_from_files(files, "test"), recorder, variants=False)
+    assert line(report, "reference runs").startswith(
+        "[FAIL] reference runs: the generator cases.relu for test 'relu_forward_small' ran longer than its wall time"
+    )
+    # one call of each generator first; relu_backward_small, which loops the same way, never runs
+    assert recorder.plans == [["relu_forward_small", "mse_small"]]
