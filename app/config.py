@@ -46,6 +46,7 @@ class Settings(BaseSettings):
     max_request_bytes: int = Field(default=64 * 1024 * 1024, ge=1024)
     max_bundle_bytes: int = Field(default=50 * 1024 * 1024, ge=1024)
     check_uploads: bool = True  # run check-problem in the sandbox before a new version goes live
+    check_workers: int = Field(default=2, ge=1, le=16)  # upload checks run at once, each in a sandbox of its own
 
     @model_validator(mode="after")
     def _refuse_unsafe(self) -> Settings:

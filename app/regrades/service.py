@@ -19,6 +19,7 @@ from app.db.models import (
     User,
 )
 from app.errors import Conflict, NotFound
+from app.problems.changes import inputs_changed
 
 
 def start_regrade(session: Session, problem: Problem, version: ProblemVersion, user: User) -> tuple[Regrade, list[int]]:
@@ -108,7 +109,19 @@ def regrade_view(session: Session, regrade: Regrade) -> dict[str, Any]:
         "done": counts["queued"] == 0 and counts["running"] == 0,
         "changed": sum(1 for r in rows if r["change"]),
         "rows": rows,
+        "inputs_changed": inputs_changed_since(session, {s.version_id for s in originals.values()}, version),
     }
+
+
+def inputs_changed_since(session: Session, version_ids: set[int], target: ProblemVersion) -> list[dict[str, Any]]:
+    """Per version the submissions were graded on, the tests whose inputs the target version changed."""
+    found = []
+    for version_id in sorted(version_ids - {target.id}):
+        source = session.get(ProblemVersion, version_id)
+        if source is not None:
+            tests = inputs_changed(source.check_report, target.check_report)
+            found.append({"from_version": source.number, "tests": tests})
+    return sorted(found, key=lambda item: item["from_version"])
 
 
 def shadow_problem_slug(session: Session, regrade: Regrade) -> str:
