@@ -49,6 +49,7 @@ class Settings(BaseSettings):
     # the engine's one limit, so `check-problem` and uploads agree; it may be lowered, not raised
     max_bundle_bytes: int = Field(default=MAX_BUNDLE_BYTES, ge=1024, le=MAX_BUNDLE_BYTES)
     check_uploads: bool = True  # run check-problem in the sandbox before a new version goes live
+    check_workers: int = Field(default=2, ge=1, le=16)  # upload checks run at once, each in a sandbox of its own
 
     @model_validator(mode="after")
     def _refuse_unsafe(self) -> Settings:

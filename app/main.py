@@ -21,7 +21,7 @@ from app.config import Mode, Settings
 from app.db import Database
 from app.errors import ServiceError
 from app.runtime import Runtime
-from app.web import pages, staff
+from app.web import pages, staff, upload_pages
 from app.web.render import page
 from app.web.session import LoginRequired
 
@@ -38,6 +38,7 @@ def create_app(settings: Settings | None = None, *, start_grading: bool | None =
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        runtime.start_checks()
         if embedded:
             runtime.start_embedded()
         elif settings.mode is Mode.DISTRIBUTED:
@@ -63,6 +64,7 @@ def create_app(settings: Settings | None = None, *, start_grading: bool | None =
     app.include_router(ops.router)
     app.include_router(pages.router)
     app.include_router(staff.router)
+    app.include_router(upload_pages.router)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
     _error_handlers(app)
     app.add_middleware(BodyLimit, limit=settings.max_request_bytes)

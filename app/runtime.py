@@ -2,24 +2,22 @@
 
 from __future__ import annotations
 
-import threading
 from dataclasses import dataclass, field
-from typing import Any
 
 from sqlalchemy import func, select
 
-from app.config import Settings
+from app.config import Mode, Settings
 from app.db import Database
 from app.db.models import Submission
 from app.metrics import Metrics
 from app.problems.bundles import BundleCache
+from app.problems.checker import UploadChecker
 from app.submissions import lease
 from app.submissions.grading import Grader, GradingConfig
 from app.submissions.leader import LeaderLock
 from app.submissions.sweeper import sweep_once
-from grader.bundle import Bundle
 from grader.dispatch import Dispatcher, DramatiqDispatcher, LocalPool, Periodic, acquire_sandboxes, make_broker
-from grader.grading import ReferenceCache, check_problem
+from grader.grading import ReferenceCache
 from grader.sandbox import Sandbox
 
 
@@ -40,8 +38,6 @@ class Runtime:
     dispatcher: Dispatcher = field(default_factory=NullDispatcher)
     pool: LocalPool | None = None
     sweeper: Periodic | None = None
-    _check_sandbox: Sandbox | None = None
-    _check_lock: threading.Lock = field(default_factory=threading.Lock)
 
     def __post_init__(self) -> None:
         self.grader = Grader(
@@ -53,6 +49,12 @@ class Runtime:
         )
         self.metrics.watch_states(self.state_counts)
         self.leader = LeaderLock(self.db)
+        self.checker = UploadChecker(self.db, self.bundles, self.settings.check_workers, self.settings.sandbox)
+
+    def start_checks(self) -> None:
+        """Upload checks: fail those a stopped process left behind, then keep this process's alive."""
+        # Embedded, this process is the only one; distributed, other web processes may be checking.
+        self.checker.start(only_process=self.settings.mode is Mode.EMBEDDED)
 
     def state_counts(self) -> dict[str, int]:
         with self.db.session() as session:
@@ -84,13 +86,6 @@ class Runtime:
     def sweep(self) -> lease.SweepResult:
         return sweep_once(self.db, self.leader, self.settings, self.dispatcher, self.metrics)
 
-    def check_bundle(self, bundle: Bundle) -> dict[str, Any]:
-        """check-problem in a sandbox slot of its own (one upload checked at a time)."""
-        with self._check_lock:
-            if self._check_sandbox is None:
-                self._check_sandbox = acquire_sandboxes(1, self.settings.sandbox)[0]
-            return check_problem(bundle, self._check_sandbox).to_dict()
-
     def close(self) -> None:
         if self.sweeper is not None:
             self.sweeper.stop()
@@ -98,8 +93,7 @@ class Runtime:
             self.pool.stop()
             for sandbox in self.pool.sandboxes:
                 _close(sandbox)
-        if self._check_sandbox is not None:
-            _close(self._check_sandbox)
+        self.checker.close()
         self.leader.release()
         self.db.dispose()
 

@@ -112,9 +112,35 @@ class VersionRead(BaseModel):
     check: dict[str, Any] | None
 
 
-class UploadRead(BaseModel):
-    problem: ProblemSummary
-    version: VersionRead
+class UploadChanges(BaseModel):
+    """What a stored version changed against the version that was current before it."""
+
+    previous_version: int | None
+    tests_added: list[str]
+    tests_removed: list[str]
+    points: list[dict[str, Any]] = Field(description="tests whose points changed: test, before, after")
+    max_score: dict[str, float | None]
+    limits: list[dict[str, Any]] = Field(description="limits that changed: limit, before, after")
+    inputs_changed: list[str] | None = Field(
+        description="kept tests whose generated inputs differ; null when a version was stored unchecked"
+    )
+
+
+class UploadCheckRead(BaseModel):
+    """An uploaded bundle's check: `queued`, `running`, then `passed` (with its version) or `failed`."""
+
+    id: int
+    url: str = Field(description="where to poll this check")
+    problem: str
+    new_problem: bool
+    state: str
+    progress: float = Field(description="fraction of the check's steps done, 0 to 1")
+    message: str
+    report: dict[str, Any] | None = Field(description="the check report so far (each item: name, ok, detail)")
+    version: int | None = Field(description="the version the bundle became, once the check passed")
+    changes: UploadChanges | None
+    created_at: dt.datetime
+    finished_at: dt.datetime | None
 
 
 class SubmissionCreated(BaseModel):
@@ -200,6 +226,13 @@ class RegradeRow(BaseModel):
     outcome: str
 
 
+class RegradeInputs(BaseModel):
+    """Tests whose inputs differ between the version some submissions were graded on and the regrade's."""
+
+    from_version: int
+    tests: list[str] | None = Field(description="null when either version was stored without a check")
+
+
 class RegradeRead(BaseModel):
     id: int
     problem: str
@@ -214,6 +247,7 @@ class RegradeRead(BaseModel):
     changed: int
     not_regraded: int
     rows: list[RegradeRow]
+    inputs_changed: list[RegradeInputs] = []
 
 
 class RosterRead(BaseModel):

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import enum
+import secrets
 from typing import Any, ClassVar
 
 from sqlalchemy import (
@@ -59,6 +60,13 @@ class LatePolicy(enum.StrEnum):
     ACCEPT = "accept"  # accept and flag as late
     REJECT = "reject"
     PENALTY = "penalty"  # accept, flag, and take `late_penalty` of the score off
+
+
+class CheckState(enum.StrEnum):
+    QUEUED = "queued"
+    RUNNING = "running"
+    PASSED = "passed"
+    FAILED = "failed"
 
 
 class RegradeState(enum.StrEnum):
@@ -117,6 +125,11 @@ class Enrollment(Base):
     user: Mapped[User] = relationship(lazy="joined")
 
 
+def new_seed_secret() -> bytes:
+    """A fresh per-problem seed key."""
+    return secrets.token_bytes(32)
+
+
 class Problem(Base):
     __tablename__ = "problems"
     __table_args__ = (UniqueConstraint("course_id", "slug"),)
@@ -135,6 +148,9 @@ class Problem(Base):
     quota_window_seconds: Mapped[int] = mapped_column(Integer, default=3600)
     reveal_hidden_after_deadline: Mapped[bool] = mapped_column(Boolean, default=False)
     created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    # The key every version's test inputs are seeded from, so they stay the same across versions;
+    # made at the first upload and never shown (no API response, page or export carries it).
+    seed_secret: Mapped[bytes] = mapped_column(LargeBinary(64), default=new_seed_secret)
 
     course: Mapped[Course] = relationship(lazy="joined")
 
@@ -239,3 +255,27 @@ class Regrade(Base):
     applied_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
     # The before/after table as it stood when the regrade was applied: applying overwrites the "before".
     record: Mapped[list[Any] | None]
+
+
+class UploadCheck(Base):
+    """An uploaded bundle being checked in the background; on success it becomes the problem's next version."""
+
+    __tablename__ = "upload_checks"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    course_id: Mapped[int] = mapped_column(ForeignKey("courses.id", ondelete="CASCADE"), index=True)
+    slug: Mapped[str] = mapped_column(String(64))
+    new_problem: Mapped[bool] = mapped_column(Boolean)  # False: a new version of an existing problem
+    state: Mapped[CheckState] = mapped_column(_enum(CheckState), default=CheckState.QUEUED)
+    progress: Mapped[float] = mapped_column(Float, default=0.0)  # 0 to 1
+    digest: Mapped[str] = mapped_column(String(64))
+    bundle_zip: Mapped[bytes | None] = mapped_column(LargeBinary)  # dropped once the check has finished
+    seed_secret: Mapped[bytes] = mapped_column(LargeBinary(64))  # the problem's, or the new problem's to be
+    report: Mapped[dict[str, Any] | None]
+    changes: Mapped[dict[str, Any] | None]  # what the new version changed against the version before
+    message: Mapped[str] = mapped_column(Text, default="")
+    version_number: Mapped[int | None] = mapped_column(Integer)
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    heartbeat_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    finished_at: Mapped[dt.datetime | None]

@@ -7,7 +7,7 @@ from collections import OrderedDict
 
 from sqlalchemy.orm import Session
 
-from app.db.models import ProblemVersion
+from app.db.models import Problem, ProblemVersion
 from grader.bundle import Bundle, load_bundle_zip
 
 
@@ -17,9 +17,23 @@ class BundleCache:
     def __init__(self, size: int = 64) -> None:
         self.size = size
         self._items: OrderedDict[int, Bundle] = OrderedDict()
+        self._keys: dict[int, bytes] = {}
         self._lock = threading.Lock()
 
+    def seed_key(self, session: Session, problem_id: int) -> bytes:
+        """The problem's seed key (made once, never changed, so it is kept for the process's life)."""
+        with self._lock:
+            if problem_id in self._keys:
+                return self._keys[problem_id]
+        problem = session.get(Problem, problem_id)
+        if problem is None:
+            raise LookupError(f"problem {problem_id} does not exist")
+        with self._lock:
+            self._keys[problem_id] = problem.seed_secret
+        return problem.seed_secret
+
     def get(self, session: Session, version_id: int) -> Bundle:
+        """The parsed bundle of a version."""
         with self._lock:
             if version_id in self._items:
                 self._items.move_to_end(version_id)

@@ -48,9 +48,17 @@ def list_problems(session: Session, access: CourseAccess) -> list[Problem]:
 
 
 def add_problem(
-    session: Session, course: Course, bundle: Bundle, user: User | None, check_report: dict[str, Any] | None
+    session: Session,
+    course: Course,
+    bundle: Bundle,
+    user: User | None,
+    check_report: dict[str, Any] | None,
+    *,
+    seed_secret: bytes | None = None,
 ) -> tuple[Problem, ProblemVersion]:
-    """A new problem from a checked bundle (unpublished until an instructor publishes it)."""
+    """A new problem from a checked bundle (unpublished until an instructor publishes it).
+
+    `seed_secret` is the key its check ran with; without one the problem gets a fresh key."""
     exists = session.scalar(select(Problem.id).where(Problem.course_id == course.id, Problem.slug == bundle.slug))
     if exists is not None:
         raise Conflict(
@@ -58,6 +66,8 @@ def add_problem(
             f"upload a new version to /api/v1/courses/{course.slug}/problems/{bundle.slug}/versions"
         )
     problem = Problem(course_id=course.id, slug=bundle.slug, title=bundle.spec.title)
+    if seed_secret is not None:
+        problem.seed_secret = seed_secret
     session.add(problem)
     session.flush()
     return problem, add_version(session, problem, bundle, user, check_report)

@@ -8,6 +8,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from app.db.models import Problem, ProblemVersion, Regrade, RegradeState, Submission, SubmissionState, User
+from app.problems.changes import inputs_changed
 
 
 def percent(score: float | None, max_score: float | None) -> float | None:
@@ -90,7 +91,26 @@ def regrade_view(session: Session, regrade: Regrade) -> dict[str, Any]:
         "changed": sum(1 for r in rows if r["change"] or (r["before"] is None and r["after"] is not None)),
         "not_regraded": sum(1 for r in rows if r["kept_old_score"]),
         "rows": rows,
+        "inputs_changed": inputs_changed_since(session, regrade, version),
     }
+
+
+def inputs_changed_since(session: Session, regrade: Regrade, target: ProblemVersion) -> list[dict[str, Any]]:
+    """Per version the regraded submissions were graded on, the tests whose inputs the target version changed."""
+    version_ids = set(
+        session.scalars(
+            select(Submission.version_id)
+            .where(Submission.problem_id == regrade.problem_id, Submission.regrade_id.is_(None))
+            .distinct()
+        )
+    )
+    found = []
+    for version_id in sorted(version_ids - {target.id}):
+        source = session.get(ProblemVersion, version_id)
+        if source is not None:
+            tests = inputs_changed(source.check_report, target.check_report)
+            found.append({"from_version": source.number, "tests": tests})
+    return sorted(found, key=lambda item: item["from_version"])
 
 
 def _username(session: Session, user_id: int | None) -> str | None:

@@ -66,13 +66,14 @@ class Grader:
                 files = stored_files(session, claim.files_from)
                 penalty = late_penalty(session, claim.problem_id) if claim.late else 0.0
                 bundle = self.bundles.get(session, claim.version_id)
+                seed_key = self.bundles.seed_key(session, claim.problem_id)
             log.info("grading_started", attempt=claim.attempt, problem=bundle.slug)
             started = time.monotonic()
             stop = threading.Event()
             beat = threading.Thread(target=self._heartbeat, args=(claim, stop), daemon=True)
             beat.start()
             try:
-                report = self._run(bundle, files, sandbox)
+                report = self._run(bundle, files, sandbox, seed_key)
             except Exception as exc:  # infrastructure: the sandbox, the reference, the machine
                 stop.set()
                 return self._give_back(claim, exc)
@@ -93,9 +94,9 @@ class Grader:
             log.info("graded", score=report.score, max_score=report.max_score, seconds=round(elapsed, 3))
             return SubmissionState.GRADED
 
-    def _run(self, bundle: Bundle, files: dict[str, bytes], sandbox: Sandbox) -> GradeReport:
+    def _run(self, bundle: Bundle, files: dict[str, bytes], sandbox: Sandbox, seed_key: bytes) -> GradeReport:
         try:
-            return grade_files(bundle, files, sandbox, self.references)
+            return grade_files(bundle, files, sandbox, self.references, seed_key=seed_key)
         except SubmissionError as exc:
             # Checked at upload; only a new problem version can make stored files ungradable.
             return GradeReport(

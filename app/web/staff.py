@@ -10,7 +10,6 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from app.api.deps import RuntimeDep
 from app.api.params import Id
-from app.api.routes.problems import _checked_bundle
 from app.courses import service as courses
 from app.courses.overview import course_overview
 from app.db.models import LatePolicy, ProblemVersion, SubmissionState
@@ -68,44 +67,6 @@ def submissions(
         "page_no": page_no,
     }
     return page(request, "staff_submissions.html", context)
-
-
-@router.get("/c/{course}/upload", response_class=HTMLResponse)
-def upload_form(course: str, request: Request, user: PageUser, runtime: RuntimeDep) -> Response:
-    with runtime.db.session() as session:
-        access = courses.instructor_access(session, course, user)
-    return page(request, "upload.html", {"user": user, "course": access.course, "report": None})
-
-
-@router.post("/c/{course}/upload", response_class=HTMLResponse, dependencies=[CsrfChecked])
-def upload(
-    course: str,
-    request: Request,
-    user: PageUser,
-    runtime: RuntimeDep,
-    bundle: Annotated[UploadFile, File()],
-    slug: Annotated[str, Form(max_length=64)] = "",
-) -> Response:
-    """A new problem, or (with `slug`) a new version of one; the check report is shown either way."""
-    with runtime.db.session() as session:
-        access = courses.instructor_access(session, course, user)
-        if slug:
-            problems.get_problem(session, access, slug)
-    try:
-        parsed, report = _checked_bundle(runtime, bundle)
-        with runtime.db.session() as session:
-            access = courses.instructor_access(session, course, user)
-            if slug:
-                problem = problems.get_problem(session, access, slug)
-                version = problems.add_version(session, problem, parsed, session.merge(user), report)
-            else:
-                problem, version = problems.add_problem(session, access.course, parsed, session.merge(user), report)
-            runtime.bundles.put(version.id, parsed)
-            target = f"/c/{course}/p/{problem.slug}/manage?uploaded={version.number}"
-    except ServiceError as exc:
-        context = {"user": user, "course": access.course, "error": exc.detail, "errors": exc.errors, "report": None}
-        return page(request, "upload.html", context, status_code=exc.status)
-    return RedirectResponse(target, status_code=303)
 
 
 def _manage_context(runtime: Any, user: Any, course: str, slug: str) -> dict[str, Any]:

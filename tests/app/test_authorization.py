@@ -81,7 +81,8 @@ def test_a_student_uploading_a_problem_is_forbidden(world: World, toy_zip: bytes
     expected = {"anonymous": 401, "outsider": 404, "alice": 403, "olga": 404}
     _expect(world, "POST", f"{COURSE}/problems", expected, files=files)
     _expect(world, "POST", f"{COURSE}/problems/toy-layers/versions", expected, files=files)
-    assert _call(world, "ian", "POST", f"{COURSE}/problems/toy-layers/versions", files=files) == 201
+    # The instructor's upload of the same bundle as the current version is refused: it would change nothing.
+    assert _call(world, "ian", "POST", f"{COURSE}/problems/toy-layers/versions", files=files) == 409
 
 
 def test_only_instructors_change_problem_settings(world: World) -> None:

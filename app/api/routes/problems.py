@@ -18,16 +18,17 @@ from app.api.schemas import (
     RegradeRead,
     SubmissionCreated,
     TestInfo,
-    UploadRead,
+    UploadCheckRead,
     VersionRead,
 )
 from app.api.uploads import read_capped, upload_name
 from app.courses.service import course_access, instructor_access
 from app.db.models import Problem, ProblemVersion
 from app.errors import Invalid
+from app.problems import checks
 from app.problems import service as problems
+from app.problems.uploads import check_view, upload_bundle
 from app.regrades import service as regrades
-from app.runtime import Runtime
 from app.submissions import intake
 from grader.bundle import Bundle
 from grader.grading import MAX_FILE_BYTES, MAX_FILES, student_names
@@ -115,39 +116,49 @@ def starter(course: str, slug: str, user: CurrentUser, runtime: RuntimeDep) -> R
     return Response(data, media_type="application/zip", headers=headers)
 
 
-def _checked_bundle(runtime: Runtime, upload: UploadFile) -> tuple[Bundle, dict[str, object] | None]:
-    bundle = problems.read_upload(
-        read_capped(upload, runtime.settings.max_bundle_bytes, "the bundle"), runtime.settings.max_bundle_bytes
-    )
-    if not runtime.settings.check_uploads:
-        return bundle, None
-    report = runtime.check_bundle(bundle)
-    if not report.get("ok"):
-        failed = [f"{i['name']}: {i['detail']}" for i in report.get("items", []) if not i.get("ok")]
-        raise Invalid("the bundle failed its checks in the sandbox; nothing was stored", errors=failed)
-    return bundle, report
+UPLOAD_ANSWERS: dict[int | str, dict[str, object]] = {
+    409: {
+        "description": "the problem exists already (new problem), or the bundle is identical to the current "
+        "version (new version): no new version is made"
+    },
+}
 
 
-@router.post("/courses/{course}/problems", status_code=status.HTTP_201_CREATED, response_model=UploadRead)
+def _upload(
+    runtime: RuntimeDep, user: CurrentUser, course: str, slug: str | None, bundle: UploadFile
+) -> UploadCheckRead:
+    data = read_capped(bundle, runtime.settings.max_bundle_bytes, "the bundle")
+    return UploadCheckRead(**upload_bundle(runtime, user, course, slug, data))
+
+
+def _check_read(runtime: RuntimeDep, user: CurrentUser, course: str, check_id: int) -> UploadCheckRead:
+    with runtime.db.session() as session:
+        access = instructor_access(session, course, user)
+        return UploadCheckRead(**check_view(checks.get_check(session, access.course, check_id), course))
+
+
+@router.post(
+    "/courses/{course}/problems",
+    status_code=status.HTTP_202_ACCEPTED,
+    response_model=UploadCheckRead,
+    responses=UPLOAD_ANSWERS,
+)
 def upload_problem(
     course: str,
     bundle: Annotated[UploadFile, File(description="the problem folder as a zip")],
     user: CurrentUser,
     runtime: RuntimeDep,
-) -> UploadRead:
-    """Add a problem from a bundle zip; it is checked in the sandbox first and starts unpublished."""
-    with runtime.db.session() as session:
-        instructor_access(session, course, user)  # refuse students before reading the upload
-    parsed, report = _checked_bundle(runtime, bundle)
-    with runtime.db.session() as session:
-        access = instructor_access(session, course, user)
-        problem, version = problems.add_problem(session, access.course, parsed, session.merge(user), report)
-        runtime.bundles.put(version.id, parsed)
-        return UploadRead(problem=_summary(problem, version), version=_version_read(version, problem))
+) -> UploadCheckRead:
+    """Add a problem from a bundle zip. Answered at once with the check's id and `url`: the bundle is checked
+    in the sandbox in the background, and the problem (unpublished) exists once the check has `passed`."""
+    return _upload(runtime, user, course, None, bundle)
 
 
 @router.post(
-    "/courses/{course}/problems/{slug}/versions", status_code=status.HTTP_201_CREATED, response_model=UploadRead
+    "/courses/{course}/problems/{slug}/versions",
+    status_code=status.HTTP_202_ACCEPTED,
+    response_model=UploadCheckRead,
+    responses=UPLOAD_ANSWERS,
 )
 def upload_version(
     course: str,
@@ -155,16 +166,16 @@ def upload_version(
     bundle: Annotated[UploadFile, File(description="the problem folder as a zip")],
     user: CurrentUser,
     runtime: RuntimeDep,
-) -> UploadRead:
-    """A new version of a problem; it becomes current (regrade to move old submissions to it)."""
-    with runtime.db.session() as session:
-        problems.get_problem(session, instructor_access(session, course, user), slug)
-    parsed, report = _checked_bundle(runtime, bundle)
-    with runtime.db.session() as session:
-        problem = problems.get_problem(session, instructor_access(session, course, user), slug)
-        version = problems.add_version(session, problem, parsed, session.merge(user), report)
-        runtime.bundles.put(version.id, parsed)
-        return UploadRead(problem=_summary(problem, version), version=_version_read(version, problem))
+) -> UploadCheckRead:
+    """A new version of a problem, checked in the background like a new problem; it becomes current when its
+    check passes (regrade to move old submissions to it). A bundle identical to the current version is 409."""
+    return _upload(runtime, user, course, slug, bundle)
+
+
+@router.get("/courses/{course}/upload-checks/{check_id}", response_model=UploadCheckRead)
+def get_upload_check(course: str, check_id: Id, user: CurrentUser, runtime: RuntimeDep) -> UploadCheckRead:
+    """An upload's check: its progress, the report as it arrives, and once passed the version and its changes."""
+    return _check_read(runtime, user, course, check_id)
 
 
 @router.get("/courses/{course}/problems/{slug}/versions", response_model=list[VersionRead])
