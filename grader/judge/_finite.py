@@ -21,7 +21,17 @@ def finite_failure(path: str, s: np.ndarray, bad: np.ndarray, ctx: Context) -> R
         f"{ctx.function}: {path} has {' and '.join(parts)} value(s){place} "
         f"out of {s.size} where the reference is finite."
     )
-    return ResultVerdict(path, False, "finite", msg, _causes(ctx))
+    log_of_zero = (_LOG_OF_ZERO,) if s.ndim == 0 and bool(np.isposinf(s)) else ()
+    return ResultVerdict(path, False, "finite", msg, (*log_of_zero, *_causes(ctx)))
+
+
+# A single +inf (not NaN) is what -log(0) gives: after a correct max shift, a probability that
+# rounded to 0 before its log. A missing shift gives NaN (inf / inf) instead, so name this first.
+_LOG_OF_ZERO = (
+    "A loss of +inf (not NaN) is -log(0): a probability rounded to 0 before its log (after the max "
+    "shift, a true class far below the row's maximum; or sigmoid of a very negative logit). Take the "
+    "log without the probability: shifted - log(sum(exp(shifted))), or np.logaddexp(0, -z)."
+)
 
 
 def _causes(ctx: Context) -> tuple[str, ...]:
