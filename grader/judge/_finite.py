@@ -21,16 +21,18 @@ def finite_failure(path: str, s: np.ndarray, bad: np.ndarray, ctx: Context) -> R
         f"{ctx.function}: {path} has {' and '.join(parts)} value(s){place} "
         f"out of {s.size} where the reference is finite."
     )
-    log_of_zero = (_LOG_OF_ZERO,) if s.ndim == 0 and bool(np.isposinf(s)) else ()
-    return ResultVerdict(path, False, "finite", msg, (*log_of_zero, *_causes(ctx)))
+    from_a_log = (_PLUS_INF_LOSS,) if s.ndim == 0 and bool(np.isposinf(s)) else ()
+    return ResultVerdict(path, False, "finite", msg, (*from_a_log, *_causes(ctx)))
 
 
-# A single +inf (not NaN) is what -log(0) gives: after a correct max shift, a probability that
-# rounded to 0 before its log. A missing shift gives NaN (inf / inf) instead, so name this first.
-_LOG_OF_ZERO = (
-    "A loss of +inf (not NaN) is -log(0): a probability rounded to 0 before its log (after the max "
-    "shift, a true class far below the row's maximum; or sigmoid of a very negative logit). Take the "
-    "log without the probability: shifted - log(sum(exp(shifted))), or np.logaddexp(0, -z)."
+# A single +inf (not NaN) comes from a log: of a probability that rounded to 0 (after a correct
+# max shift, or a sigmoid at a very negative logit), or of an exp that overflowed. "Subtract the max"
+# is the wrong advice for the first, so name both, and the fix common to both, first.
+_PLUS_INF_LOSS = (
+    "A loss of +inf (not NaN) comes from a log: log(0) of a probability that rounded to 0 (after the "
+    "max shift, a true class far below the row's maximum; or sigmoid of a very negative logit), or "
+    "log of an exp that overflowed. Take logs of logits, not of probabilities: shifted - "
+    "log(sum(exp(shifted))) after the max shift, or np.logaddexp(0, -z)."
 )
 
 

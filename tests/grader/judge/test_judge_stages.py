@@ -153,16 +153,16 @@ def test_overflow_with_large_logits_suggests_subtracting_the_max() -> None:
     assert "did you subtract the max before exp?" in causes(v)
 
 
-def test_a_loss_of_plus_inf_is_named_as_the_log_of_a_probability_that_rounded_to_0_first() -> None:
+def test_a_loss_of_plus_inf_names_the_log_of_a_probability_that_rounded_to_0_before_the_max_shift_advice() -> None:
     scores = 300 * randn(4, 5)
     v = verdict(np.float64(2.5), np.float64(np.inf), Context("softmax_loss", inputs={"scores": scores}))
-    assert v.stage == "finite" and v.diagnosis[0].startswith("A loss of +inf (not NaN) is -log(0)")
+    assert v.stage == "finite" and v.diagnosis[0].startswith("A loss of +inf (not NaN) comes from a log: log(0)")
 
 
 def test_a_nan_loss_from_a_missing_max_shift_is_not_blamed_on_log_of_0() -> None:
     scores = 300 * randn(4, 5)
     v = verdict(np.float64(2.5), np.float64(np.nan), Context("softmax_loss", inputs={"scores": scores}))
-    assert "-log(0)" not in causes(v) and "did you subtract the max before exp?" in causes(v)
+    assert "A loss of +inf" not in causes(v) and "did you subtract the max before exp?" in causes(v)
 
 
 def test_overflow_in_a_sigmoid_suggests_a_stable_form() -> None:
