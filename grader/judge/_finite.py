@@ -21,7 +21,19 @@ def finite_failure(path: str, s: np.ndarray, bad: np.ndarray, ctx: Context) -> R
         f"{ctx.function}: {path} has {' and '.join(parts)} value(s){place} "
         f"out of {s.size} where the reference is finite."
     )
-    return ResultVerdict(path, False, "finite", msg, _causes(ctx))
+    from_a_log = (_PLUS_INF_LOSS,) if s.ndim == 0 and bool(np.isposinf(s)) else ()
+    return ResultVerdict(path, False, "finite", msg, (*from_a_log, *_causes(ctx)))
+
+
+# A single +inf (not NaN) comes from a log: of a probability that rounded to 0 (after a correct
+# max shift, or a sigmoid at a very negative logit), or of an exp that overflowed. "Subtract the max"
+# is the wrong advice for the first, so name both, and the fix common to both, first.
+_PLUS_INF_LOSS = (
+    "A loss of +inf (not NaN) comes from a log: log(0) of a probability that rounded to 0 (after the "
+    "max shift, a true class far below the row's maximum; or sigmoid of a very negative logit), or "
+    "log of an exp that overflowed. Take logs of logits, not of probabilities: shifted - "
+    "log(sum(exp(shifted))) after the max shift, or np.logaddexp(0, -z)."
+)
 
 
 def _causes(ctx: Context) -> tuple[str, ...]:

@@ -9,8 +9,12 @@ are harmless: their gradient is 0 either way). With h = 1e-5 centred
 differences then stay on one side of every kink. Every hidden unit and every
 filter is also active for some example, so no gradient row is trivially zero.
 
-`score_scale` > 0 rescales W3 so that the largest |score| equals it (the
-softmax overflow stress case).
+`score_scale` > 0 rescales W3 so that the largest |score - b3| equals it, and
+`score_offset` adds a constant to b3 (so to every score). The stress case uses a
+scale of 100 and an offset of 1000: exp() of the raw scores overflows, so the max
+shift is needed, while no true-class score lies more than about 200 below its row's
+maximum, so log p_{i,y_i} >= -201 - log K and the textbook softmax (shift, exp,
+normalise, log of the true-class probability) stays finite like log-softmax.
 """
 
 import numpy as np
@@ -57,7 +61,9 @@ def _draw(rng, N, C, H, W, F, hidden, K):
     return params, X
 
 
-def net(rng, N=3, C=1, H=4, W=4, F=2, hidden=5, K=3, reg=0.0, score_scale=0.0, margin=1e-4, numgrad=True):
+def net(
+    rng, N=3, C=1, H=4, W=4, F=2, hidden=5, K=3, reg=0.0, score_scale=0.0, score_offset=0.0, margin=1e-4, numgrad=True
+):
     assert H % 2 == 0 and W % 2 == 0
     for _ in range(1000):
         params, X = _draw(rng, N, C, H, W, F, hidden, K)
@@ -69,6 +75,7 @@ def net(rng, N=3, C=1, H=4, W=4, F=2, hidden=5, K=3, reg=0.0, score_scale=0.0, m
     if score_scale > 0:
         factor = score_scale / np.abs(scores - params["b3"]).max()
         params["W3"] = params["W3"] * factor
+    params["b3"] = params["b3"] + score_offset
     y = rng.integers(0, K, N)
     y[: min(N, K)] = rng.permutation(K)[: min(N, K)]  # several classes present
     return {"params": params, "X": X, "y": y.astype(np.int64), "reg": float(reg), "numgrad": numgrad}

@@ -3,13 +3,18 @@
 params W1 (D, H), b1 (H,), W2 (H, C), b2 (C,), X (N, D), labels y (N,) int64:
 class indices for output="softmax", 0/1 (C = 1) for output="sigmoid". Hidden
 pre-activations stay moderate (|a| of a few units). `out_scale` > 0 rescales W2 and
-b2 so that the largest output score has magnitude `out_scale` (the stress tests).
+b2 so that the largest output score has magnitude `out_scale` (the stress tests), and
+`out_offset` is then added to b2 (so to every score). The softmax stress test uses a
+scale of 100 and an offset of 1000: exp() of the raw scores overflows, so the max
+shift is needed, while no true-class score lies more than 200 below its row's
+maximum, so log p_{i,y_i} >= -200 - log C and the textbook softmax (shift, exp,
+normalise, log of the true-class probability) stays finite like log-softmax.
 """
 
 import numpy as np
 
 
-def net(rng, n=5, d=4, h=6, c=3, reg=0.0, output="softmax", out_scale=0.0, numgrad=True):
+def net(rng, n=5, d=4, h=6, c=3, reg=0.0, output="softmax", out_scale=0.0, out_offset=0.0, numgrad=True):
     if output == "sigmoid":
         c = 1
     params = {
@@ -32,4 +37,5 @@ def net(rng, n=5, d=4, h=6, c=3, reg=0.0, output="softmax", out_scale=0.0, numgr
         k = out_scale / np.max(np.abs(hid @ params["W2"] + params["b2"]))
         params["W2"] *= k
         params["b2"] *= k
+    params["b2"] += out_offset
     return {"params": params, "X": X, "y": y, "reg": float(reg), "output": output, "numgrad": numgrad}

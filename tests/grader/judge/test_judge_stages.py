@@ -153,6 +153,18 @@ def test_overflow_with_large_logits_suggests_subtracting_the_max() -> None:
     assert "did you subtract the max before exp?" in causes(v)
 
 
+def test_a_loss_of_plus_inf_names_the_log_of_a_probability_that_rounded_to_0_before_the_max_shift_advice() -> None:
+    scores = 300 * randn(4, 5)
+    v = verdict(np.float64(2.5), np.float64(np.inf), Context("softmax_loss", inputs={"scores": scores}))
+    assert v.stage == "finite" and v.diagnosis[0].startswith("A loss of +inf (not NaN) comes from a log: log(0)")
+
+
+def test_a_nan_loss_from_a_missing_max_shift_is_not_blamed_on_log_of_0() -> None:
+    scores = 300 * randn(4, 5)
+    v = verdict(np.float64(2.5), np.float64(np.nan), Context("softmax_loss", inputs={"scores": scores}))
+    assert "A loss of +inf" not in causes(v) and "did you subtract the max before exp?" in causes(v)
+
+
 def test_overflow_in_a_sigmoid_suggests_a_stable_form() -> None:
     v = verdict(randn(4), np.array([np.inf, 1, 1, 1.0]), Context("sigmoid", inputs={"z": 1000 * randn(4)}))
     assert "np.exp(-np.abs(z))" in causes(v)
