@@ -123,3 +123,20 @@ def test_masked_entries_cannot_be_uncovered(sandbox_backend: Sandbox) -> None:
         """,
     )
     assert json.loads(data) == {k: -1 for k in json.loads(data)} and len(json.loads(data)) == 4, outcome.stderr
+
+
+def test_sysinfo_refuses_to_tell_free_memory_load_or_process_count(sandbox_backend: Sandbox) -> None:
+    _, data = run_job(
+        sandbox_backend,
+        """
+        import ctypes, os
+        libc = ctypes.CDLL(None, use_errno=True)
+        info = ctypes.create_string_buffer(128)
+        result = libc.sysinfo(info)
+        os.write(3, b"%d %d" % (result, ctypes.get_errno()) + info.raw)
+        """,
+    )
+    head, _, raw = data.partition(b" ")
+    errno, blob = raw[:1], raw[1:]  # the errno is one digit (EPERM)
+    assert (head, errno) == (b"-1", b"1")
+    assert blob == b"\x00" * 128  # nothing of the kernel's counters was written into the buffer
