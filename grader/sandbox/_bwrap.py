@@ -12,7 +12,7 @@ import time
 from pathlib import Path
 
 from grader.sandbox._bootstrap import pack_files
-from grader.sandbox._cgroup import SlotCgroup
+from grader.sandbox._cgroup import SlotCgroup, open_slot_cgroup
 from grader.sandbox._command import Plan, StartMode, Tools
 from grader.sandbox._layout import DEFAULT_PACKAGES, discover
 from grader.sandbox._procs import kill_until_gone, live, live_pids_of_uid
@@ -64,7 +64,7 @@ class BwrapSandbox:
             self._cgroup: SlotCgroup | None = None
             self.cgroup_status = "off (disabled by the caller)"
             if cgroup:
-                self._cgroup, self.cgroup_status = SlotCgroup.create(slot)
+                self._cgroup, self.cgroup_status = open_slot_cgroup(slot)
             stage = STAGE / f"slot-{slot}"
             if self.start_mode is StartMode.ROOT:
                 _make_stage(stage)

@@ -7,7 +7,8 @@ drops to the slot's uid with no new privileges and no capabilities, and runs an
 unprivileged bwrap that binds all of it back at the original paths. Everything is
 exec'd in place, so the process we started ends up being bwrap's monitor.
 
-Not root (the Docker image): prlimit, then bwrap with a `--size`-capped tmpfs.
+Not root (the Docker image): a shell joins the slot's delegated cgroup, then prlimit, then
+bwrap with a `--size`-capped tmpfs.
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from pathlib import Path
 
 from grader.sandbox._bootstrap import BOOTSTRAP
 from grader.sandbox._layout import Layout
+from grader.sandbox._masks import dev_args, proc_mask_args, proc_masks
 from grader.sandbox._types import Limits, SandboxUnavailable
 
 ENVIRONMENT = {
@@ -58,9 +60,9 @@ class Tools:
 
     @classmethod
     def find(cls, mode: StartMode) -> Tools:
-        names = ["bwrap", "prlimit"]
+        names = ["bwrap", "prlimit", "env", "sh"]
         if mode is StartMode.ROOT:
-            names += ["unshare", "setpriv", "mount", "env", "sh"]
+            names += ["unshare", "setpriv", "mount"]
         found = {}
         for name in names:
             path = shutil.which(name, path=_SEARCH_PATH)
@@ -118,7 +120,14 @@ class Plan:
             ]
         inner += [*self._bwrap(limits, seccomp_fd, zygote), str(channel_fd)]
         if self.mode is StartMode.UNPRIVILEGED:
-            return inner
+            if not self.cgroup_procs:
+                return inner
+            # The slot's (delegated) cgroup is joined before bwrap starts, so every process of the job is in it.
+            return [
+                self.tools.sh,
+                "-c",
+                " && ".join([*self._join(), "exec " + shlex.join([self.tools.env, "-i", *inner])]),
+            ]
         return [
             self.tools.unshare,
             "--mount",
@@ -131,7 +140,7 @@ class Plan:
 
     def _script(self, limits: Limits, inner: list[str]) -> str:
         mount, stage, layout = self.tools.mount, self.stage, self.layout
-        steps = [f"echo $$ > {shlex.quote(path)}" for path in self.cgroup_procs]
+        steps = self._join()
         steps.append(shlex.join([mount, "--bind", layout.runtime, str(stage / "rt")]))
         if layout.venv is not None:
             steps.append(shlex.join([mount, "--bind", layout.venv, str(stage / "venv")]))
@@ -142,6 +151,9 @@ class Plan:
         steps.append(shlex.join([mount, "-t", "tmpfs", "-o", options, "gradelab-job", str(stage / "job")]))
         # `env -i`: the shell exports PWD, and bwrap's pid 1 would show it in /proc/1/environ.
         return " && ".join(steps) + " && exec " + shlex.join([self.tools.env, "-i", *inner])
+
+    def _join(self) -> list[str]:
+        return [f"echo $$ > {shlex.quote(path)}" for path in self.cgroup_procs]
 
     def _rlimits(self, limits: Limits) -> list[str]:
         values = rlimit_values(limits)
@@ -175,7 +187,10 @@ class Plan:
         else:
             args += self.layout.binds()
             args += ["--size", str(limits.tmpfs_bytes), "--perms", "0700", "--tmpfs", WORK_DIR]
-        args += ["--proc", "/proc", "--dev", "/dev", "--remount-ro", "/dev", "--remount-ro", "/", "--chdir", WORK_DIR]
+        args += ["--proc", "/proc"]
+        # The zygote's jobs mount a /proc of their own and mask it (a masked /proc refuses their mount).
+        args += [] if zygote else proc_mask_args(proc_masks())
+        args += [*dev_args(), "--remount-ro", "/dev", "--remount-ro", "/", "--chdir", WORK_DIR]
         for key, value in ENVIRONMENT.items():
             args += ["--setenv", key, value]
         if seccomp_fd is not None:

@@ -30,6 +30,7 @@ from grader._harness import harness_files
 from grader.sandbox._bootstrap import pack_files
 from grader.sandbox._bwrap import BwrapSandbox
 from grader.sandbox._command import ENVIRONMENT, StartMode, rlimit_values
+from grader.sandbox._masks import proc_masks
 from grader.sandbox._procs import kill_until_gone, live
 from grader.sandbox._seccomp import seccomp_program
 from grader.sandbox._supervise import CHANNEL_PIPE_BYTES, outcome, watch
@@ -173,7 +174,10 @@ class PreforkSandbox(BwrapSandbox):
         host, inner = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
         files = {"zygote.py": ZYGOTE.encode(), "seccomp.bpf": seccomp_program()}
         files.update({f"preload/{name}": data for name, data in harness_files().items()})
-        boot = Job(files=files, entry="zygote.py", args=("3", "/job/seccomp.bpf", json.dumps(ENVIRONMENT)))
+        masks = {"files": proc_masks().files, "dirs": proc_masks().dirs}
+        boot = Job(
+            files=files, entry="zygote.py", args=("3", "/job/seccomp.bpf", json.dumps(ENVIRONMENT), json.dumps(masks))
+        )
         stderr = tempfile.TemporaryFile(prefix="gradelab-zygote-")  # noqa: SIM115 (lives as long as the zygote)
         try:
             proc = subprocess.Popen(

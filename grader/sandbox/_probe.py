@@ -64,6 +64,21 @@ def syscalls_filtered():
     libc = ctypes.CDLL(None, use_errno=True)
     return status()["Seccomp"].strip() == "2" and libc.unshare(0x10000000) == -1
 
+def no_terminals():
+    absent = not any(os.path.exists(p) for p in ("/dev/ptmx", "/dev/pts", "/dev/tty"))
+    return absent and fails(os.open, "/dev/ptmx", os.O_RDWR)
+
+def counter(path):
+    try:
+        with open(path, "rb") as fh:
+            return fh.read()
+    except OSError:
+        return b""
+
+def counters_masked():
+    paths = ("/proc/loadavg", "/proc/stat", "/proc/sys/kernel/pty/nr", "/proc/sys/fs/file-nr")
+    return not any(counter(p) for p in paths)
+
 os.write(3, b"R")
 time.sleep(0.3)
 check("numpy works", numpy_works)
@@ -79,5 +94,7 @@ check("root and /dev are read-only", lambda: unwritable("/") and unwritable("/de
 check("uid and gid are unprivileged, no capabilities", unprivileged)
 check("no new privileges", lambda: status()["NoNewPrivs"].strip() == "1")
 check("seccomp filter is active", syscalls_filtered)
+check("no pseudo-terminals (/dev/ptmx, devpts)", no_terminals)
+check("the kernel's global counters in /proc are masked", counters_masked)
 os.write(3, json.dumps(checks).encode())
 """

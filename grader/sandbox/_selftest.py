@@ -5,6 +5,7 @@ from __future__ import annotations
 import atexit
 import contextlib
 import json
+import logging
 import os
 import secrets
 import socket
@@ -18,6 +19,7 @@ from grader.sandbox._command import ENVIRONMENT
 from grader.sandbox._probe import PROBE
 from grader.sandbox._types import CollectingMonitor, Job, Limits, Sandbox, SandboxUnavailable
 
+_log = logging.getLogger(__name__)
 _SOURCE = Path(__file__).resolve()
 _PROJECT = _SOURCE.parents[2]
 _LIMITS = Limits(wall_seconds=20, cpu_seconds=20, memory_bytes=768 * 1024 * 1024)
@@ -86,6 +88,7 @@ def self_test(sandbox: Sandbox) -> SelfTestReport:
         else:
             report.checks[name] = value is True
     _host_checks(report, monitor.host_uids)
+    _tree_caps_check(report, sandbox)
     if len(report.checks) <= 1:
         report.checks["probe ran"] = False
         report.details["probe ran"] = outcome.stderr.decode("utf-8", "replace")[-800:].strip()
@@ -103,6 +106,29 @@ def _host_checks(report: SelfTestReport, host_uids: list[list[int]] | None) -> N
     else:
         report.checks[name] = all(0 not in uids for uids in host_uids)
         report.details[name] = f"{len(host_uids)} process(es), uids {sorted({u for us in host_uids for u in us})}"
+
+
+UNSAFE_NO_CGROUP = "GRADELAB_UNSAFE_SANDBOX_WITHOUT_CGROUP"
+
+
+def _tree_caps_check(report: SelfTestReport, sandbox: Sandbox) -> None:
+    """Without a cgroup a job's processes share no memory or process cap: refused unless explicitly allowed."""
+    name = "tree-wide memory and process caps (cgroup)"
+    if getattr(sandbox, "cgroup_active", False):
+        report.checks[name] = True
+        report.details[name] = str(getattr(sandbox, "cgroup_status", "active"))
+        return
+    why = str(getattr(sandbox, "cgroup_status", "the backend has no cgroup"))
+    if os.environ.get(UNSAFE_NO_CGROUP) == "1":
+        report.checks[name] = True
+        report.details[name] = f"UNSAFE, allowed by {UNSAFE_NO_CGROUP}=1 for development only: {why}"
+        _log.warning("sandbox without a cgroup: one job's processes together may exceed its memory limit (%s)", why)
+        return
+    report.checks[name] = False
+    report.details[name] = (
+        f"{why}. Run the service as root (cgroup v1) or give it a delegated cgroup v2 subtree with the memory "
+        f"and pids controllers; on a development machine only, set {UNSAFE_NO_CGROUP}=1 to grade without"
+    )
 
 
 def _host_uids(sandbox: Sandbox) -> list[list[int]]:

@@ -12,7 +12,7 @@ a new user, mount, pid, network, IPC and UTS namespace, as pid 1 of the new pid 
 and Python's own before- and after-fork steps around it, which is what os.fork does; the
 zygote checks that it is single-threaded, the one case where a raw clone is as safe as
 fork). The init maps its own uid and gid, mounts a fresh size- and inode-capped tmpfs on
-/job and a fresh /proc, unpacks the archive, sets the job's rlimits, drops every
+/job and a fresh /proc (its global counters masked), unpacks the archive, sets the job's rlimits, drops every
 capability, sets no new privileges, loads the seccomp filter, reseeds every random
 generator, and only then forks the job itself (or, for a job marked `init`, runs it as
 pid 1 itself). Every child runs inside `try/finally: os._exit()`, so no error path can fall
@@ -35,8 +35,9 @@ SECCOMP = open(sys.argv[2], "rb").read()
 BASE_PATH = [p for p in sys.path if p != os.path.dirname(os.path.abspath(__file__))]  # without the zygote's own folder
 UID, GID = os.getuid(), os.getgid()  # read before any unshare: in a new user namespace they read as unmapped
 ENV = json.loads(sys.argv[3])
+MASKS = json.loads(sys.argv[4])  # the global entries of /proc every job masks (see _masks.py)
 CLONE = 0x10000000 | 0x00020000 | 0x20000000 | 0x40000000 | 0x08000000 | 0x04000000
-MS_NOSUID, MS_NODEV, MS_NOEXEC, MS_REC, MS_PRIVATE = 2, 4, 8, 16384, 1 << 18
+MS_RDONLY, MS_NOSUID, MS_NODEV, MS_NOEXEC, MS_BIND, MS_REC, MS_PRIVATE = 1, 2, 4, 8, 4096, 16384, 1 << 18
 RLIMITS = {"as": "RLIMIT_AS", "cpu": "RLIMIT_CPU", "nproc": "RLIMIT_NPROC", "nofile": "RLIMIT_NOFILE",
            "fsize": "RLIMIT_FSIZE", "core": "RLIMIT_CORE", "memlock": "RLIMIT_MEMLOCK", "msgqueue": "RLIMIT_MSGQUEUE"}
 
@@ -173,6 +174,11 @@ def job_init(spec, archive, out, err, chan, lifeline, attached):
     mount("gradelab-job", "/job", "tmpfs", MS_NOSUID | MS_NODEV,
           f"size={spec['tmpfs_bytes']},nr_inodes={spec['tmpfs_inodes']},mode=0700")
     mount("proc", "/proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC, None)
+    for name in MASKS["files"]:  # the kernel's global counters: another job must not hear this one through them
+        mount("/dev/null", "/proc/" + name, None, MS_BIND, None)
+    for name in MASKS["dirs"]:
+        flags = MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC
+        mount("gradelab-mask", "/proc/" + name, "tmpfs", flags, "size=4k,mode=0555")
     os.chdir("/job")
     try:
         index = unpack(archive)

@@ -9,6 +9,7 @@ import pytest
 from sandbox_helpers import FAST, MiB, run_job
 
 from grader.sandbox import KillReason, Limits, Sandbox
+from grader.sandbox._cgroup import tree_caps
 
 SHORT = Limits(**{**FAST.__dict__, "wall_seconds": 2.0, "cpu_seconds": 2.0})
 
@@ -55,33 +56,37 @@ def test_one_huge_allocation_fails(sandbox_backend: Sandbox) -> None:
 
 
 def test_memory_spread_over_processes_is_capped_for_the_whole_tree(sandbox_backend: Sandbox) -> None:
-    if not getattr(sandbox_backend, "cgroup_active", False):
-        pytest.skip("no memory cgroup on this machine: only the per-process address-space limit applies")
+    # A sandbox without a cgroup fails its self-test (see test_sandbox_cgroup.py), so this never skips.
+    group = sandbox_backend._cgroup  # type: ignore[attr-defined]
+    assert group is not None
+    killed_before = group.oom_kills()
     limits = Limits(**{**FAST.__dict__, "wall_seconds": 10, "memory_bytes": 256 * MiB})
     outcome, data = run_job(
         sandbox_backend,
         """
         import os, time
-        for _ in range(8):
+        for _ in range(12):
             if os.fork() == 0:
                 try:
-                    block = bytearray(200 * 1024 * 1024)  # under the address-space limit, over the tree's cap
+                    block = bytearray(100 * 1024 * 1024)  # under the address-space limit; 12 over the cap
                     for i in range(0, len(block), 4096):
                         block[i] = 1
                     os.write(3, b"+")
-                    time.sleep(5)
+                    time.sleep(60)
                 finally:
                     os._exit(0)
-        time.sleep(3)
+        time.sleep(6)
         os._exit(0)
         """,
         limits,
     )
-    assert 0 < len(data) < 8 * 2 and data.count(b"+") <= 2, (data, outcome)
+    # The tree's cap (memory + tmpfs + the chain's overhead) holds three blocks at most; the kernel kills the rest.
+    assert data.count(b"+") <= tree_caps(limits)[0] // (100 * MiB), (data, outcome)
+    assert group.oom_kills() > killed_before, (data, outcome)
 
 
 def test_a_cpu_spin_ignoring_sigxcpu_is_killed_at_the_cpu_limit(sandbox_backend: Sandbox) -> None:
-    limits = Limits(**{**FAST.__dict__, "wall_seconds": 10, "cpu_seconds": 1})
+    limits = Limits(**{**FAST.__dict__, "wall_seconds": 60, "cpu_seconds": 1})  # the wall limit never comes first
     outcome, _ = run_job(
         sandbox_backend,
         """
@@ -94,7 +99,6 @@ def test_a_cpu_spin_ignoring_sigxcpu_is_killed_at_the_cpu_limit(sandbox_backend:
         limits,
     )
     assert outcome.killed is None and outcome.exit_code == 128 + 9, outcome
-    assert outcome.wall_seconds < 5
 
 
 def test_a_cpu_spin_is_killed_at_the_wall_limit(sandbox_backend: Sandbox) -> None:
@@ -211,9 +215,9 @@ def test_wall_and_cpu_time_are_measured(sandbox_backend: Sandbox) -> None:
 
 
 def test_a_slots_cgroup_caps_follow_each_jobs_limits() -> None:
-    from grader.sandbox._cgroup import EXTRA_MEMORY, EXTRA_PROCESSES, SlotCgroup
+    from grader.sandbox._cgroup import EXTRA_MEMORY, EXTRA_PROCESSES, CgroupV1
 
-    group, why = SlotCgroup.create(250)
+    group, why = CgroupV1.create(250)
     if group is None:
         pytest.skip(f"NO CGROUP ON THIS MACHINE ({why}): the per-slot caps cannot be checked")
 
