@@ -13,6 +13,9 @@ from sqlalchemy import text
 from app.db import Database
 from app.db import migrate as migrations
 from app.main import create_app
+from grader.bundle import Bundle
+from grader.grading import ReferenceCache
+from grader.sandbox import Sandbox
 from tests.app.conftest import settings_for
 from tests.app.test_process import app_cli
 
@@ -100,3 +103,11 @@ def test_the_docker_image_starts_without_running_the_demo_unconditionally() -> N
     assert "app demo --when-enabled" in command
     assert "app demo &&" not in command and "app demo;" not in command
     assert "install -d -m 0700" in dockerfile
+
+
+def test_the_reference_cache_on_disk_is_private(tmp_path: Path, toy_layers: Bundle, sandbox: Sandbox) -> None:
+    folder = tmp_path / "cache"
+    ReferenceCache(folder).get(toy_layers, sandbox)
+    files = list(folder.iterdir())
+    assert files and all(_mode(p) == 0o600 for p in files)
+    assert _mode(folder) == 0o700
