@@ -17,7 +17,8 @@ RUN apt-get update \
  && rm -rf /var/lib/apt/lists/*
 
 RUN useradd --create-home --uid 10001 --shell /usr/sbin/nologin gradelab \
- && mkdir -p /data /app && chown gradelab:gradelab /data
+ && install -d -m 0700 -o gradelab -g gradelab /data \
+ && mkdir -p /app
 
 WORKDIR /app
 COPY pyproject.toml README.md ./
@@ -36,5 +37,7 @@ EXPOSE 8000
 HEALTHCHECK --interval=30s --timeout=10s --start-period=60s --retries=3 \
   CMD ["python", "-c", "import urllib.request; urllib.request.urlopen('http://127.0.0.1:8000/healthz', timeout=8)"]
 
-# The embedded mode: migrate, keep or create the demo course, serve with grading slots in-process.
-CMD ["sh", "-c", "python -m app migrate && python -m app demo && exec python -m app serve --host 0.0.0.0 --port 8000"]
+# The embedded mode: migrate, serve with grading slots in-process. No demo accounts unless
+# GRADELAB_DEMO=true (then their passwords and tokens are printed into the container's log).
+# Create real accounts with `docker exec ... python -m app create-user NAME --admin --password ...`.
+CMD ["sh", "-c", "python -m app migrate && python -m app demo --when-enabled && exec python -m app serve --host 0.0.0.0 --port 8000"]

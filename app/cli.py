@@ -53,6 +53,9 @@ def _parser() -> argparse.ArgumentParser:
     demo.add_argument(
         "--credentials", type=Path, help="where the demo logins are kept (default: DATA_DIR/demo-logins.json)"
     )
+    demo.add_argument(
+        "--when-enabled", action="store_true", help="do nothing unless GRADELAB_DEMO=true (the Docker image's start)"
+    )
     serve = sub.add_parser("serve", help="run the service with uvicorn")
     serve.add_argument("--host", default="127.0.0.1")
     serve.add_argument("--port", type=int, default=8000)
@@ -107,6 +110,8 @@ def _run(args: argparse.Namespace, settings: Settings) -> int:
             elif args.command == "install-pack":
                 changed = install_pack(session, _course(session, args.course), publish=not args.unpublished)
                 print("\n".join(changed) if changed else "the course already has the current pack")
+            elif args.command == "demo" and args.when_enabled and not settings.demo:
+                print("no demo accounts: set GRADELAB_DEMO=true to create the demo course and its logins")
             elif args.command == "demo":
                 _demo(session, settings, args.credentials)
     finally:
@@ -134,8 +139,9 @@ def _demo(session: Session, settings: Settings, credentials: Path | None) -> Non
         if login.token:
             entry["token"] = login.token
     session.flush()
-    path.parent.mkdir(parents=True, exist_ok=True)
+    path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
     fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, stat.S_IRUSR | stat.S_IWUSR)
+    os.fchmod(fd, stat.S_IRUSR | stat.S_IWUSR)  # a file left by an older version may be wider
     with os.fdopen(fd, "w") as fh:
         json.dump(saved, fh, indent=2)
     for line in changed:

@@ -51,6 +51,20 @@ class Settings(BaseSettings):
     check_uploads: bool = True  # run check-problem in the sandbox before a new version goes live
     check_workers: int = Field(default=2, ge=1, le=16)  # upload checks run at once, each in a sandbox of its own
 
+    # Limits against exhaustion; kept in each process's memory (see README, "Limits").
+    login_hash_concurrency: int = Field(default=max(1, (os.cpu_count() or 2) // 2), ge=1, le=64)
+    login_queue_max: int = Field(default=32, ge=0)  # logins waiting for a hashing turn; more get 429
+    login_free_failures_per_user: int = Field(default=5, ge=1)
+    login_free_failures_per_address: int = Field(default=30, ge=1)
+    login_backoff_seconds: float = Field(default=1.0, gt=0)  # the first wait; doubles with each failure
+    login_backoff_max_seconds: float = Field(default=300.0, gt=0)
+    login_forget_seconds: float = Field(default=900.0, gt=0)  # failures are forgotten after this long without one
+    streams_per_user: int = Field(default=4, ge=1)  # open live-status streams (`/events`)
+    streams_per_address: int = Field(default=32, ge=1)
+    metrics_token: str | None = None  # a bearer token for Prometheus; admins' API tokens work too
+    running_per_student: int = Field(default=1, ge=0)  # a student's jobs graded at once (0: no limit)
+    demo: bool = False  # `python -m app demo --when-enabled` (the Docker image's start) creates demo logins only if set
+
     @model_validator(mode="after")
     def _refuse_unsafe(self) -> Settings:
         if self.environment is Environment.PRODUCTION and self.secret_key == _DEV_SECRET:

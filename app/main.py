@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -15,6 +16,8 @@ from fastapi.staticfiles import StaticFiles
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from app.accounts.throttle import LoginGuard, LoginThrottle, ThrottleRules
+from app.api.limits import StreamSlots
 from app.api.params import ERROR_RESPONSES
 from app.api.routes import auth, courses, ops, problems, submissions
 from app.config import Mode, Settings
@@ -33,6 +36,7 @@ log = structlog.get_logger("app")
 def create_app(settings: Settings | None = None, *, start_grading: bool | None = None) -> FastAPI:
     """The service. Grading slots start with the app in the embedded mode unless `start_grading` is False."""
     settings = settings or Settings()
+    private_folder(settings.data_dir)
     runtime = Runtime(settings=settings, db=Database(settings.database_url))
     embedded = settings.mode is Mode.EMBEDDED if start_grading is None else start_grading
 
@@ -59,6 +63,8 @@ def create_app(settings: Settings | None = None, *, start_grading: bool | None =
     )
     app.state.runtime = runtime
     app.state.settings = settings
+    app.state.login_guard = _login_guard(settings)
+    app.state.stream_slots = StreamSlots(settings.streams_per_user, settings.streams_per_address)
     for module in (auth, courses, problems, submissions):
         app.include_router(module.router, prefix="/api/v1", responses=ERROR_RESPONSES)
     app.include_router(ops.router)
@@ -69,6 +75,27 @@ def create_app(settings: Settings | None = None, *, start_grading: bool | None =
     _error_handlers(app)
     app.add_middleware(BodyLimit, limit=settings.max_request_bytes)
     return app
+
+
+def private_folder(folder: Path) -> None:
+    """Tighten the data folder to 0700 (it holds the SQLite database and the demo logins) when it is ours."""
+    try:
+        info = folder.stat()
+    except FileNotFoundError:
+        return  # nothing kept there yet; whoever creates a file in it creates it private
+    if info.st_uid == os.geteuid() and info.st_mode & 0o077:
+        folder.chmod(0o700)
+
+
+def _login_guard(settings: Settings) -> LoginGuard:
+    rules = ThrottleRules(
+        free_per_user=settings.login_free_failures_per_user,
+        free_per_address=settings.login_free_failures_per_address,
+        backoff_seconds=settings.login_backoff_seconds,
+        backoff_max_seconds=settings.login_backoff_max_seconds,
+        forget_seconds=settings.login_forget_seconds,
+    )
+    return LoginGuard(LoginThrottle(rules), settings.login_hash_concurrency, settings.login_queue_max)
 
 
 def _error_body(detail: str, errors: list[str] | None = None) -> dict[str, object]:

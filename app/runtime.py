@@ -42,7 +42,11 @@ class Runtime:
     def __post_init__(self) -> None:
         self.grader = Grader(
             self.db,
-            GradingConfig(lease_seconds=self.settings.lease_seconds, max_attempts=self.settings.max_attempts),
+            GradingConfig(
+                lease_seconds=self.settings.lease_seconds,
+                max_attempts=self.settings.max_attempts,
+                running_per_student=self.settings.running_per_student,
+            ),
             self.metrics,
             self.bundles,
             self.references,
@@ -69,6 +73,7 @@ class Runtime:
         self.pool = LocalPool(self.grader.grade, sandboxes)
         self.pool.start()
         self.dispatcher = self.pool
+        self.grader.wake = self.pool.notify  # a student's waiting job, once their running one ends
         with self.db.session() as session:
             waiting = lease.queued_ids(session)
         for job_id in waiting:

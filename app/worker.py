@@ -45,13 +45,17 @@ def run_worker(
     stop = stop or threading.Event()
     db = Database(settings.database_url)
     metrics = Metrics()
-    grader = Grader(
-        db, GradingConfig(lease_seconds=settings.lease_seconds, max_attempts=settings.max_attempts), metrics
+    config = GradingConfig(
+        lease_seconds=settings.lease_seconds,
+        max_attempts=settings.max_attempts,
+        running_per_student=settings.running_per_student,
     )
+    grader = Grader(db, config, metrics)
     if metrics_port is not None:  # grading latency and sandbox kills are counted where the grading happens
         start_http_server(metrics_port, addr="0.0.0.0", registry=metrics.registry)
     sandboxes = acquire_sandboxes(slots if slots is not None else settings.slots, settings.sandbox)
     worker = SlotWorker(make_broker(settings.redis_url), grader.grade, sandboxes)
+    grader.wake = worker.notify  # a student's waiting job, once their running one ends
     leader = LeaderLock(db)
 
     def sweep() -> None:

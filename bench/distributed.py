@@ -45,6 +45,7 @@ def _round(url: str, redis_url: str, workers: int, n: int, folder: Path) -> floa
         "GRADELAB_REDIS_URL": redis_url,
         "GRADELAB_DATA_DIR": str(folder),
         "GRADELAB_SLOTS": "1",
+        "GRADELAB_RUNNING_PER_STUDENT": "0",  # the load comes from one account: measure the slots, not the limit
     }
     web = Server(env, folder / f"web-{workers}.log")
     procs = [

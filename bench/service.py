@@ -32,6 +32,7 @@ class Service:
             "GRADELAB_DATABASE_URL": f"sqlite:///{self.db}",
             "GRADELAB_DATA_DIR": str(folder),
             "GRADELAB_SLOTS": str(slots),
+            "GRADELAB_RUNNING_PER_STUDENT": "0",  # the load comes from one account: measure the slots, not the limit
             "GRADELAB_CHECK_UPLOADS": "false",
         }
         for step in (["migrate"], ["demo"]):

@@ -11,6 +11,8 @@ from alembic.script import ScriptDirectory
 from sqlalchemy import create_engine, pool
 from sqlalchemy.engine import make_url
 
+from app.db._engine import private_sqlite_file
+
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
 
 
@@ -25,7 +27,7 @@ def upgrade(url: str, revision: str = "head") -> None:
     """Bring the database at `url` up to `revision` (a new SQLite file's folder is created)."""
     parsed = make_url(url)
     if parsed.get_backend_name() == "sqlite" and parsed.database and parsed.database != ":memory:":
-        Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
+        private_sqlite_file(Path(parsed.database))
     command.upgrade(alembic_config(url), revision)
 
 

@@ -7,9 +7,11 @@ import socket
 import threading
 import time
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import structlog
+from sqlalchemy.orm import Session
 
 from app.db import Database, utcnow
 from app.db.models import SubmissionState
@@ -28,6 +30,7 @@ log = structlog.get_logger("app.grading")
 class GradingConfig:
     lease_seconds: float = 60.0
     max_attempts: int = 3
+    running_per_student: int = 0  # a student's jobs running at once; 0: no limit
 
 
 def worker_id() -> str:
@@ -52,12 +55,45 @@ class Grader:
         self.bundles = bundles or BundleCache()
         self.references = references or ReferenceCache()
         self.owner = worker_id()
+        # Sends a job to be graded: set by whoever runs this grader, so a student's waiting job is woken.
+        self.wake: Callable[[int], None] | None = None
 
     def grade(self, submission_id: int, sandbox: Sandbox) -> SubmissionState | None:
-        """Grade the submission if it can be claimed; returns the state it was left in (None: not ours)."""
+        """Grade the submission if it can be claimed; returns the state it was left in (None: not ours).
+
+        A job of a student who already has `running_per_student` jobs running stays queued (None) and
+        is sent again when one of theirs ends."""
+        try:
+            state = self._claim_and_grade(submission_id, sandbox)
+        except _StudentBusy:
+            log.info("claim_deferred_student_busy", submission_id=submission_id)
+            return None
+        self._wake_next(submission_id)
+        return state
+
+    def _must_wait(self, session: Session, submission_id: int) -> bool:
+        limit = self.config.running_per_student
+        return limit > 0 and lease.student_busy(session, submission_id, limit) is not None
+
+    def _wake_next(self, submission_id: int) -> None:
+        """Send the student's waiting jobs again now that one of theirs has stopped running."""
+        if self.config.running_per_student <= 0 or self.wake is None:
+            return
+        try:
+            with self.db.read() as session:
+                waiting = lease.next_waiting(session, submission_id, self.config.running_per_student)
+        except Exception as exc:  # the sweeper re-sends queued rows in any case
+            log.warning("wake_failed", error=str(exc)[:300])
+            return
+        for job_id in waiting:
+            self.wake(job_id)
+
+    def _claim_and_grade(self, submission_id: int, sandbox: Sandbox) -> SubmissionState | None:
         bound = structlog.contextvars.bound_contextvars(submission_id=submission_id)
         with bound:
             with self.db.session() as session:
+                if self._must_wait(session, submission_id):  # decided under the student's row lock
+                    raise _StudentBusy
                 claim = lease.claim(session, submission_id, self.owner, self.config.lease_seconds)
                 if claim is None:
                     log.debug("claim_skipped")
@@ -130,3 +166,7 @@ class Grader:
                         return
             except Exception as exc:  # a database blip: the next beat may succeed before the lease runs out
                 log.warning("heartbeat_failed", error=str(exc)[:300])
+
+
+class _StudentBusy(Exception):
+    """The submission's author already has as many jobs running as they may: this one waits."""

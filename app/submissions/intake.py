@@ -4,6 +4,9 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
 from app.courses.service import course_access, instructor_access
 from app.db.models import ProblemVersion, Submission, User
 from app.errors import Invalid
@@ -21,10 +24,18 @@ def submit(runtime: Runtime, user: User, course: str, slug: str, files: Mapping[
         if problem.current_version_id is None:
             raise Invalid(f"{slug} has no version to grade against yet")
         bundle = runtime.bundles.get(session, problem.current_version_id)
+        lock_submitter(session, user)
         submission = create_submission(session, access, problem, bundle, user, files)  # only its id is read
     runtime.metrics.submissions_created.inc()
     runtime.dispatcher.notify(submission.id)  # after the commit, never inside it
     return submission
+
+
+def lock_submitter(session: Session, user: User) -> None:
+    """Hold the submitter's row until the commit, so one student's submissions are counted against the
+    quota one at a time (on PostgreSQL concurrent posts would each count the others' uncommitted rows
+    as absent; SQLite's write transactions are one at a time already)."""
+    session.execute(select(User.id).where(User.id == user.id).with_for_update())
 
 
 def start_regrade(runtime: Runtime, user: User, course: str, slug: str, version: int | None) -> int:

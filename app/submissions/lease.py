@@ -11,11 +11,11 @@ import math
 from dataclasses import dataclass
 from typing import Any, cast
 
-from sqlalchemy import Table, bindparam, delete, insert, or_, select, update
+from sqlalchemy import Table, bindparam, delete, func, insert, or_, select, update
 from sqlalchemy.orm import Session
 
 from app.db import utcnow
-from app.db.models import Submission, SubmissionState, TestResult
+from app.db.models import Submission, SubmissionState, TestResult, User
 from grader.grading import GradeReport
 
 QUEUED, RUNNING, GRADED, FAILED = (
@@ -98,6 +98,44 @@ def claim(session: Session, submission_id: int, owner: str, lease_seconds: float
     attempt, created_at, late, problem_id, version_id, source_id = row
     return Claimed(
         submission_id, attempt, owner, created_at, bool(late), problem_id, version_id, source_id or submission_id
+    )
+
+
+def student_busy(session: Session, submission_id: int, limit: int) -> int | None:
+    """The author's id when they already have `limit` jobs running (this one must wait), else None.
+
+    A regrade's rows are the instructor's work and are never held back. The author's row is locked
+    until the claim commits, so two slots cannot both decide one student has room (PostgreSQL)."""
+    row = session.execute(
+        select(Submission.user_id, Submission.regrade_id).where(Submission.id == submission_id)
+    ).one_or_none()
+    if row is None or row.regrade_id is not None or limit <= 0:
+        return None
+    session.execute(select(User.id).where(User.id == row.user_id).with_for_update())
+    running = session.scalar(
+        select(func.count())
+        .select_from(Submission)
+        .where(
+            Submission.user_id == row.user_id,
+            Submission.id != submission_id,
+            Submission.regrade_id.is_(None),
+            Submission.state == RUNNING,
+            Submission.lease_expires_at >= utcnow(),  # a job whose worker died holds no place
+        )
+    )
+    return int(row.user_id) if (running or 0) >= limit else None
+
+
+def next_waiting(session: Session, submission_id: int, count: int) -> list[int]:
+    """The oldest `count` queued submissions (not a regrade's) of the same author, to wake once this one is done."""
+    author = select(Submission.user_id).where(Submission.id == submission_id).scalar_subquery()
+    return list(
+        session.scalars(
+            select(Submission.id)
+            .where(Submission.user_id == author, Submission.state == QUEUED, Submission.regrade_id.is_(None))
+            .order_by(Submission.id)
+            .limit(count)
+        )
     )
 
 

@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session
 
 from app.accounts import service as accounts
 from app.api.deps import RuntimeDep
+from app.api.limits import client_address, login_guard
 from app.api.params import Id
 from app.api.routes.problems import _read_files
 from app.courses.service import course_access, courses_of
@@ -47,7 +48,7 @@ def _safe_next(target: str) -> str:
 
 
 @router.post("/login", response_class=HTMLResponse)
-def login(
+async def login(
     request: Request,
     runtime: RuntimeDep,
     username: Annotated[str, Form(max_length=64)],
@@ -58,12 +59,19 @@ def login(
     expected = request.cookies.get(LOGIN_CSRF)
     if not expected or not secrets.compare_digest(expected, csrf):
         return _login_again(request, username, next, "The login form expired: try again.")
-    try:
+
+    def check() -> str:
         with runtime.db.session() as session:
             user = accounts.authenticate_password(session, username, password)
-            _, token = accounts.issue_token(session, user, name="browser session", days=SESSION_DAYS)
+            return accounts.issue_token(session, user, name="browser session", days=SESSION_DAYS)[1]
+
+    try:
+        # The same throttle and hashing bound as the API's login.
+        token = await login_guard(request).attempt(username, client_address(request), check)
     except ServiceError as exc:
-        return _login_again(request, username, next, exc.detail[:1].upper() + exc.detail[1:] + ".")
+        message = exc.detail[:1].upper() + exc.detail[1:] + "."
+        retry = {k: v for k, v in exc.headers.items() if k == "Retry-After"}
+        return _login_again(request, username, next, message, status=exc.status, headers=retry)
     response = RedirectResponse(_safe_next(next), status_code=303)
     response.set_cookie(
         COOKIE, token, httponly=True, samesite="lax", secure=_secure(request), max_age=SESSION_DAYS * 86400, path="/"
@@ -72,14 +80,17 @@ def login(
     return response
 
 
-def _login_again(request: Request, username: str, next: str, message: str) -> Response:
+def _login_again(
+    request: Request, username: str, next: str, message: str, status: int = 401, headers: dict[str, str] | None = None
+) -> Response:
     token = secrets.token_urlsafe(24)
     response = page(
         request,
         "login.html",
         {"login_csrf": token, "next": _safe_next(next), "username": username, "error": message},
-        status_code=401,
+        status_code=status,
     )
+    response.headers.update(headers or {})
     response.set_cookie(LOGIN_CSRF, token, httponly=True, samesite="strict", secure=_secure(request), max_age=3600)
     return response
 

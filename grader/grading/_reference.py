@@ -8,6 +8,7 @@ format (read back with the hardened decoder, like anything from a sandbox).
 from __future__ import annotations
 
 import hashlib
+import os
 import threading
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
@@ -279,9 +280,11 @@ class ReferenceCache:
             for (t, m), r in run.failures.items()
             if m is not None
         ]
-        path.parent.mkdir(parents=True, exist_ok=True)
+        # Expected outputs and hidden inputs: readable by this user only.
+        path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
         tmp = path.with_suffix(".tmp")
-        tmp.write_bytes(b"".join(frames))
+        with os.fdopen(os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600), "wb") as fh:
+            fh.write(b"".join(frames))
         tmp.replace(path)
 
     def _load(self, digest: str) -> ReferenceRun | None:

@@ -89,7 +89,8 @@ def test_an_endless_loop_is_stopped_and_scored(world: World) -> None:
     looping = [t for t in result["tests"] if t["function"] == "relu_forward"]
     assert looping and all(not t["passed"] and "time limit" in t["feedback"] for t in looping)
     assert 0 < result["score"] < result["max_score"]
-    metrics = world.client.get("/metrics").text
+    world.user("root", admin=True)
+    metrics = world.get("root", "/metrics").text
     assert 'gradelab_sandbox_kills_total{reason="timeout"}' in metrics or 'reason="cpu"' in metrics
 
 

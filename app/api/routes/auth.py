@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, status
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Request, status
 
 from app.accounts import service as accounts
+from app.accounts.throttle import LoginGuard
 from app.api.deps import CurrentUser, RuntimeDep
+from app.api.limits import client_address, login_guard
 from app.api.params import Id, Limit, Offset
 from app.api.schemas import CourseRead, MeRead, NewTokenCreate, NewTokenRead, SubmissionSummary, TokenCreate, TokenRead
 from app.courses.service import courses_of
@@ -15,12 +19,18 @@ router = APIRouter(tags=["auth"])
 
 
 @router.post("/auth/token", status_code=status.HTTP_201_CREATED, response_model=NewTokenRead)
-def login(body: TokenCreate, runtime: RuntimeDep) -> NewTokenRead:
-    """Exchange a username and password for a new API token (shown once)."""
-    with runtime.db.session() as session:
-        user = accounts.authenticate_password(session, body.username, body.password)
-        token, plain = accounts.issue_token(session, user, name=body.name, days=body.days)
-        return NewTokenRead(token=plain, **TokenRead.model_validate(token, from_attributes=True).model_dump())
+async def login(
+    body: TokenCreate, request: Request, runtime: RuntimeDep, guard: Annotated[LoginGuard, Depends(login_guard)]
+) -> NewTokenRead:
+    """Exchange a username and password for a new API token (shown once); failed logins are throttled."""
+
+    def check() -> NewTokenRead:
+        with runtime.db.session() as session:
+            user = accounts.authenticate_password(session, body.username, body.password)
+            token, plain = accounts.issue_token(session, user, name=body.name, days=body.days)
+            return NewTokenRead(token=plain, **TokenRead.model_validate(token, from_attributes=True).model_dump())
+
+    return await guard.attempt(body.username, client_address(request), check)
 
 
 @router.get("/me", response_model=MeRead)

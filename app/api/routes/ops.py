@@ -2,16 +2,23 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter
+import hmac
+from typing import Annotated
+
+from fastapi import APIRouter, Depends
 from fastapi.responses import JSONResponse, Response
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from sqlalchemy import text
 
+from app.accounts.service import authenticate
 from app.api.deps import RuntimeDep
 from app.config import Mode
+from app.errors import Forbidden, Unauthorized
 from grader.dispatch import DramatiqDispatcher
 
 router = APIRouter(tags=["operations"])
+_scraper = HTTPBearer(auto_error=False, description="GRADELAB_METRICS_TOKEN, or an admin's API token")
 
 
 @router.get("/healthz")
@@ -47,6 +54,23 @@ def healthz(runtime: RuntimeDep) -> JSONResponse:
     return JSONResponse(body, status_code=503 if body["status"] == "unavailable" else 200)
 
 
-@router.get("/metrics", response_class=Response)
+def metrics_reader(
+    runtime: RuntimeDep, credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_scraper)]
+) -> None:
+    """Let through the configured metrics token or an admin's API token; refuse anyone else with the reason."""
+    if credentials is None or credentials.scheme.lower() != "bearer":
+        raise Unauthorized(
+            "/metrics needs 'Authorization: Bearer <token>' with the service's metrics token "
+            "(GRADELAB_METRICS_TOKEN) or an admin's API token"
+        )
+    configured = runtime.settings.metrics_token
+    if configured and hmac.compare_digest(credentials.credentials.encode(), configured.encode()):
+        return
+    if not authenticate(runtime.db, credentials.credentials).is_admin:
+        raise Forbidden("/metrics is for admins and the metrics scraper: use an admin's token or the metrics token")
+
+
+@router.get("/metrics", response_class=Response, dependencies=[Depends(metrics_reader)])
 def metrics(runtime: RuntimeDep) -> Response:
+    """Prometheus metrics; needs the metrics token or an admin's API token."""
     return Response(generate_latest(runtime.metrics.registry), media_type=CONTENT_TYPE_LATEST)

@@ -5,12 +5,14 @@ from __future__ import annotations
 import asyncio
 import json
 from collections.abc import AsyncIterator
+from typing import Annotated
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Depends, Request
 from fastapi.responses import StreamingResponse
 from starlette.concurrency import run_in_threadpool
 
 from app.api.deps import CurrentUser, RuntimeDep
+from app.api.limits import LimitedStream, StreamSlots, client_address, stream_slots
 from app.api.params import Id
 from app.api.schemas import SubmissionRead
 from app.db.models import SubmissionState, User
@@ -43,8 +45,16 @@ def _status(runtime: Runtime, user: User, submission_id: int) -> dict[str, objec
 
 
 @router.get("/submissions/{submission_id}/events", response_class=StreamingResponse)
-async def submission_events(submission_id: Id, user: CurrentUser, runtime: RuntimeDep) -> StreamingResponse:
-    """Server-sent events: a `status` event at each change, ending once the submission is graded or failed."""
+async def submission_events(
+    submission_id: Id,
+    request: Request,
+    user: CurrentUser,
+    runtime: RuntimeDep,
+    slots: Annotated[StreamSlots, Depends(stream_slots)],
+) -> StreamingResponse:
+    """Server-sent events: a `status` event at each change, ending once the submission is graded or failed.
+
+    Each user and each address may hold a few streams open at once; one more is refused with 429."""
     first = await run_in_threadpool(_status, runtime, user, submission_id)  # 404 before the stream starts
 
     async def stream() -> AsyncIterator[str]:
@@ -68,7 +78,8 @@ async def submission_events(submission_id: Id, user: CurrentUser, runtime: Runti
             current = await run_in_threadpool(_status, runtime, user, submission_id)
 
     headers = {"Cache-Control": "no-store", "X-Accel-Buffering": "no"}
-    return StreamingResponse(stream(), media_type="text/event-stream", headers=headers)
+    release = slots.acquire(user.id, client_address(request))
+    return LimitedStream(stream(), media_type="text/event-stream", headers=headers, release=release)
 
 
 @router.get("/submissions/{submission_id}/results.json")
