@@ -13,7 +13,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0002_seeds"
-down_revision = "0001"
+down_revision = "0002_regrade_record"
 branch_labels = None
 depends_on = None
 
