@@ -29,6 +29,7 @@ import socket
 import stat
 import subprocess
 import tempfile
+import time
 from collections.abc import Iterator
 from contextlib import ExitStack, contextmanager, suppress
 from dataclasses import dataclass
@@ -177,10 +178,26 @@ def running_postgres() -> Iterator[PostgresServer]:
                 executor.stop()
             executor.kill()
             raise RuntimeError(f"the throwaway PostgreSQL server did not start: {exc}\n{_log_tail(logfile)}") from exc
+        server = PostgresServer(host=HOST, port=port, user=SUPERUSER, socket_dir=str(base))
         try:
-            yield PostgresServer(host=HOST, port=port, user=SUPERUSER, socket_dir=str(base))
+            _wait_until_accepting(server, logfile)
+            yield server
         finally:
             executor.stop()
+
+
+def _wait_until_accepting(server: PostgresServer, logfile: Path) -> None:
+    """Wait until the server takes connections: on a loaded machine it may still be "starting up" after pg_ctl."""
+    deadline = time.monotonic() + START_TIMEOUT
+    while True:
+        try:
+            psycopg.connect(host=server.host, port=server.port, user=server.user, dbname="postgres").close()
+            return
+        except psycopg.OperationalError as exc:
+            if time.monotonic() > deadline:
+                tail = _log_tail(logfile)
+                raise RuntimeError(f"the throwaway PostgreSQL server never took connections: {exc}\n{tail}") from exc
+            time.sleep(0.2)
 
 
 def _is_ci() -> bool:
