@@ -214,6 +214,8 @@ def _check_limits(bundle: Bundle, graded: GradeReport, report: CheckReport) -> N
         limit = bundle.test(test.name).time_seconds or bundle.spec.limits.time_seconds
         if test.seconds > limit / 2:
             tight.append(f"{test.name} took {test.seconds:.1f} s of its {limit:g} s limit")
+    if tight:  # a student's code is often slower than the reference: leave them room
+        tight.append("raise those tests' `time_seconds` or make the reference faster")
     report.add("time limits leave room (reference under half of each limit)", not tight, "; ".join(tight))
 
 
@@ -247,10 +249,15 @@ def _check_variant(
     problems = []
     for test in graded.tests:
         if test.name in breaks and test.passed:
-            problems.append(f"passes {test.name}, which it claims to break")
+            problems.append(
+                f"passes {test.name}, which it claims to break (drop it from `breaks`, "
+                "or give a test inputs that expose the mistake)"
+            )
         elif test.name not in breaks and not test.passed:
             problems.append(f"also fails {test.name} (add it to `breaks` or fix the variant)")
     hinted = any(mistake.hint in t.feedback for t in graded.tests if t.name in breaks)
     if not hinted:
-        problems.append("its hint is not shown on any test it breaks")
+        problems.append(
+            "its hint is not shown on any test it breaks (the diagnosis never matched the variant's results)"
+        )
     report.add(f"mistake {mistake.name} is caught", not problems, "; ".join(problems[:6]))

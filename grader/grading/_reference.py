@@ -200,17 +200,24 @@ def _run_probed(
     modules: list[str],
     group: Callable[[Call], str],
 ) -> dict[tuple[str, str | None], CallResult]:
-    """Results of `calls`: first one call of each group (a generator, a driver), and the others only when those
-    all ran, so a generator or reference that loops costs its limit once, not once for every test."""
+    """Results of `calls`: first one call of each group (a generator, a driver), in batches of 1, 2, 4, ... calls,
+    then the others, stopping after the first batch in which a call failed: a generator or reference that loops
+    for every test costs its limit once, not once for every test or every group."""
     first: dict[str, Call] = {}
     for call in calls:
         if call.variant is None:
             first.setdefault(group(call), call)
     probe = list(first.values())
-    results = dict(_run(bundle, sandbox, probe, files, modules).results)
-    if all(r.status == "ok" for r in results.values()):
-        rest = [c for c in calls if c.key not in results]
-        results.update(_run(bundle, sandbox, rest, files, modules).results)
+    results: dict[tuple[str, str | None], CallResult] = {}
+    size = 1
+    while probe:
+        batch, probe = probe[:size], probe[size:]
+        results.update(_run(bundle, sandbox, batch, files, modules).results)
+        if any(r.status != "ok" for r in results.values()):
+            return results
+        size *= 2
+    rest = [c for c in calls if c.key not in results]
+    results.update(_run(bundle, sandbox, rest, files, modules).results)
     return results
 
 

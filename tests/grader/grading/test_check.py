@@ -16,11 +16,9 @@ TOY = Path(__file__).resolve().parents[2] / "bundles" / "toy-layers"
 Files = dict[str, bytes]
 
 
-def toy(**replace: str) -> Files:
-    """The toy-layers bundle's files, with some replaced (text)."""
-    files = read_folder(TOY)
-    files.update({name.replace("__", "/"): text.encode() for name, text in replace.items()})
-    return files
+def toy() -> Files:
+    """The toy-layers bundle's files."""
+    return read_folder(TOY)
 
 
 def appended(files: Files, name: str, text: str) -> Files:
@@ -191,11 +189,12 @@ def test_a_raising_generator_is_named_with_its_error(sandbox: Sandbox) -> None:
 
 
 def test_a_problem_of_forward_passes_only_earns_bundle_ok(sandbox: Sandbox) -> None:
-    files = toy(
-        driver__py="import gradelib\nimport toy\n\n\n"
-        "def relu_forward(case):\n"
-        "    out, _ = gradelib.expect_tuple(toy.relu_forward(case['x']), 2, 'relu_forward')\n"
-        "    return {'out': out}\n"
+    files = toy()
+    files["driver.py"] = (
+        b"import gradelib\nimport toy\n\n\n"
+        b"def relu_forward(case):\n"
+        b"    out, _ = gradelib.expect_tuple(toy.relu_forward(case['x']), 2, 'relu_forward')\n"
+        b"    return {'out': out}\n"
     )
     text = files["problem.toml"].decode()
     files["problem.toml"] = text[: text.index('[[tests]]\nname = "relu_backward_small"')].encode()
@@ -246,13 +245,43 @@ class PlanRecorder:
         return self.inner.run(job, limits, monitor)
 
 
-def test_a_generator_that_loops_for_every_test_costs_its_limit_once_not_once_per_test(sandbox: Sandbox) -> None:
-    files = appended(toy(), "cases.py", "def relu(rng, shape=(3, 4)):\n    while True:\n        pass\n")
+def test_generators_that_loop_for_every_test_cost_their_limit_once_not_once_per_test(sandbox: Sandbox) -> None:
+    loop = "    while True:\n        pass\n"
+    files = appended(toy(), "cases.py", f"def relu(rng, shape=(3, 4)):\n{loop}\n\ndef mse(rng, n=4, k=3):\n{loop}")
     files = toml(files, "memory_mb = 512", "memory_mb = 512\ngenerator_seconds = 1")
     recorder = PlanRecorder(sandbox)
     report = check_problem(bundle_from_files(files, "test"), recorder, variants=False)
     assert line(report, "reference runs").startswith(
         "[FAIL] reference runs: the generator cases.relu for test 'relu_forward_small' ran longer than its wall time"
     )
-    # one call of each generator first; relu_backward_small, which loops the same way, never runs
-    assert recorder.plans == [["relu_forward_small", "mse_small"]]
+    # the first test's generator runs alone first; the other tests, which loop the same way, never run
+    assert recorder.plans == [["relu_forward_small"]]
+
+
+def test_a_variant_that_changes_nothing_is_told_how_to_fix_its_claim(sandbox: Sandbox) -> None:
+    files = {**toy(), "mistakes/same.py": b"def relu_forward(x):\n    return np.maximum(x, 0.0), x\n"}
+    files = toml(
+        files,
+        "[[mistakes]]",
+        '[[mistakes]]\nname = "same"\nfile = "mistakes/same.py"\nhint = "This hint is never shown."\n'
+        'breaks = ["relu_forward*"]\n\n[[mistakes]]',
+    )
+    report = check_problem(bundle_from_files(files, "test"), sandbox, starter=False)
+    assert line(report, "mistake same is caught") == (
+        "[FAIL] mistake same is caught: passes relu_forward_small, which it claims to break (drop it from `breaks`, "
+        "or give a test inputs that expose the mistake); its hint is not shown on any test it breaks (the diagnosis "
+        "never matched the variant's results)"
+    )
+
+
+def test_a_reference_using_most_of_a_time_limit_is_told_what_to_raise(sandbox: Sandbox) -> None:
+    files = appended(
+        toy(),
+        "solution/toy.py",
+        "import time\n\ndef relu_forward(x):\n    time.sleep(0.6)\n    return np.maximum(x, 0.0), x\n",
+    )
+    files = toml(files, 'name = "relu_forward_small"', 'name = "relu_forward_small"\ntime_seconds = 1')
+    report = check(files, sandbox)
+    text = line(report, "time limits leave room")
+    assert text.startswith("[FAIL] time limits leave room (reference under half of each limit): relu_forward_small")
+    assert text.endswith("raise those tests' `time_seconds` or make the reference faster")
