@@ -110,3 +110,10 @@ def test_a_variant_that_changes_a_result_the_student_got_right_is_not_blamed() -
     margin = Variant("margin_zero", "Your hinge loss uses margin 0.", {"loss": np.float64(0.5), "dz": stu["dz"]})
     found = _test_causes(ref, {**stu, "@numgrad": {"dz": ref["dz"].copy()}}, variants=[margin])
     assert len(found) == 1 and "the bug is in the backward pass" in found[0]
+
+
+def test_a_near_miss_prints_expected_and_got_with_the_digits_that_tell_them_apart() -> None:
+    v = verdict(np.float64(0.99999), np.float64(1.00001), name="loss")
+    assert "is 1.00001; expected 0.99999" in v.message
+    tight = verdict(np.float64(1.0), np.float64(1.5), name="loss", tolerance=Tolerance(rel_norm=1.25e-7))
+    assert "(allowed 1.25e-07)" in tight.message
