@@ -13,7 +13,7 @@ from grader.judge._finite import finite_failure
 from grader.judge._messages import apart, at, describe, given, num, shape, type_advice
 from grader.judge._shape import shape_hint
 from grader.judge._types import Cause, Context, Leaf, ResultVerdict, Tier, Tolerance, Variant
-from grader.judge._variants import whole_matches
+from grader.judge._variants import contradicted, whole_matches
 from grader.judge._walk import leaves
 from grader.values import Opaque, Value
 
@@ -29,7 +29,10 @@ def judge(
 ) -> list[ResultVerdict]:
     """One verdict per compared leaf of the reference's (non-diagnostic) results, failures diagnosed."""
     numgrad = student.get("@numgrad") if isinstance(student, Mapping) else None
-    whole: frozenset[str] | None = None  # worked out at the first failure: most calls pass
+    # which variants match every result, and which change one the student got right: worked out at the first
+    # failure, since most calls pass
+    whole: frozenset[str] | None = None
+    usable: Sequence[Variant] = variants
     verdicts = []
     with np.errstate(all="ignore"):
         for item in leaves(reference, student if isinstance(student, Mapping) else {}, context.function):
@@ -40,8 +43,11 @@ def judge(
             verdict, r, s = judge_leaf(item, tol, context)
             if not verdict.passed and r is not None and s is not None:
                 if whole is None:
-                    whole = whole_matches(variants, student, tolerance) if isinstance(student, Mapping) else frozenset()
-                evidence = Evidence(item, verdict.stage or "", r, s, tol, context, variants, numgrad, whole)
+                    given = student if isinstance(student, Mapping) else {}
+                    whole = whole_matches(variants, given, tolerance)
+                    wrong = contradicted(variants, reference, given, tolerance)
+                    usable = [v for v in variants if v.name not in wrong]
+                evidence = Evidence(item, verdict.stage or "", r, s, tol, context, usable, numgrad, whole)
                 causes = diagnose(evidence, verdict.diagnosis)
                 verdict = replace(verdict, diagnosis=tuple(c.text for c in causes), causes=causes)
             elif not verdict.passed and verdict.diagnosis:

@@ -37,7 +37,7 @@ def diagnose(e: Evidence, earlier: Sequence[str] = ()) -> tuple[Cause, ...]:
     """Variant hints first, then what the stage found, then the patterns of a closeness failure, ranked."""
     found = [
         Cause(v.hint, Tier.VARIANT, v.hint, 0 if v.name in e.whole else 1)
-        for v in variant_hints(e.r, e.s, e.leaf.keys, e.tol, e.variants)
+        for v in variant_hints(e.r, e.s, e.leaf.keys, e.tol, e.variants, e.whole)
     ]
     found += [Cause.of(text, Tier.STAGE, e.leaf.path) for text in earlier]
     if e.stage == "close":

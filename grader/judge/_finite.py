@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from grader.judge._messages import indices
+from grader.judge._messages import indices, num
 from grader.judge._types import Context, ResultVerdict
 from grader.values import Value
 
@@ -21,33 +21,33 @@ def finite_failure(path: str, s: np.ndarray, bad: np.ndarray, ctx: Context) -> R
         f"{ctx.function}: {path} has {' and '.join(parts)} value(s){place} "
         f"out of {s.size} where the reference is finite."
     )
-    from_a_log = (_PLUS_INF_LOSS,) if s.ndim == 0 and bool(np.isposinf(s)) else ()
-    return ResultVerdict(path, False, "finite", msg, (*from_a_log, *_causes(ctx)))
+    return ResultVerdict(path, False, "finite", msg, _causes(ctx, s))
 
 
-# A single +inf (not NaN) comes from a log: of a probability that rounded to 0 (after a correct
-# max shift, or a sigmoid at a very negative logit), or of an exp that overflowed. "Subtract the max"
-# is the wrong advice for the first, so name both, and the fix common to both, first.
-_PLUS_INF_LOSS = (
-    "A loss of +inf (not NaN) comes from a log: log(0) of a probability that rounded to 0 (after the "
-    "max shift, a true class far below the row's maximum; or sigmoid of a very negative logit), or "
-    "log of an exp that overflowed. Take logs of logits, not of probabilities: shifted - "
-    "log(sum(exp(shifted))) after the max shift, or np.logaddexp(0, -z)."
-)
-
-
-def _causes(ctx: Context) -> tuple[str, ...]:
+def _causes(ctx: Context, s: np.ndarray) -> tuple[str, ...]:
     fn = ctx.function.lower()
     big = _largest_input(list(ctx.inputs.values()))
+    if s.ndim == 0 and float(s) == np.inf:
+        # -log(p) is +inf when p came out exactly 0: an overflowed denominator, or an underflow after the max shift
+        reach = f" (the inputs reach {num(big)})" if big >= LARGE_INPUT else ""
+        return (
+            f"A loss of +inf is -log of a probability that came out as exactly 0{reach}: an exp in its denominator "
+            "overflowed (subtract the max first) or, with the max subtracted, the probability underflowed. "
+            "Compute log-probabilities from the logits instead of taking log of probabilities, "
+            "e.g. shifted - np.log(np.exp(shifted).sum(axis=1, keepdims=True)) for a softmax, "
+            "-np.logaddexp(0, -z) for log(sigmoid(z)).",
+        )
     if big >= LARGE_INPUT:
         if any(word in fn for word in ("sigmoid", "logistic", "bce", "logreg")):
             return (
-                f"Overflow: the inputs reach |z| = {big:.4g}, and exp(-z) overflows for large negative z. "
+                f"Overflow: the inputs reach |z| = {num(big)}, and exp(-z) overflows for large negative z. "
                 "Use a stable form, e.g. np.exp(-np.abs(z)), or branch on the sign of z.",
             )
         return (
-            f"Overflow: the inputs reach {big:.4g}; did you subtract the max before exp? "
-            "(scores - scores.max(axis=1, keepdims=True) leaves the softmax unchanged and keeps exp finite.)",
+            f"Overflow: the inputs reach {num(big)}, and exp of anything above about 709 is inf (then inf / inf "
+            "is NaN). Only exponentiate numbers that cannot be large: subtract the max before exp in a softmax "
+            "(scores - scores.max(axis=1, keepdims=True) leaves it unchanged), use np.exp(-np.abs(z)) in a sigmoid "
+            "and np.tanh for tanh.",
         )
     return (
         "NaN usually comes from log(0), 0/0 or the square root of a negative number "

@@ -6,7 +6,7 @@ from collections.abc import Mapping
 
 import numpy as np
 
-from grader.judge._messages import describe, num, shape
+from grader.judge._messages import describe, given, shape
 from grader.values import Opaque, Value
 
 MAX_TEXT = 200
@@ -30,7 +30,7 @@ def _render(value: Value, limit: int, depth: int) -> str:
         body = ", ".join(items) + more
         return f"[{body}]" if isinstance(value, list) else f"({body}{',' if len(value) == 1 else ''})"
     if isinstance(value, float):
-        return num(value)
+        return given(value)  # a keep probability of 0.995 or an eps of 1e-05 is shown exactly as the test sets it
     if isinstance(value, Opaque):
         return f"<{value.type_name}>"
     return repr(value)[:MAX_TEXT]

@@ -38,9 +38,11 @@ def apart(a: float, b: float) -> tuple[str, str]:
     """Both numbers to at least 4 significant digits, and to as many more as it takes to tell them apart."""
     if not (math.isfinite(a) and math.isfinite(b)) or a == b:
         return num(a), num(b)
+    gap = abs(a - b)
     for digits in range(4, 18):
         x, y = f"{a + 0.0:.{digits}g}", f"{b + 0.0:.{digits}g}"
-        if x != y:
+        # enough digits when the printed numbers differ by about as much as the numbers themselves do
+        if x != y and abs(abs(float(x) - float(y)) - gap) <= 0.25 * gap:
             return x, y
     return repr(a), repr(b)
 

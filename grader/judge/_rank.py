@@ -18,7 +18,8 @@ def rank_leaf(causes: Iterable[Cause]) -> tuple[Cause, ...]:
     """The causes of one failed result, ranked; a matched variant replaces every generic cause it explains."""
     found = list(causes)
     if any(c.tier is Tier.VARIANT for c in found):
-        found = [c for c in found if c.tier in (Tier.VARIANT, Tier.STAGE)]
+        # the student's result is the variant's: its hint names the mistake, the rest would be guesses about it
+        found = [c for c in found if c.tier is Tier.VARIANT]
     elif any(c.tier is Tier.FACTOR for c in found):
         found = [c for c in found if c.tier not in _DESCRIPTIVE]
     return tuple(_unique(sorted(found, key=lambda c: (c.tier, c.order))))
@@ -47,7 +48,7 @@ def _unique(causes: Iterable[Cause]) -> list[Cause]:
 
 def _consistent(causes: list[Cause]) -> list[Cause]:
     """Drop a cause that the better-ranked ones contradict or make redundant."""
-    if any(c.tier < Tier.REGION for c in causes):
+    if any(c.tier <= Tier.FACTOR for c in causes):
         # a named mistake or factor is what the student should fix first; "your backward agrees with your own
         # forward" beside it reads as "your backward is right", and a residual after scaling as "not a scale error"
         causes = [c for c in causes if c.tier is not Tier.SHAPELESS and not _forward_differs(c)]

@@ -7,6 +7,7 @@ import numpy as np
 from grader.judge._infer import batch_size
 from grader.judge._types import Context
 
+CHANCE = 0.05  # a region is named only when the wrong entries would all fall in it by luck less often than this
 LOOP = "look for a loop over the batch that skips, repeats or overwrites it."
 
 
@@ -46,7 +47,8 @@ def _label_regions(path: str, wrong: np.ndarray, ctx: Context) -> list[str]:
     if values <= {0, 1} or values <= {-1, 1}:
         rows = np.asarray(wrong.reshape(wrong.shape[0], -1).any(axis=1))
         for value in sorted(values):
-            if rows.any() and not rows[y != value].any() and (y != value).any():
+            inside = y == value
+            if rows.any() and not rows[~inside].any() and (~inside).any() and not _by_chance(rows, inside):
                 out.append(_one_class_message(path, value))
     return out
 
@@ -62,7 +64,7 @@ def _true_class(path: str, wrong: np.ndarray, y: np.ndarray) -> list[str]:
         return []
     true = np.zeros(wrong.shape, dtype=bool)
     true[np.arange(y.size), y] = True
-    if not wrong[~true].any():
+    if not wrong[~true].any() and not _by_chance(wrong, true):
         return [
             f"Only the true-class entries {path}[i, y_i] are wrong: check the term only the true class gets "
             "(softmax: subtract 1 at the true class; SVM: minus the number of positive margins)."
@@ -79,14 +81,20 @@ def _sign_regions(path: str, wrong: np.ndarray, ctx: Context) -> list[str]:
     x = ctx.x
     if not isinstance(x, np.ndarray) or x.shape != wrong.shape:
         return []
-    if not wrong[x >= 0].any():
+    if not wrong[x >= 0].any() and not _by_chance(wrong, x < 0):
         return [
             f"Only the entries of {path} where x < 0 are wrong: check the negative side "
             "(the mask must come from the input x, and LeakyReLU keeps a slope alpha there)."
         ]
-    if not wrong[x <= 0].any():
+    if not wrong[x <= 0].any() and not _by_chance(wrong, x > 0):
         return [f"Only the entries of {path} where x > 0 are wrong: check the positive side of the mask."]
     return []
+
+
+def _by_chance(wrong: np.ndarray, region: np.ndarray) -> bool:
+    """Whether the wrong entries could all fall in `region` by luck: a few wrong entries in a region holding
+    half the array say nothing about it (each lands there with probability region.mean())."""
+    return float(region.mean()) ** int(wrong.sum()) >= CHANCE
 
 
 def _row_or_column(path: str, wrong: np.ndarray, ctx: Context) -> list[str]:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from grader.judge._infer import number
-from grader.judge._messages import given, num
+from grader.judge._messages import apart, given, num
 from grader.judge._types import Cause, Context, Tier
 
 
@@ -22,6 +22,6 @@ def scalar_diagnosis(path: str, s: np.ndarray, r: np.ndarray, ctx: Context) -> l
             "The sum runs over j != y_i only (each true class adds a margin of exactly delta)."
         )
         out.append(Cause.of(text, Tier.FORMULA, path))
-    ratio = f", {num(got / want)} times the reference's" if want != 0.0 else ""
+    ratio = f", {apart(got / want, 1.0)[0]} times the reference's" if want != 0.0 else ""
     text = f"Your {path} differs from the reference by {num(offset)}{ratio}."
     return [*out, Cause.of(text, Tier.SHAPELESS, path)]

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 
 import numpy as np
 
@@ -38,10 +38,40 @@ def whole_matches(variants: Sequence[Variant], student: Mapping[str, Value], tol
     return frozenset(v.name for v in variants if agree_everywhere(v.results, student, tol))
 
 
+def contradicted(
+    variants: Sequence[Variant], reference: Mapping[str, Value], student: Mapping[str, Value], tol: Tolerance
+) -> frozenset[str]:
+    """Variants that change a result the student got right: the student did not make that mistake."""
+    out = set()
+    with np.errstate(all="ignore"):
+        for item in leaves(reference, student, ""):
+            if isinstance(item, ResultVerdict):
+                continue
+            r, s = as_float(item.ref), as_float(item.stu)
+            if r is None or s is None or s.shape != r.shape or not agrees(s, r, tol):
+                continue
+            for v in variants:
+                other = as_float(lookup(v.results, item.keys))
+                if other is not None and not agrees(other, r, tol):
+                    out.add(v.name)
+    return frozenset(out)
+
+
 def variant_hints(
-    r: np.ndarray, s: np.ndarray, keys: tuple[str | int, ...], tol: Tolerance, variants: Sequence[Variant]
+    r: np.ndarray,
+    s: np.ndarray,
+    keys: tuple[str | int, ...],
+    tol: Tolerance,
+    variants: Sequence[Variant],
+    whole: Collection[str] = (),
 ) -> list[Variant]:
-    """Every variant that differs from the reference here and whose result the student's matches."""
+    """Every variant that differs from the reference here and whose result the student's matches.
+
+    A result with no finite value (NaN everywhere) matches every variant that overflows the same way, so there
+    only a variant matching all of the student's results counts.
+    """
+    if not np.isfinite(s).any():
+        variants = [v for v in variants if v.name in whole]
     found = []
     for variant in variants:
         other = as_float(lookup(variant.results, keys))

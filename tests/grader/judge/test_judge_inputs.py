@@ -24,3 +24,8 @@ def test_dict_parameters_are_rendered_inline() -> None:
 
 def test_integer_labels_are_shown_in_full() -> None:
     assert "[0, 2, 1]" in summarise_inputs({"y": np.array([0, 2, 1])})
+
+
+def test_a_number_input_keeps_every_digit_the_test_gives_it() -> None:
+    text = summarise_inputs({"p_keep": 0.99875, "bn_param": {"eps": 1e-05, "momentum": 0.9}, "delta": 2.0})
+    assert "p_keep = 0.99875" in text and "'eps': 1e-05" in text and "'momentum': 0.9" in text and "delta = 2" in text

@@ -86,3 +86,34 @@ def test_a_named_factor_is_not_followed_by_a_residual_that_says_it_is_not_a_scal
     found = _test_causes(ref, stu)
     assert found[0].startswith("Your dx is exactly 2 times")
     assert not any("not only a scale error" in c for c in found)
+
+
+def test_a_matched_variant_replaces_the_stages_guess_about_an_overflow() -> None:
+    ref = {"out": randn(4)}
+    nan = {"out": np.array([np.nan, 1.0, 1.0, 1.0])}
+    variant = Variant("tanh_exp", "Your tanh overflows: use np.tanh.", {"out": nan["out"].copy()})
+    ctx = Context("tanh_forward", inputs={"x": 1000 * randn(4)})
+    assert _test_causes(ref, nan, variants=[variant], ctx=ctx) == ["Your tanh overflows: use np.tanh."]
+
+
+def test_nan_everywhere_matches_only_a_variant_that_matches_every_result() -> None:
+    ref = {"loss": np.float64(2.0), "dscores": randn(4, 3)}
+    stu = {"loss": np.float64(np.nan), "dscores": np.full((4, 3), np.nan)}
+    own = Variant("no_shift", "No max shift.", {"loss": np.float64(np.nan), "dscores": np.full((4, 3), np.nan)})
+    other = Variant("batch_axis", "Normalised over the batch.", {"loss": np.float64(np.nan), "dscores": randn(4, 3)})
+    assert _test_causes(ref, stu, variants=[other, own]) == ["No max shift."]
+
+
+def test_a_variant_that_changes_a_result_the_student_got_right_is_not_blamed() -> None:
+    ref = {"loss": np.float64(0.75), "dz": randn(6)}
+    stu = {"loss": np.float64(0.75), "dz": np.where(np.arange(6) < 3, ref["dz"], 0.0)}
+    margin = Variant("margin_zero", "Your hinge loss uses margin 0.", {"loss": np.float64(0.5), "dz": stu["dz"]})
+    found = _test_causes(ref, {**stu, "@numgrad": {"dz": ref["dz"].copy()}}, variants=[margin])
+    assert len(found) == 1 and "the bug is in the backward pass" in found[0]
+
+
+def test_a_near_miss_prints_expected_and_got_with_the_digits_that_tell_them_apart() -> None:
+    v = verdict(np.float64(0.99999), np.float64(1.00001), name="loss")
+    assert "is 1.00001; expected 0.99999" in v.message
+    tight = verdict(np.float64(1.0), np.float64(1.5), name="loss", tolerance=Tolerance(rel_norm=1.25e-7))
+    assert "(allowed 1.25e-07)" in tight.message

@@ -150,19 +150,32 @@ def test_nan_values_fail_the_finite_stage_with_count_and_place() -> None:
 def test_overflow_with_large_logits_suggests_subtracting_the_max() -> None:
     scores = 300 * randn(4, 5)
     v = verdict(randn(4, 5), np.full((4, 5), np.nan), Context("softmax_loss", inputs={"scores": scores}))
-    assert "did you subtract the max before exp?" in causes(v)
+    assert "subtract the max before exp" in causes(v)
+
+
+def test_an_infinite_loss_is_named_the_log_of_a_zero_probability_with_the_log_softmax_fix() -> None:
+    scores = 300 * randn(4, 5)
+    v = verdict(np.float64(210.5), np.float64(np.inf), Context("softmax_loss", inputs={"scores": scores}), name="loss")
+    assert len(v.diagnosis) == 1
+    assert "-log of a probability that came out as exactly 0" in v.diagnosis[0]
+    assert "log-probabilities from the logits" in v.diagnosis[0]
+
+
+def test_overflow_in_a_tanh_is_not_blamed_on_a_softmax() -> None:
+    v = verdict(randn(4), np.array([np.nan, 1, 1, 1.0]), Context("tanh_forward", inputs={"x": 1000 * randn(4)}))
+    assert "np.tanh for tanh" in causes(v) and "did you subtract the max" not in causes(v)
 
 
 def test_a_loss_of_plus_inf_names_the_log_of_a_probability_that_rounded_to_0_before_the_max_shift_advice() -> None:
     scores = 300 * randn(4, 5)
     v = verdict(np.float64(2.5), np.float64(np.inf), Context("softmax_loss", inputs={"scores": scores}))
-    assert v.stage == "finite" and v.diagnosis[0].startswith("A loss of +inf (not NaN) comes from a log: log(0)")
+    assert v.stage == "finite" and v.diagnosis[0].startswith("A loss of +inf is -log of a probability that came out")
 
 
 def test_a_nan_loss_from_a_missing_max_shift_is_not_blamed_on_log_of_0() -> None:
     scores = 300 * randn(4, 5)
     v = verdict(np.float64(2.5), np.float64(np.nan), Context("softmax_loss", inputs={"scores": scores}))
-    assert "A loss of +inf" not in causes(v) and "did you subtract the max before exp?" in causes(v)
+    assert "A loss of +inf" not in causes(v) and "subtract the max before exp" in causes(v)
 
 
 def test_overflow_in_a_sigmoid_suggests_a_stable_form() -> None:
