@@ -93,6 +93,12 @@ def run_calls(
             status = _lost_status(outcome, monitor, budget)
             message = (monitor.error or "") if status == "channel" else ""
             run.results[monitor.current] = _kept(keep, monitor.current, CallResult(status=status, message=message))
+        elif monitor.hello and monitor.error is not None:
+            # Bad bytes between calls, from a job that did start: no call to blame, so the ones left fail.
+            for call in pending:
+                if call.key not in run.results:
+                    failed = CallResult(status="channel", message=monitor.error)
+                    run.results[call.key] = _kept(keep, call.key, failed)
         before = len(pending)
         pending = [c for c in pending if c.key not in run.results]
         spent = monitor.hello and (budget.out_of_time() or budget.out_of_bytes())  # the loop's top fails the rest
