@@ -94,3 +94,7 @@ class Budget:
     def out_of_bytes(self) -> bool:
         left = self.bytes_left()
         return left is not None and left <= 0
+
+    def spent(self) -> bool:
+        """Either budget is used up."""
+        return self.out_of_time() or self.out_of_bytes()

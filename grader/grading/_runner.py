@@ -39,12 +39,15 @@ class JobRun:
 
 
 def _lost_status(outcome: Outcome, monitor: GradingMonitor, budget: Budget) -> str:
+    timed_out = outcome.killed in (KillReason.DEADLINE, KillReason.WALL_TIME)
+    if timed_out and budget.out_of_time():  # whatever the kill cut off on its way
+        return "budget"
     if monitor.oversized:
         return "overflow"
     if monitor.error is not None:
         return "channel"
-    if outcome.killed in (KillReason.DEADLINE, KillReason.WALL_TIME):
-        return "budget" if budget.out_of_time() else "timeout"
+    if timed_out:
+        return "timeout"
     if outcome.killed in (KillReason.STDOUT_OVERFLOW, KillReason.STDERR_OVERFLOW):
         return "output"
     if outcome.killed is KillReason.CHANNEL_OVERFLOW:
@@ -76,7 +79,7 @@ def run_calls(
     pending = list(calls)
     jobs_without_progress = 0
     while pending:
-        if budget.out_of_time() or budget.out_of_bytes():
+        if budget.spent():
             why = "budget" if budget.out_of_time() else "overflow"
             for call in pending:
                 run.results[call.key] = _kept(keep, call.key, CallResult(status=why))
@@ -86,21 +89,33 @@ def run_calls(
         outcome = sandbox.run(job, _limits(pending, output_bytes, budget), monitor)
         monitor.finish()
         budget.used_bytes += monitor.bytes_read
-        run.outcomes.append(outcome)
-        run.add_output(outcome)
-        run.results.update(monitor.results)
-        if monitor.current is not None:
-            status = _lost_status(outcome, monitor, budget)
-            message = (monitor.error or "") if status == "channel" else ""
-            run.results[monitor.current] = _kept(keep, monitor.current, CallResult(status=status, message=message))
+        _settle(run, pending, outcome, monitor, budget, keep)
         before = len(pending)
         pending = [c for c in pending if c.key not in run.results]
-        spent = monitor.hello and (budget.out_of_time() or budget.out_of_bytes())  # the loop's top fails the rest
-        if len(pending) == before and not spent:
+        if len(pending) == before and not (monitor.hello and budget.spent()):  # spent: the loop's top fails the rest
             jobs_without_progress += 1
             if jobs_without_progress >= 2:
                 raise SandboxFailure(outcome, monitor)
     return run
+
+
+def _settle(
+    run: JobRun, pending: list[Call], outcome: Outcome, monitor: GradingMonitor, budget: Budget, keep: Keep | None
+) -> None:
+    """Keep what one job gave: its output, its calls' results, and a result for the call it was cut off in."""
+    run.outcomes.append(outcome)
+    run.add_output(outcome)
+    run.results.update(monitor.results)
+    if monitor.current is not None:
+        status = _lost_status(outcome, monitor, budget)
+        message = (monitor.error or "") if status == "channel" else ""
+        run.results[monitor.current] = _kept(keep, monitor.current, CallResult(status=status, message=message))
+    elif monitor.hello and monitor.error is not None and not budget.spent():
+        # Bad bytes between calls, from a job that did start: no call to blame, so the ones left fail.
+        for call in pending:
+            if call.key not in run.results:
+                failed = CallResult(status="channel", message=monitor.error)
+                run.results[call.key] = _kept(keep, call.key, failed)
 
 
 def _kept(keep: Keep | None, key: tuple[str, str | None], result: CallResult) -> CallResult:

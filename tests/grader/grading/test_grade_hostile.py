@@ -11,6 +11,7 @@ import pytest
 
 from grader.bundle import Bundle, load_bundle
 from grader.grading import GradeReport, ReferenceCache, TestReport, grade_files
+from grader.grading._calls import Budget
 from grader.sandbox import Sandbox
 
 BUNDLES = Path(__file__).resolve().parents[2] / "bundles"
@@ -169,3 +170,34 @@ def test_a_submission_that_spends_its_time_budget_fails_the_remaining_tests_with
     for test in report.tests:
         assert "total time budget (3 s) for all its tests together was used up" in test.feedback, test.feedback
     assert report.kills == {"budget": len(report.tests)}
+
+
+def test_a_result_over_its_cap_is_stopped_in_the_job_and_never_crosses_the_channel(
+    toy_layers: Bundle, either_backend: Sandbox, reference_cache: ReferenceCache
+) -> None:
+    from grader.grading._grade import _run_tests
+
+    ref = reference_cache.get(toy_layers, either_backend)
+    source = SOLUTION + "\n\ndef relu_forward(x):\n    import numpy as np\n    return np.ones(8 * 2**20), None\n"
+    tests = [t for t in toy_layers.spec.tests if t.name in ("relu_forward_small", "mse_small")]
+    budget = Budget()
+    run = _run_tests(toy_layers, tests, {"toy.py": source.encode()}, ref, either_backend, budget=budget)
+    assert run.results["relu_forward_small"].status == "overflow"
+    assert run.results["mse_small"].status == "ok"
+    assert budget.used_bytes < 2 * 2**20  # the 64 MB result stayed in the job
+    # The harness stopped it (the job went on to the next call); had the host had to, it would have ended the job.
+    assert len(run.output.outcomes) == 1 and run.output.outcomes[0].killed is None
+
+
+def test_a_spent_channel_budget_fails_every_call_left_without_an_infrastructure_error(
+    toy_layers: Bundle, either_backend: Sandbox, reference_cache: ReferenceCache
+) -> None:
+    from grader.grading._grade import _run_tests
+
+    ref = reference_cache.get(toy_layers, either_backend)
+    budget = Budget(channel_bytes=1)
+    run = _run_tests(
+        toy_layers, list(toy_layers.spec.tests), {"toy.py": SOLUTION.encode()}, ref, either_backend, budget=budget
+    )
+    assert {r.status for r in run.results.values()} == {"overflow"}
+    assert set(run.results) == {t.name for t in toy_layers.spec.tests}
