@@ -102,6 +102,9 @@ class UploadChecker:
     def _beat(self) -> None:
         with self._lock:
             active = sorted(self._active)
+        with self.db.read() as session:  # most of the time there is nothing to write: take no write lock
+            if not active and not checks.any_unfinished(session):
+                return
         with self.db.session() as session:
             checks.beat(session, active)
             checks.fail_abandoned(session, _stale_before())

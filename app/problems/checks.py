@@ -153,6 +153,11 @@ def fail_abandoned(session: Session, beaten_before: dt.datetime | None) -> int:
     return int(getattr(result, "rowcount", 0) or 0)
 
 
+def any_unfinished(session: Session) -> bool:
+    """Whether any upload check is queued or running (in any process)."""
+    return session.scalar(select(UploadCheck.id).where(UploadCheck.state.in_(UNFINISHED)).limit(1)) is not None
+
+
 def beat(session: Session, check_ids: list[int]) -> None:
     """This process is still checking these."""
     if check_ids:

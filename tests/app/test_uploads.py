@@ -7,6 +7,7 @@ import base64
 import datetime as dt
 import io
 import stat
+import threading
 import time
 import zipfile
 from pathlib import Path
@@ -297,3 +298,33 @@ def test_upload_without_the_bundle_field_says_what_is_missing(world: World) -> N
     answer = world.post("ian", PROBLEMS, files={"wrong": ("b.zip", b"x", "application/zip")})
     assert answer.status_code == 422
     assert "bundle" in answer.json()["detail"]
+
+
+def test_a_check_waiting_for_its_sandbox_holds_up_neither_the_api_nor_another_instructors_check(
+    make_world: WorldFactory, sqlite_url: str
+) -> None:
+    world = make_world(sqlite_url, check_uploads=True, check_workers=2)
+    world.user("ian", role=Role.INSTRUCTOR)
+    world.user("ines", role=Role.INSTRUCTOR)
+    checker = world.client.app.state.runtime.checker
+    real, entered, release = checker.acquire, threading.Event(), threading.Event()
+
+    def acquire_first_slowly() -> Any:
+        if not entered.is_set():  # the first check's sandbox comes only when the test says so
+            entered.set()
+            assert release.wait(300)
+        return real()
+
+    checker.acquire = acquire_first_slowly
+    second = _toy_entries()
+    second["problem.toml"] = second["problem.toml"].replace(b'slug = "toy-layers"', b'slug = "toy-layers-two"')
+    try:
+        first = _upload(world, _zip(_toy_entries()))
+        assert entered.wait(60)
+        other = _upload(world, _zip(second), who="ines")
+        assert _finished(world, other, who="ines")["state"] == "passed"
+        assert world.get("ian", first.json()["url"]).json()["state"] == "running"
+        assert {p["slug"] for p in world.get("ian", PROBLEMS).json()} == {"toy-layers-two"}
+    finally:
+        release.set()
+    assert _finished(world, first)["state"] == "passed"
