@@ -92,3 +92,30 @@ def test_every_svm_case_row_has_a_positive_margin_so_the_true_class_gradient_is_
         margins = s - s[rows, y][:, None] + case["delta"]
         margins[rows, y] = -np.inf
         assert (margins > 0).any(axis=1).all(), f"{name} seed {seed}: a row without a positive margin"
+
+
+def _nets_logits(case: dict[str, Any]) -> np.ndarray:
+    p = case["params"]
+    return np.asarray((np.tanh(case["X"] @ p["W1"] + p["b1"]) @ p["W2"] + p["b2"])[:, 0])
+
+
+BINARY = [
+    ("two-layer-net", "loss_sigmoid_large", lambda case: _two_layer_scores(case)[:, 0]),
+    ("regression-and-classification-nets", "classification_large_logits", _nets_logits),
+]
+
+
+@pytest.mark.parametrize(("slug", "name", "logits_of"), BINARY, ids=[f"{s}-{n}" for s, n, _ in BINARY])
+def test_binary_stress_case_always_puts_a_probability_that_rounds_to_0_or_1_on_the_wrong_side(
+    slug: str, name: str, logits_of: Any
+) -> None:
+    test = _test(slug, name)
+    generator = getattr(_module(PACK / slug / "cases.py"), test["case"])
+    for seed in SEEDS:
+        case = generator(np.random.default_rng(seed), **test.get("params", {}))
+        z, y = logits_of(case), case["y"]
+        with np.errstate(over="ignore"):
+            p = 1.0 / (1.0 + np.exp(-z))
+        # a loss written with log(p) and log(1 - p) meets log(0) where the label is on the wrong side
+        wrong = ((y == 0) & (p == 1.0)) | ((y == 1) & (p == 0.0))
+        assert wrong.any(), f"{slug}/{name} seed {seed}: log of the probabilities stays finite"
