@@ -5,7 +5,8 @@ s_j - s_{y_i} + delta (j != y_i) is kept at least 0.05 away from 0, the kink of 
 hinge, so the gradient is unambiguous and centred differences are exact, and every
 row has at least one positive margin.
 `scale` multiplies the scores (300 makes logits of several hundreds); `offset`
-adds a constant to every score (all logits large and positive).
+adds a constant to every score (all logits large and positive); `row_max` moves each
+row so that its maximum lies between row_max and row_max + 250.
 
 `true_gap` bounds how far the true class's score lies below its row's maximum.
 The stress tests need exp() to overflow without the max shift, not a true-class
@@ -34,10 +35,13 @@ def _bound_true_gap(rng, s, y, true_gap):
     return s
 
 
-def scores(rng, n=5, c=4, scale=1.0, offset=0.0, true_gap=200.0, numgrad=True):
+def scores(rng, n=5, c=4, scale=1.0, offset=0.0, true_gap=200.0, row_max=None, numgrad=True):
     s = scale * rng.standard_normal((n, c))
     y = _labels(rng, n, c)
     s = _bound_true_gap(rng, s, y, true_gap) + offset
+    if row_max is not None:
+        # every row's maximum between row_max and row_max + 250: exp overflows in every row without the shift
+        s += (rng.uniform(row_max, row_max + 250.0, n) - s.max(axis=1))[:, None]
     return {"scores": s, "y": y, "numgrad": numgrad}
 
 

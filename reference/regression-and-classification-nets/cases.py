@@ -4,7 +4,8 @@ Hidden pre-activations a = X @ W1 + b1 are kept at least `margin` away from 0
 (ReLU's kink): a bias b1[j] is redrawn while any entry of column j is too close.
 `activation` None means the driver calls regression_net_loss without it (the
 default, "relu"). `logit_scale` > 0 makes the classification net's output
-logits span [-logit_scale, logit_scale] (the stress case): the largest logit\ngets y = 0, the smallest y = 1.
+logits span [-logit_scale, logit_scale] (the stress case): the largest logit
+gets y = 0, the smallest y = 1.
 """
 
 import numpy as np

@@ -8,7 +8,9 @@ b2 so that the largest output score has magnitude `out_scale` (the stress tests)
 scale of 100 and an offset of 1000: exp() of the raw scores overflows, so the max
 shift is needed, while no true-class score lies more than 200 below its row's
 maximum, so log p_{i,y_i} >= -200 - log C and the textbook softmax (shift, exp,
-normalise, log of the true-class probability) stays finite like log-softmax.
+normalise, log of the true-class probability) stays finite like log-softmax. In the
+sigmoid stress test the most extreme logit (|z| = out_scale) gets the wrong label, so
+a BCE computed as log of a probability meets log(0) on every draw.
 """
 
 import numpy as np
@@ -37,5 +39,10 @@ def net(rng, n=5, d=4, h=6, c=3, reg=0.0, output="softmax", out_scale=0.0, out_o
         k = out_scale / np.max(np.abs(hid @ params["W2"] + params["b2"]))
         params["W2"] *= k
         params["b2"] *= k
+        if output == "sigmoid":
+            # the most extreme logit gets the wrong label: log of its probability is log(0) whatever the draw
+            z = (hid @ params["W2"] + params["b2"])[:, 0]
+            top = int(np.argmax(np.abs(z)))
+            y[top] = 0 if z[top] > 0 else 1
     params["b2"] += out_offset
     return {"params": params, "X": X, "y": y, "reg": float(reg), "output": output, "numgrad": numgrad}

@@ -21,7 +21,13 @@ from grader.sandbox import Sandbox
 
 PACK = Path(__file__).resolve().parents[2] / "reference"
 SLUGS = sorted(p.name for p in PACK.iterdir() if (p / "problem.toml").is_file())
-STYLES = [(slug, style.name) for slug in SLUGS for style in sorted((PACK / slug / "alternatives").iterdir())]
+STYLES = [
+    (slug, style.name)
+    for slug in SLUGS
+    if (PACK / slug / "alternatives").is_dir()
+    for style in sorted((PACK / slug / "alternatives").iterdir())
+    if style.is_dir() and not style.name.startswith((".", "_"))
+]
 
 
 def _files(slug: str, style: str) -> dict[str, bytes]:
