@@ -2,15 +2,19 @@
 
 from __future__ import annotations
 
+import shlex
 import threading
 import time
+from pathlib import Path
 
 import pytest
 from sandbox_helpers import FAST, MiB, run_job
 
-from grader.sandbox import BwrapSandbox, Limits, Outcome, PreforkSandbox, Sandbox, self_test
+from grader.sandbox import BwrapSandbox, Limits, Outcome, PreforkSandbox, Sandbox, StartMode, self_test
 from grader.sandbox._cgroup import CgroupV1, parent_weight, tree_caps
 from grader.sandbox._cgroup2 import CgroupV2
+from grader.sandbox._command import Plan, Tools
+from grader.sandbox._layout import discover
 from grader.sandbox._selftest import UNSAFE_NO_CGROUP
 
 SPIN = """
@@ -93,3 +97,15 @@ def test_cgroup_v2_says_which_controllers_it_lacks() -> None:
         assert int((group.folder / "memory.max").read_text()) == tree_caps(Limits(memory_bytes=300 * MiB))[0]
         return
     assert "cgroup v2" in why and ("memory" in why or "mounted" in why or "configure" in why), why
+
+
+def test_an_unprivileged_start_joins_the_slots_cgroup_before_bwrap(tmp_path: Path) -> None:
+    procs = str(tmp_path / "cgroup.procs")
+    mode = StartMode.UNPRIVILEGED
+    plan = Plan(mode, Tools.find(mode), discover(), 61000, tmp_path, cgroup_procs=(procs,))
+    command = plan.command(FAST, 5, 6)
+    assert command[:2] == [Tools.find(mode).sh, "-c"]
+    join, _, rest = command[2].partition(" && exec ")
+    assert join == f"echo $$ > {procs}"
+    assert shlex.split(rest)[:2] == [Tools.find(mode).env, "-i"] and "--unshare-cgroup" in shlex.split(rest)
+    assert Plan(mode, Tools.find(mode), discover(), 61000, tmp_path).command(FAST, 5, 6)[0].endswith("prlimit")
