@@ -251,15 +251,15 @@ class RegradeRead(BaseModel):
 
 
 class RosterRead(BaseModel):
-    created: list[str]
-    enrolled: list[str]
-    updated: list[str]
+    invited: list[str]  # not in the course before: they join when they accept (new and existing accounts alike)
+    updated: list[str]  # already in the course or invited: their role is set
 
 
 class MemberRead(BaseModel):
     username: str
-    full_name: str
+    full_name: str  # empty until an invited person accepts
     role: Role
+    invited: bool = False
 
 
 class HealthRead(BaseModel):

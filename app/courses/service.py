@@ -34,15 +34,21 @@ def create_course(session: Session, slug: str, title: str) -> Course:
 
 
 def enrol(session: Session, course: Course, user: User, role: Role) -> Enrollment:
-    """Enrol `user` in `course` with `role`, or change their role if already enrolled."""
-    row = session.scalar(select(Enrollment).where(Enrollment.course_id == course.id, Enrollment.user_id == user.id))
+    """Enrol `user` in `course` with `role` at once (an admin's act), or change their role; an invitation becomes a
+    membership."""
+    row = _enrolment(session, course, user)
     if row is None:
-        row = Enrollment(course_id=course.id, user_id=user.id, role=role)
+        row = Enrollment(course_id=course.id, user_id=user.id, role=role, invited=False)
         session.add(row)
     else:
         row.role = role
+        row.invited = False
     session.flush()
     return row
+
+
+def _enrolment(session: Session, course: Course, user: User) -> Enrollment | None:
+    return session.scalar(select(Enrollment).where(Enrollment.course_id == course.id, Enrollment.user_id == user.id))
 
 
 def role_in(session: Session, course: Course, user: User) -> Role | None:
@@ -50,7 +56,9 @@ def role_in(session: Session, course: Course, user: User) -> Role | None:
     if user.is_admin:
         return Role.INSTRUCTOR
     return session.scalar(
-        select(Enrollment.role).where(Enrollment.course_id == course.id, Enrollment.user_id == user.id)
+        select(Enrollment.role).where(
+            Enrollment.course_id == course.id, Enrollment.user_id == user.id, Enrollment.invited.is_(False)
+        )
     )
 
 
@@ -84,9 +92,18 @@ def courses_of(session: Session, user: User) -> list[tuple[Course, Role]]:
     if user.is_admin:
         return [(c, Role.INSTRUCTOR) for c in session.scalars(select(Course).order_by(Course.slug))]
     rows = session.execute(
-        select(Course, Enrollment.role).join(Enrollment).where(Enrollment.user_id == user.id).order_by(Course.slug)
+        select(Course, Enrollment.role)
+        .join(Enrollment)
+        .where(Enrollment.user_id == user.id, Enrollment.invited.is_(False))
+        .order_by(Course.slug)
     )
     return [(c, r) for c, r in rows]
+
+
+def member_view(row: Enrollment) -> dict[str, object]:
+    """A roster line as an instructor sees it: an invited person's account details stay private until they accept."""
+    name = "" if row.invited else row.user.full_name
+    return {"username": row.user.username, "full_name": name, "role": row.role, "invited": row.invited}
 
 
 def roster(session: Session, course: Course) -> list[Enrollment]:
@@ -97,27 +114,64 @@ def roster(session: Session, course: Course) -> list[Enrollment]:
 
 @dataclass
 class RosterImport:
-    created: list[str] = field(default_factory=list)
-    enrolled: list[str] = field(default_factory=list)
-    updated: list[str] = field(default_factory=list)
+    invited: list[str] = field(default_factory=list)  # not in the course before: they join when they accept
+    updated: list[str] = field(default_factory=list)  # already in the course (or invited): their role is set
 
 
 MAX_ROSTER_ROWS = 5000
 
 
 def import_roster(session: Session, course: Course, data: bytes) -> RosterImport:
-    """Enrol the people of a CSV with a header `username[,full_name][,email][,role]`; all or nothing."""
+    """Invite the people of a CSV with a header `username[,full_name][,email][,role]`; all or nothing.
+
+    Whether a username already has an account changes nothing the instructor sees: a new one is
+    created, an existing one is left as it is, and both get an invitation that gives no access
+    until its person accepts it. So an import can neither claim another course's user nor tell
+    whether a username exists."""
     rows = _parse_roster(data)
     result = RosterImport()
     for username, full_name, email, role in rows:
         user = session.scalar(select(User).where(User.username == username))
         if user is None:
             user = create_user(session, username, full_name=full_name, email=email)
-            result.created.append(username)
-        before = role_in(session, course, user) if not user.is_admin else None
-        enrol(session, course, user, role)
-        (result.updated if before is not None else result.enrolled).append(username)
+        row = _enrolment(session, course, user)
+        if row is not None:
+            row.role = role
+            result.updated.append(username)
+            continue
+        session.add(Enrollment(course_id=course.id, user_id=user.id, role=role, invited=True))
+        result.invited.append(username)
+    session.flush()
     return result
+
+
+def invitations_of(session: Session, user: User) -> list[tuple[Course, Role]]:
+    """The courses that invited the user and are waiting for an answer."""
+    rows = session.execute(
+        select(Course, Enrollment.role)
+        .join(Enrollment)
+        .where(Enrollment.user_id == user.id, Enrollment.invited.is_(True))
+        .order_by(Course.slug)
+    )
+    return [(c, r) for c, r in rows]
+
+
+def answer_invitation(session: Session, user: User, slug: str, *, accept: bool) -> tuple[Course, Role]:
+    """Join the course that invited the user, or decline (the invitation is removed)."""
+    row = session.scalar(
+        select(Enrollment)
+        .join(Course)
+        .where(Course.slug == slug, Enrollment.user_id == user.id, Enrollment.invited.is_(True))
+    )
+    if row is None:
+        raise NotFound(f"no invitation to course {slug[:80]!r} for you: see GET /api/v1/me/invitations")
+    course, role = session.get_one(Course, row.course_id), row.role
+    if accept:
+        row.invited = False
+    else:
+        session.delete(row)
+    session.flush()
+    return course, role
 
 
 def _parse_roster(data: bytes) -> list[tuple[str, str, str | None, Role]]:

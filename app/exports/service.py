@@ -27,7 +27,7 @@ def gradebook_csv(session: Session, course: Course, pick: Pick) -> str:
         session.scalars(
             select(User)
             .join(Enrollment, Enrollment.user_id == User.id)
-            .where(Enrollment.course_id == course.id, Enrollment.role == Role.STUDENT)
+            .where(Enrollment.course_id == course.id, Enrollment.role == Role.STUDENT, Enrollment.invited.is_(False))
             .order_by(User.username)
         )
     )

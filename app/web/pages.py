@@ -15,7 +15,7 @@ from app.api.deps import RuntimeDep
 from app.api.limits import client_address, login_guard
 from app.api.params import Id
 from app.api.routes.problems import _read_files
-from app.courses.service import course_access, courses_of
+from app.courses.service import answer_invitation, course_access, courses_of, invitations_of
 from app.db.models import Problem, ProblemVersion, Submission, SubmissionState, User
 from app.errors import Forbidden, Invalid, ServiceError
 from app.problems import service as problems
@@ -111,7 +111,17 @@ def logout(request: Request, user: PageUser, runtime: RuntimeDep) -> Response:
 def home(request: Request, user: PageUser, runtime: RuntimeDep) -> Response:
     with runtime.db.session() as session:
         courses = courses_of(session, user)
-    return page(request, "courses.html", {"user": user, "courses": courses})
+        invitations = invitations_of(session, user)
+    return page(request, "courses.html", {"user": user, "courses": courses, "invitations": invitations})
+
+
+@router.post("/invitations/{course}/{answer}", dependencies=[CsrfChecked])
+def answer_course_invitation(course: str, answer: str, user: PageUser, runtime: RuntimeDep) -> Response:
+    if answer not in ("accept", "decline"):
+        raise Invalid(f"answer an invitation with 'accept' or 'decline', not {answer[:20]!r}")
+    with runtime.db.session() as session:
+        answer_invitation(session, user, course, accept=answer == "accept")
+    return RedirectResponse(f"/c/{course}" if answer == "accept" else "/", status_code=303)
 
 
 def _my_rows(session: Session, user: User, problem_ids: list[int]) -> dict[int, list[Submission]]:

@@ -227,7 +227,10 @@ def roster_page(course: str, request: Request, user: PageUser, runtime: RuntimeD
 def _roster_context(runtime: Any, user: Any, course: str) -> dict[str, Any]:
     with runtime.db.session() as session:
         access = courses.instructor_access(session, course, user)
-        members = [(e.user.username, e.user.full_name, e.role.value) for e in courses.roster(session, access.course)]
+        members = [
+            (e.user.username, "" if e.invited else e.user.full_name, e.role.value + (" (invited)" if e.invited else ""))
+            for e in courses.roster(session, access.course)
+        ]
     return {"user": user, "course": access.course, "members": members}
 
 
@@ -246,7 +249,8 @@ def roster_import(
         context = {**_roster_context(runtime, user, course), "error": exc.detail, "errors": exc.errors}
         return page(request, "roster.html", context, status_code=exc.status)
     notice = (
-        f"Imported: {len(result.created)} new accounts, {len(result.enrolled)} enrolled, {len(result.updated)} updated."
+        f"Imported: {len(result.invited)} invited (each joins when they accept the invitation), "
+        f"{len(result.updated)} updated."
     )
     return page(request, "roster.html", {**_roster_context(runtime, user, course), "notice": notice})
 

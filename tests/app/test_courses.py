@@ -27,12 +27,12 @@ def _roster(world: World, text: str) -> Any:
     return world.post("ian", f"{COURSE}/roster", files={"roster": ("r.csv", text.encode(), "text/csv")})
 
 
-def test_roster_import_creates_enrols_and_updates(world: World) -> None:
+def test_roster_import_invites_newcomers_and_updates_members(world: World) -> None:
     answer = _roster(world, "Username,Full_Name,Email,Role\ncarol,Carol C,c@x.org,student\nalice,,,instructor\n")
     assert answer.status_code == 200
-    assert answer.json() == {"created": ["carol"], "enrolled": ["carol"], "updated": ["alice"]}
-    roster = {m["username"]: m["role"] for m in world.get("ian", f"{COURSE}/roster").json()}
-    assert roster == {"alice": "instructor", "carol": "student", "ian": "instructor"}
+    assert answer.json() == {"invited": ["carol"], "updated": ["alice"]}
+    roster = {m["username"]: (m["role"], m["invited"]) for m in world.get("ian", f"{COURSE}/roster").json()}
+    assert roster == {"alice": ("instructor", False), "carol": ("student", True), "ian": ("instructor", False)}
 
 
 @pytest.mark.parametrize(

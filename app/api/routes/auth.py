@@ -12,7 +12,7 @@ from app.api.deps import CurrentUser, RuntimeDep
 from app.api.limits import client_address, login_guard
 from app.api.params import Id, Limit, Offset
 from app.api.schemas import CourseRead, MeRead, NewTokenCreate, NewTokenRead, SubmissionSummary, TokenCreate, TokenRead
-from app.courses.service import courses_of
+from app.courses.service import answer_invitation, courses_of, invitations_of
 from app.submissions.service import my_submissions, summary_view
 
 router = APIRouter(tags=["auth"])
@@ -68,3 +68,25 @@ def my_submission_list(
     with runtime.db.session() as session:
         rows = my_submissions(session, user, limit=limit, offset=offset)
         return [SubmissionSummary(**summary_view(s)) for s in rows]
+
+
+@router.get("/me/invitations", response_model=list[CourseRead])
+def my_invitations(user: CurrentUser, runtime: RuntimeDep) -> list[CourseRead]:
+    """Courses whose roster invited you; you join one by accepting it."""
+    with runtime.db.read() as session:
+        return [CourseRead(slug=c.slug, title=c.title, role=r) for c, r in invitations_of(session, user)]
+
+
+@router.post("/me/invitations/{course}/accept", response_model=CourseRead)
+def accept_invitation(course: str, user: CurrentUser, runtime: RuntimeDep) -> CourseRead:
+    """Join a course that invited you."""
+    with runtime.db.session() as session:
+        joined, role = answer_invitation(session, user, course, accept=True)
+        return CourseRead(slug=joined.slug, title=joined.title, role=role)
+
+
+@router.post("/me/invitations/{course}/decline", status_code=status.HTTP_204_NO_CONTENT)
+def decline_invitation(course: str, user: CurrentUser, runtime: RuntimeDep) -> None:
+    """Refuse a course's invitation: it is removed, and the course sees nothing of your account."""
+    with runtime.db.session() as session:
+        answer_invitation(session, user, course, accept=False)

@@ -48,10 +48,7 @@ def get_course(course: str, user: CurrentUser, runtime: RuntimeDep) -> CourseRea
 def get_roster(course: str, user: CurrentUser, runtime: RuntimeDep) -> list[MemberRead]:
     with runtime.db.session() as session:
         access = courses.instructor_access(session, course, user)
-        return [
-            MemberRead(username=e.user.username, full_name=e.user.full_name, role=e.role)
-            for e in courses.roster(session, access.course)
-        ]
+        return [MemberRead.model_validate(courses.member_view(e)) for e in courses.roster(session, access.course)]
 
 
 @router.post("/courses/{course}/roster", response_model=RosterRead)
@@ -61,12 +58,12 @@ def import_roster(
     user: CurrentUser,
     runtime: RuntimeDep,
 ) -> RosterRead:
-    """Enrol everyone in a CSV roster (all rows or none)."""
+    """Invite everyone in a CSV roster (all rows or none); each person joins when they accept."""
     data = read_capped(roster, MAX_ROSTER_BYTES, "the roster")
     with runtime.db.session() as session:
         access = courses.instructor_access(session, course, user)
         result = courses.import_roster(session, access.course, data)
-        return RosterRead(created=result.created, enrolled=result.enrolled, updated=result.updated)
+        return RosterRead(invited=result.invited, updated=result.updated)
 
 
 @router.get("/courses/{course}/submissions", response_model=SubmissionPage)
