@@ -9,21 +9,11 @@ from typing import Any
 import numpy as np
 
 from grader.bundle import Bundle, TestSpec
+from grader.grading._messages import accuracy_message, crash_hints
 from grader.grading._reference import ReferenceRun
 from grader.grading._report import TestReport
 from grader.grading._runner import CallResult
-from grader.judge import (
-    MAX_CAUSES,
-    Context,
-    Tolerance,
-    Variant,
-    apart,
-    given,
-    judge,
-    likely_causes,
-    summarise_inputs,
-    training_causes,
-)
+from grader.judge import Context, Tolerance, Variant, given, judge, likely_causes, summarise_inputs, training_causes
 from grader.values import Value
 
 
@@ -188,19 +178,6 @@ def score_unit(bundle: Bundle, test: TestSpec, res: CallResult, ref: ReferenceRu
     return report
 
 
-def crash_hints(bundle: Bundle, test: TestSpec, res: CallResult, ref: ReferenceRun) -> list[str]:
-    """Hints of the known-mistake variants that raised the very same error on this test's inputs."""
-    if res.status not in ("error", "type") or not res.message:
-        return []
-    hints = [
-        m.hint
-        for m in bundle.spec.mistakes
-        if (failed := ref.failures.get((test.name, m.name))) is not None
-        and (failed.status, failed.message) == (res.status, res.message)
-    ]
-    return list(dict.fromkeys(hints))[:MAX_CAUSES]
-
-
 def _judging(
     bundle: Bundle, test: TestSpec, ref: ReferenceRun
 ) -> tuple[Tolerance, dict[str, Tolerance], Context, list[Variant]]:
@@ -249,16 +226,6 @@ def score_accuracy(bundle: Bundle, test: TestSpec, res: CallResult) -> tuple[Tes
         if report.diagnosis:
             report.feedback += "\nLikely cause: " + "\n".join(report.diagnosis)
     return report, metrics
-
-
-def accuracy_message(test: TestSpec, accuracy: float, right: int, total: int) -> str:
-    """The accuracy against the bar, each number as precise as it takes (a bar of 0.995 stays 0.995)."""
-    bar = test.thresholds[0].accuracy
-    shown = apart(accuracy, bar)[0]  # 0.99496 must not print as 0.9950 beside a bar of 0.995
-    if accuracy >= bar:
-        return f"Test accuracy {shown} ({right} of {total} right) meets the bar of {given(bar)}."
-    bars = ", ".join(f">= {given(t.accuracy)}: {given(t.fraction)} of the points" for t in test.thresholds)
-    return f"Test accuracy {shown} ({right} of {total} right) is below the bar of {given(bar)} ({bars})."
 
 
 def _predictions(pred: Value, labels: np.ndarray) -> tuple[np.ndarray | None, str]:

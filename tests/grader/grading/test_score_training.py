@@ -8,7 +8,7 @@ import pytest
 from grader import bundle
 from grader.bundle import Bundle
 from grader.grading import ReferenceCache, grade_files
-from grader.grading._score import accuracy_message
+from grader.grading._messages import accuracy_message
 from grader.judge import training_causes
 from grader.sandbox import Sandbox
 
