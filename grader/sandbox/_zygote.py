@@ -12,13 +12,13 @@ a new user, mount, pid, network, IPC and UTS namespace, as pid 1 of the new pid 
 and Python's own before- and after-fork steps around it, which is what os.fork does; the
 zygote checks that it is single-threaded, the one case where a raw clone is as safe as
 fork). The init maps its own uid and gid, mounts a fresh size- and inode-capped tmpfs on
-/job and a fresh /proc (its global counters masked), unpacks the archive, sets the job's rlimits, drops every
-capability, sets no new privileges, loads the seccomp filter, reseeds every random
-generator, and only then forks the job itself (or, for a job marked `init`, runs it as
-pid 1 itself). Every child runs inside `try/finally: os._exit()`, so no error path can fall
-back into the zygote's loop. When the init ends, the pid namespace (and every process a job
-left behind) ends with it; the zygote reports its exit status, with the CPU time of the
-whole tree, to the host.
+/job and a fresh /proc (with the kernel's global counters masked, see `_masks.py`), unpacks
+the archive, sets the job's rlimits, drops every capability, sets no new privileges, loads
+the seccomp filter, reseeds every random generator, and only then forks the job itself
+(or, for a job marked `init`, runs it as pid 1 itself). Every child runs inside
+`try/finally: os._exit()`, so no error path can fall back into the zygote's loop. When
+the init ends, the pid namespace (and every process a job left behind) ends with it; the
+zygote reports its exit status, with the CPU time of the whole tree, to the host.
 """
 
 from grader.sandbox._bootstrap import START_JOB, UNPACK

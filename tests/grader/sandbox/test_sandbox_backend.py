@@ -6,6 +6,7 @@ import json
 import os
 import shutil
 import threading
+import time
 
 import pytest
 from sandbox_helpers import FAST, run_job
@@ -109,14 +110,17 @@ def test_jobs_on_two_slots_run_at_the_same_time_without_mixing(
     sandbox_backend: BwrapSandbox, second_backend: BwrapSandbox
 ) -> None:
     results: dict[int, bytes] = {}
-    # Each job says when it was running (the monotonic clock is the machine's, inside a sandbox too).
+    # Each job says when it was running (the monotonic clock is the machine's, inside a sandbox too), and
+    # runs until the same moment however long its slot took to start it (a zygote starts on a slot's first job).
     source = (
-        "import os, sys, time\nstart = time.monotonic()\ntime.sleep(1)\n"
+        "import os, sys, time\nstart = time.monotonic()\ntime.sleep(max(0.5, float(sys.argv[2]) - time.time()))\n"
         "os.write(3, f'{sys.argv[1]} {start} {time.monotonic()}'.encode())\n"
     )
+    until = str(time.time() + 8)
+    longer = Limits(**{**FAST.__dict__, "wall_seconds": 15})
 
     def work(sandbox: BwrapSandbox) -> None:
-        results[sandbox.slot] = run_job(sandbox, source, args=(f"slot-{sandbox.slot}",))[1]
+        results[sandbox.slot] = run_job(sandbox, source, longer, args=(f"slot-{sandbox.slot}", until))[1]
 
     threads = [threading.Thread(target=work, args=(b,)) for b in (sandbox_backend, second_backend)]
     for thread in threads:

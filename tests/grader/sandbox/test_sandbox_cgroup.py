@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import os
 import shlex
+import subprocess
+import sys
 import threading
 import time
 from pathlib import Path
@@ -12,7 +15,7 @@ from sandbox_helpers import FAST, MiB, run_job
 
 from grader.sandbox import BwrapSandbox, Limits, Outcome, PreforkSandbox, Sandbox, StartMode, self_test
 from grader.sandbox._cgroup import CgroupV1, parent_weight, tree_caps
-from grader.sandbox._cgroup2 import CgroupV2
+from grader.sandbox._cgroup2 import MOUNTS, CgroupV2
 from grader.sandbox._command import Plan, Tools
 from grader.sandbox._layout import discover
 from grader.sandbox._selftest import UNSAFE_NO_CGROUP
@@ -109,3 +112,25 @@ def test_an_unprivileged_start_joins_the_slots_cgroup_before_bwrap(tmp_path: Pat
     assert join == f"echo $$ > {procs}"
     assert shlex.split(rest)[:2] == [Tools.find(mode).env, "-i"] and "--unshare-cgroup" in shlex.split(rest)
     assert Plan(mode, Tools.find(mode), discover(), 61000, tmp_path).command(FAST, 5, 6)[0].endswith("prlimit")
+
+
+def test_a_v2_slot_counts_the_cpu_and_lists_the_processes_of_what_joined_it() -> None:
+    mount = next((m for m in MOUNTS if (m / "cgroup.controllers").is_file()), None)
+    if mount is None or not os.access(mount, os.W_OK):
+        pytest.skip("NO WRITABLE CGROUP V2 HIERARCHY HERE: the v2 slot's accounting cannot be checked")
+    folder = mount / "gradelab-test" / f"slot-{os.getpid()}"
+    folder.mkdir(parents=True, exist_ok=True)
+    try:
+        group = CgroupV2(folder)
+        group._cpu_start = group._usage_usec()  # what `prepare` does after setting the caps
+        spin = "import time\nend = time.process_time() + 0.3\nwhile time.process_time() < end: pass\n"
+        run = shlex.join([sys.executable, "-c", spin])
+        proc = subprocess.Popen(["/bin/sh", "-c", f"echo $$ > {shlex.quote(group.procs_files[0])} && exec {run}"])
+        seen: set[int] = set()
+        while proc.poll() is None:
+            seen |= group.pids()
+        assert proc.returncode == 0 and proc.pid in seen
+        assert group.cpu_seconds() >= 0.25
+        assert group.pids() == set()
+    finally:
+        folder.rmdir()
