@@ -53,7 +53,7 @@ class Settings(BaseSettings):
 
     # Limits against exhaustion; kept in each process's memory (see README, "Limits").
     login_hash_concurrency: int = Field(default=max(1, (os.cpu_count() or 2) // 2), ge=1, le=64)
-    login_queue_max: int = Field(default=32, ge=0)  # logins waiting for a hashing turn; more get 429
+    login_queue_max: int = Field(default=32, ge=1)  # logins waiting for a hashing turn; more get 429
     login_free_failures_per_user: int = Field(default=5, ge=1)
     login_free_failures_per_address: int = Field(default=30, ge=1)
     login_backoff_seconds: float = Field(default=1.0, gt=0)  # the first wait; doubles with each failure
