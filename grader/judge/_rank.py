@@ -9,8 +9,8 @@ from grader.judge._types import Cause, ResultVerdict, Tier
 
 MAX_CAUSES = 3
 
-# Tiers that only describe the difference. A matched variant or a pure scale factor already explains the
-# whole difference of a result, so these would say the same thing again in other words.
+# Tiers that only describe the difference. A pure named factor already explains the whole difference of a
+# result, so these would say the same thing again in other words.
 _DESCRIPTIVE = {Tier.REGION, Tier.INVARIANT, Tier.OWN_FORWARD, Tier.SHAPELESS}
 
 
