@@ -132,6 +132,7 @@ def _store(session: Session, check: UploadCheck, bundle: Bundle, report: dict[st
 
 
 def fail_check(session: Session, check_id: int, message: str) -> None:
+    """End an unfinished check as failed, with the reason the instructor reads."""
     check = session.get(UploadCheck, check_id)
     if check is not None and check.state in UNFINISHED:
         _end(check, CheckState.FAILED, message)
