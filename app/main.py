@@ -52,6 +52,7 @@ def create_app(settings: Settings | None = None, *, start_grading: bool | None =
             yield
         finally:
             runtime.close()
+            app.state.login_guard.close()
 
     app = FastAPI(
         title="gradelab",

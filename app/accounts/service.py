@@ -67,6 +67,15 @@ def authenticate_password(session: Session, username: str, password: str) -> Use
     return user
 
 
+def check_password(db: Database, username: str, password: str) -> User:
+    """`authenticate_password` in a read-only transaction: the slow hash holds no write lock. The user comes back
+    detached."""
+    with db.read() as session:
+        user = authenticate_password(session, username, password)
+        session.expunge(user)
+    return user
+
+
 def issue_token(session: Session, user: User, *, name: str = "api", days: int = 90) -> tuple[ApiToken, str]:
     """A new token for `user`; the plain token is returned once and never stored."""
     if not 1 <= days <= 3650:

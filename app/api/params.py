@@ -24,6 +24,6 @@ ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
         409: "the request conflicts with the current state",
         413: "the request or an uploaded file is too large",
         422: "a field is missing or has a value that is not allowed",
-        429: "the submission quota is used up (see Retry-After)",
+        429: "a limit was reached: the submission quota, failed logins, login checks or open streams (see Retry-After)",
     }.items()
 }

@@ -61,8 +61,8 @@ async def login(
         return _login_again(request, username, next, "The login form expired: try again.")
 
     def check() -> str:
+        user = accounts.check_password(runtime.db, username, password)
         with runtime.db.session() as session:
-            user = accounts.authenticate_password(session, username, password)
             return accounts.issue_token(session, user, name="browser session", days=SESSION_DAYS)[1]
 
     try:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import threading
 from typing import Any
 
@@ -115,13 +116,23 @@ def test_password_checks_run_off_the_event_loop_a_bounded_number_at_a_time() -> 
             for n in range(6):
                 group.start_soon(one, n)
             # The loop keeps running other work while two checks hold their turn and four wait for one.
-            await _until(lambda: guard._get_limiter().statistics().tasks_waiting == 4 and running == 2)
-            assert guard._get_limiter().statistics().borrowed_tokens == 2
+            await _until(lambda: guard.in_flight == 6 and running == 2)
             gate.set()
 
     anyio.run(scenario)
     assert results == ["token"] * 6
     assert peak == 2
+
+
+def test_password_checks_run_at_a_lower_cpu_priority_than_requests() -> None:
+    guard = LoginGuard(LoginThrottle(ThrottleRules()), concurrency=1, queue_max=4)
+
+    def check() -> int:
+        return os.getpriority(os.PRIO_PROCESS, threading.get_native_id())
+
+    own = os.getpriority(os.PRIO_PROCESS, threading.get_native_id())
+    assert anyio.run(guard.attempt, "ada", "10.0.0.1", check) == min(19, own + 10)
+    guard.close()
 
 
 def test_logins_beyond_the_waiting_room_are_refused_at_once_with_retry_after() -> None:
@@ -136,7 +147,7 @@ def test_logins_beyond_the_waiting_room_are_refused_at_once_with_retry_after() -
         async with anyio.create_task_group() as group:
             for n in range(3):
                 group.start_soon(guard.attempt, f"user{n}", "10.0.0.1", check)
-            await _until(lambda: guard._get_limiter().statistics().tasks_waiting == 2)
+            await _until(lambda: guard.in_flight == 3)
             with pytest.raises(TooManyRequests) as refused:
                 await guard.attempt("late", "10.0.0.1", check)
             assert refused.value.headers["Retry-After"] == "2"

@@ -25,8 +25,8 @@ async def login(
     """Exchange a username and password for a new API token (shown once); failed logins are throttled."""
 
     def check() -> NewTokenRead:
+        user = accounts.check_password(runtime.db, body.username, body.password)
         with runtime.db.session() as session:
-            user = accounts.authenticate_password(session, body.username, body.password)
             token, plain = accounts.issue_token(session, user, name=body.name, days=body.days)
             return NewTokenRead(token=plain, **TokenRead.model_validate(token, from_attributes=True).model_dump())
 

@@ -13,6 +13,7 @@ from sqlalchemy import text
 
 from app.accounts.service import authenticate
 from app.api.deps import RuntimeDep
+from app.api.params import ERROR_RESPONSES
 from app.config import Mode
 from app.errors import Forbidden, Unauthorized
 from grader.dispatch import DramatiqDispatcher
@@ -70,7 +71,12 @@ def metrics_reader(
         raise Forbidden("/metrics is for admins and the metrics scraper: use an admin's token or the metrics token")
 
 
-@router.get("/metrics", response_class=Response, dependencies=[Depends(metrics_reader)])
+@router.get(
+    "/metrics",
+    response_class=Response,
+    dependencies=[Depends(metrics_reader)],
+    responses={status: ERROR_RESPONSES[status] for status in (401, 403)},
+)
 def metrics(runtime: RuntimeDep) -> Response:
     """Prometheus metrics; needs the metrics token or an admin's API token."""
     return Response(generate_latest(runtime.metrics.registry), media_type=CONTENT_TYPE_LATEST)
