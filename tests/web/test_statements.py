@@ -100,3 +100,28 @@ def test_an_uploaded_statement_renders_exactly_as_written(live: LiveServer, page
     assert "A display formula right after a line of prose" in text
     assert page.locator("article.statement code", has_text="cost = $5").count() == 1
     assert '"$$HOME"' in page.locator("article.statement pre").inner_text()
+
+
+# Display formulas wider than their column: each must scroll by itself rather than push the page.
+OVERFLOWING_DISPLAYS = """el => [...el.querySelectorAll(".katex-display")].filter(d =>
+  d.scrollWidth > d.clientWidth + 1 && !["auto", "scroll"].includes(getComputedStyle(d).overflowX)
+).map(d => d.querySelector(".katex-mathml annotation")?.textContent ?? "?")"""
+
+
+def test_on_a_phone_a_wide_display_formula_scrolls_within_itself(live: LiveServer, page_for: Any) -> None:
+    bundles = [load_bundle(path) for path in PROBLEMS]
+    for bundle in bundles:
+        live.world.add_problem(bundle)
+    live.world.user("alice", role=Role.STUDENT)
+    page = page_for("alice", phone=True)
+    wide = 0
+    for bundle in bundles:
+        page.goto(f"/c/dl/p/{bundle.slug}")
+        article = page.locator("article.statement")
+        article.locator(".katex").first.wait_for()
+        assert article.evaluate(OVERFLOWING_DISPLAYS) == [], bundle.slug
+        wide += article.evaluate(
+            'el => [...el.querySelectorAll(".katex-display")].filter(d => d.scrollWidth > d.clientWidth + 1).length'
+        )
+    screenshot(page, "statement-phone")
+    assert wide > 0  # the check above looked at formulas that really are wider than a phone
