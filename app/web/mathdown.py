@@ -71,7 +71,8 @@ def _inline_math(state: StateInline, silent: bool) -> bool:
         return False
     if not double:
         after = src[end + 1 : end + 2]
-        if src[begin].isspace() or src[end - 1].isspace() or after.isdigit():
+        # A backtick inside would put the closing dollar in a code span: "$5 for `a$b`" is prose.
+        if src[begin].isspace() or src[end - 1].isspace() or after.isdigit() or "`" in src[begin:end]:
             return False
     if not silent:
         token = state.push("math_inline_double" if double else "math_inline", "math", 0)

@@ -85,6 +85,12 @@ def test_dollars_in_code_spans_and_code_blocks_are_left_alone() -> None:
     assert "<code>f($x$)</code>" in html and "$$ y $$" in html and "$$ indented $$" in html
 
 
+def test_a_dollar_in_a_code_span_never_closes_a_formula_opened_before_it() -> None:
+    html = markdown("Pay $5 for `a$b`, then $x$.")
+    assert inline(html) == ["x"]
+    assert "Pay $5 for <code>a$b</code>, then" in html
+
+
 def test_a_formula_cannot_inject_html() -> None:
     html = markdown("$<script>alert(1)</script>$\n\n$$</div><img src=x onerror=alert(1)>$$\n")
     assert "<script>" not in html and "<img" not in html
