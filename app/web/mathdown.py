@@ -23,21 +23,23 @@ BlockRule = Callable[[StateBlock, int, int, bool], bool]
 _INTERRUPTS = ["paragraph", "reference", "blockquote", "list"]
 
 
-def _side_effect_free(rule: BlockRule) -> BlockRule:
-    """The block rule, made to only answer (and leave no token) when asked in silent mode.
+def _one_formula_block(rule: BlockRule) -> BlockRule:
+    """The block rule, taking only lines that hold one formula, and leaving no token when asked silently.
 
     A paragraph asks its terminators silently; the plugin's rule would push its token anyway
-    and so typeset the formula twice.
+    and so typeset the formula twice. A line such as `$$a$$ or $$b$$` ends in `$$` too, but is
+    two formulas: the inline rule takes it.
     """
 
     def checked(state: StateBlock, start: int, end: int, silent: bool) -> bool:
-        if not silent:
-            return rule(state, start, end, False)
         line, count = state.line, len(state.tokens)
         found = rule(state, start, end, False)
+        one = found and "$$" not in state.tokens[-1].content
+        if one and not silent:
+            return True
         state.line = line
         del state.tokens[count:]
-        return found
+        return one
 
     return checked
 
@@ -99,7 +101,7 @@ def math_markdown() -> MarkdownIt:
     # (a cell ending in a digit loses its leading formula), so it is replaced.
     md.inline.ruler.at("math_inline", _inline_math)
     block = math_block_dollar(allow_labels=False, allow_blank_lines=False)
-    md.block.ruler.at("math_block", _side_effect_free(block), {"alt": _INTERRUPTS})
+    md.block.ruler.at("math_block", _one_formula_block(block), {"alt": _INTERRUPTS})
     md.add_render_rule("math_inline", _element("span", display=False))
     md.add_render_rule("math_inline_double", _element("span", display=True))
     md.add_render_rule("math_block", _element("div", display=True))

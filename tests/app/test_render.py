@@ -51,6 +51,11 @@ def test_double_dollars_inside_a_line_are_a_display_formula_not_two_inline_ones(
     assert "<div" not in html  # a div may not sit inside a <p>
 
 
+def test_a_line_with_two_display_formulas_is_two_formulas_not_one() -> None:
+    html = markdown("Either\n$$a = 1$$ or $$b = 2$$\nholds.\n\n$$c$$ and $$d$$\n")
+    assert display(html) == ["a = 1", "b = 2", "c", "d"]
+
+
 def test_markdown_leaves_the_latex_of_a_formula_exactly_as_written() -> None:
     html = markdown("$\\texttt{running\\_mean}$ and $a*b*c_1 + d_2$ and $x < y$")
     assert inline(html) == ["\\texttt{running\\_mean}", "a*b*c_1 + d_2", "x &lt; y"]

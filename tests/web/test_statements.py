@@ -76,7 +76,9 @@ and prose right after it.
   $$\sum_i w_i$$
 - an item with $a_i$ inline
 
-So $$z = \sqrt{2}$$ inside a line, and code: `cost = $5` and
+So $$z = \sqrt{2}$$ inside a line, then two on one line:
+$$c = 1$$ or $$d = 2$$
+and code: `cost = $5` and
 
 ```
 echo "$$HOME"
@@ -93,8 +95,8 @@ def test_an_uploaded_statement_renders_exactly_as_written(live: LiveServer, page
     facts = _statement_facts(page)
     screenshot(page, "statement-tricky")
     assert facts["errors"] == 0 and facts["untypeset"] == 0
-    assert facts["displays"] == 3
-    assert page.locator("article.statement .katex").count() == 5
+    assert facts["displays"] == 5
+    assert page.locator("article.statement .katex").count() == 7
     text = " ".join(facts["text"].split())
     assert "books cost $5 and $6, a $7 fee, and" in text
     assert "A display formula right after a line of prose" in text
