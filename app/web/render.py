@@ -3,30 +3,19 @@
 from __future__ import annotations
 
 import datetime as dt
-from html import escape
 from pathlib import Path
 from typing import Any
 
 from fastapi import Request
 from fastapi.responses import HTMLResponse
 from fastapi.templating import Jinja2Templates
-from markdown_it import MarkdownIt
 from markupsafe import Markup
-from mdit_py_plugins.dollarmath import dollarmath_plugin
 
 from app.web import charts
+from app.web.mathdown import math_markdown
 
 TEMPLATES = Path(__file__).resolve().parent / "templates"
-_markdown = MarkdownIt("commonmark", {"html": False, "linkify": False}).enable("table")
-
-
-def _math(content: str, options: dict[str, Any]) -> str:
-    # Keep the LaTeX as escaped text between \( \) or \[ \]: Markdown must not touch its _ and *,
-    # and KaTeX typesets it in the browser.
-    return escape(("\\[" + content + "\\]") if options.get("display_mode") else ("\\(" + content + "\\)"))
-
-
-dollarmath_plugin(_markdown, renderer=_math, allow_space=True)
+_markdown = math_markdown()
 
 
 def markdown(text: str) -> Markup:

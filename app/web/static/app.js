@@ -1,16 +1,14 @@
 // Typeset the statement's LaTeX, and let files be dropped on the submit form (the form works without this).
 document.addEventListener("DOMContentLoaded", function () {
-  document.querySelectorAll("[data-math]").forEach(function (el) {
-    if (window.renderMathInElement) {
-      window.renderMathInElement(el, {
-        delimiters: [
-          { left: "$$", right: "$$", display: true }, { left: "\\[", right: "\\]", display: true },
-          { left: "$", right: "$", display: false }, { left: "\\(", right: "\\)", display: false },
-        ],
-        throwOnError: false,
+  // Typeset only the formulas the server marked (class "math"): text outside them, such as a
+  // literal dollar or a price, is never read as LaTeX.
+  if (window.katex) {
+    document.querySelectorAll("[data-math] .math").forEach(function (el) {
+      window.katex.render(el.textContent, el, {
+        displayMode: el.classList.contains("display"), throwOnError: false,
       });
-    }
-  });
+    });
+  }
   document.querySelectorAll("[data-dropzone]").forEach(function (form) {
     var input = form.querySelector("input[type=file]");
     ["dragenter", "dragover"].forEach(function (name) {
