@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import sqlite3
 import threading
 from typing import Any
 
@@ -210,3 +211,20 @@ def test_dashboard_login_form_shows_the_same_429_message(make_world: WorldFactor
     assert answer is not None and answer.status_code == 429
     assert int(answer.headers["Retry-After"]) >= 290
     assert "Too many failed logins for this username or from this address" in answer.text
+
+
+def test_a_wrong_password_is_answered_while_another_process_holds_the_write_lock(
+    make_world: WorldFactory, sqlite_url: str
+) -> None:
+    # Checking a password only reads: a storm of wrong passwords must not queue for (or hold) the write lock.
+    world = make_world(sqlite_url)
+    world.user("ada")
+    other = sqlite3.connect(sqlite_url.removeprefix("sqlite:///"), isolation_level=None)
+    try:
+        other.execute("BEGIN IMMEDIATE")
+        answer = world.client.post(LOGIN, json={"username": "ada", "password": "wrong-one"})
+        other.execute("ROLLBACK")
+    finally:
+        other.close()
+    assert answer.status_code == 401
+    assert answer.json()["detail"] == "wrong username or password"
