@@ -31,12 +31,13 @@ ALLOWED_DTYPES = (
     "<f8",
 )
 _U32 = struct.Struct("<I")
+MAX_ITEMS = 10_000  # items of one list, tuple or dict, characters of one string: more travels as a named placeholder
 
 
 def encode_value(value: Any, blobs: list[np.ndarray], depth: int = 0) -> Any:
     """The JSON tree of `value`, appending its arrays to `blobs`."""
     if depth > 32:
-        return {"o": "too deeply nested"}
+        return {"o": "a value nested more than 32 levels deep"}
     if isinstance(value, bool | np.bool_):
         return {"b": bool(value)}
     if isinstance(value, int | np.integer):
@@ -44,17 +45,21 @@ def encode_value(value: Any, blobs: list[np.ndarray], depth: int = 0) -> Any:
     if isinstance(value, float | np.floating):
         return {"f": _float(float(value))}
     if isinstance(value, str):
-        return {"s": value[:10_000]}
+        # Too long to carry whole: named as such (never cut short, which would change the value unseen).
+        return {"s": value} if len(value) <= MAX_ITEMS else {"o": f"a string of more than {MAX_ITEMS} characters"}
     if value is None:
         return {"n": 0}
     if isinstance(value, np.ndarray):
         return _encode_array(value, blobs)
     if isinstance(value, tuple | list):
+        if len(value) > MAX_ITEMS:
+            return {"o": f"a {type(value).__name__} of more than {MAX_ITEMS} items"}
         key = "t" if isinstance(value, tuple) else "l"
-        return {key: [encode_value(v, blobs, depth + 1) for v in list(value)[:10_000]]}
+        return {key: [encode_value(v, blobs, depth + 1) for v in value]}
     if isinstance(value, dict):
-        items = list(value.items())[:10_000]
-        return {"d": [[str(k), encode_value(v, blobs, depth + 1)] for k, v in items]}
+        if len(value) > MAX_ITEMS:
+            return {"o": f"a dict of more than {MAX_ITEMS} keys"}
+        return {"d": [[str(k), encode_value(v, blobs, depth + 1)] for k, v in value.items()]}
     return {"o": type(value).__name__[:200]}
 
 

@@ -52,6 +52,8 @@ def nonfinite(test: str, what: str, value: Value) -> list[str]:
 
 def _kind(leaf: Opaque) -> str:
     name = leaf.type_name
+    if name.startswith("a "):  # too long or too deep to carry whole
+        return name
     if name.startswith("ndarray[") and name.endswith("]"):
         return f"an array of dtype {name[len('ndarray[') : -1]}"
     return f"a {name} object" if name not in ("set", "frozenset", "complex", "bytes") else f"a {name}"

@@ -81,6 +81,8 @@ def describe(value: object) -> str:
         return f"a {type(value).__name__} of {len(value)} value{'s' if len(value) != 1 else ''}"
     if isinstance(value, Opaque) and value.type_name.startswith("ndarray["):  # complex, object, datetime arrays
         return f"an array of dtype {value.type_name[len('ndarray[') : -1]}, which the grader cannot compare"
+    if isinstance(value, Opaque) and value.type_name.startswith("a "):  # a value too big or deep to carry
+        return value.type_name
     if isinstance(value, Opaque):
         return f"a {value.type_name} object"
     if isinstance(value, str):
@@ -96,6 +98,8 @@ def type_advice(value: object) -> str:
         return " Return a NumPy array (np.array(...)), not a Python sequence."
     if isinstance(value, Opaque) and value.type_name.startswith("ndarray["):
         return " Return a real-valued NumPy array (e.g. float64), not a complex or object one."
+    if isinstance(value, Opaque) and value.type_name.startswith("a "):
+        return " Return only the results the statement asks for, as NumPy arrays."
     if isinstance(value, Opaque):
         return " Return the computed array itself, not a function or an object holding it."
     if isinstance(value, str):

@@ -171,7 +171,25 @@ def test_nesting_deeper_than_the_harness_allows_is_cut_off_as_opaque() -> None:
     got = roundtrip(value)
     for _ in range(33):
         got = got[0]
-    assert got == Opaque("too deeply nested")
+    assert got == Opaque("a value nested more than 32 levels deep")
+
+
+@pytest.mark.parametrize(
+    ("value", "named"),
+    [
+        ([0.5] * 10_001, "a list of more than 10000 items"),
+        (tuple(range(10_001)), "a tuple of more than 10000 items"),
+        ({str(i): i for i in range(10_001)}, "a dict of more than 10000 keys"),
+        ("x" * 10_001, "a string of more than 10000 characters"),
+    ],
+)
+def test_a_value_too_long_to_carry_whole_is_named_never_cut_short(value: Any, named: str) -> None:
+    assert roundtrip({"v": value})["v"] == Opaque(named)
+
+
+def test_the_longest_values_the_wire_carries_arrive_whole() -> None:
+    got = roundtrip({"l": [0.5] * 10_000, "s": "x" * 10_000})
+    assert got["l"] == [0.5] * 10_000 and got["s"] == "x" * 10_000
 
 
 def test_encoding_a_frame_leaves_the_callers_header_alone() -> None:

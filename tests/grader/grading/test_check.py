@@ -126,6 +126,22 @@ def test_a_set_in_generated_inputs_is_refused_with_its_path(sandbox: Sandbox) ->
     )
 
 
+def test_a_list_too_long_to_carry_whole_is_refused_not_cut_short(sandbox: Sandbox) -> None:
+    files = appended(
+        toy(),
+        "cases.py",
+        "def mse(rng, n=4, k=3):\n"
+        "    return {'pred': rng.standard_normal((n, k)), 'target': rng.standard_normal((n, k)),\n"
+        "            'weights': [1.0] * 10_001}\n",
+    )
+    report = check(files, sandbox)
+    assert line(report, "reference runs") == (
+        "[FAIL] reference runs: tests 'mse_small': generated input 'weights' is a list of more than 10000 items, "
+        "which cannot be sent to a submission or compared: use arrays of bool, int or float, numbers, strings, "
+        "booleans, None, or lists, tuples and dicts of them"
+    )
+
+
 def test_a_complex_or_object_reference_result_is_refused_with_its_path(sandbox: Sandbox) -> None:
     files = appended(
         toy(),
