@@ -66,6 +66,9 @@ def judge_leaf(leaf: Leaf, tol: Tolerance, ctx: Context) -> Judged:
     r = as_float(leaf.ref) if not isinstance(leaf.ref, bool | np.bool_) else None
     if r is None:
         return _judge_exact(leaf, fn), None, None
+    oversized = _oversized(leaf.stu, r)
+    if oversized is not None:
+        return ResultVerdict(path, False, "shape", f"{fn}: {path} {oversized}"), None, None
     s = as_float(leaf.stu)
     if s is None:
         msg = f"{fn}: {path} should be {_expected_kind(leaf.ref)}; got {describe(leaf.stu)}."
@@ -88,6 +91,20 @@ def judge_leaf(leaf: Leaf, tol: Tolerance, ctx: Context) -> Judged:
     if bad.any():
         return finite_failure(path, s, bad, ctx), r, s
     return _judge_close(path, r, s, tol, fn, measure(s, r, tol)), r, s
+
+
+# An array larger than this many times the reference (plus a few thousand values of slack) is refused on
+# its shape alone, before it is converted to float64 or diagnosed: both cost memory in proportion to it.
+_OVERSIZE = 4
+_SLACK = 4096
+
+
+def _oversized(stu: object, r: np.ndarray) -> str | None:
+    """What is wrong with a student's array far larger than the reference, judged on its shape only."""
+    if not isinstance(stu, np.ndarray) or stu.size <= _OVERSIZE * r.size + _SLACK:
+        return None
+    expected = "a single number" if r.ndim == 0 else f"shape {shape(r.shape)}"
+    return f"has shape {shape(stu.shape)}, {stu.size} values; expected {expected}."
 
 
 def _expected_kind(ref: Value) -> str:

@@ -201,3 +201,16 @@ def test_a_close_failure_reports_both_errors_and_the_worst_element() -> None:
 def test_a_scalar_close_failure_says_what_was_expected() -> None:
     v = verdict(2.0, 2.5, Context("mse_loss"), name="loss")
     assert v.message.startswith("mse_loss: loss is 2.5; expected 2 (relative error 0.25")
+
+
+def test_an_array_far_larger_than_the_reference_is_refused_on_its_shape_before_any_conversion() -> None:
+    huge = np.broadcast_to(np.int8(1), (3, 1_000_000))  # 3 MB of int8 that float64 would make 24 MB
+    v = verdict(randn(3, 4), huge, Context("affine_forward"), name="out")
+    assert v.stage == "shape" and not v.passed
+    assert v.message == "affine_forward: out has shape (3, 1000000), 3000000 values; expected shape (3, 4)."
+
+
+def test_a_modest_wrong_shape_still_gets_the_usual_message_and_diagnosis() -> None:
+    ref = randn(3, 4)
+    v = verdict(ref, ref.T.copy(), Context("affine_forward"), name="out")
+    assert v.stage == "shape" and "has shape (4, 3); expected (3, 4)" in v.message
