@@ -22,3 +22,63 @@ document.addEventListener("DOMContentLoaded", function () {
     });
   });
 });
+
+// A bundle upload shows how much of the file has been sent; the server's answer (the check's
+// page, or the form again with what to fix) then replaces the page as a normal submit would.
+// Without JavaScript the form posts as usual.
+document.addEventListener("DOMContentLoaded", function () {
+  document.querySelectorAll("form[data-upload-progress]").forEach(bindUploadProgress);
+});
+
+function bindUploadProgress(form) {
+  var status = form.querySelector("[data-upload-status]");
+  var bar = status.querySelector("progress");
+  var text = status.querySelector("[data-upload-text]");
+  var button = form.querySelector("button[type=submit]");
+  form.addEventListener("submit", function (e) {
+    if (!window.FormData || !window.XMLHttpRequest) { return; }
+    e.preventDefault();
+    var xhr = new XMLHttpRequest();
+    xhr.open("POST", form.action);
+    status.hidden = false;
+    button.disabled = true;
+    text.textContent = "Sending the bundle…";
+    xhr.upload.addEventListener("progress", function (ev) {
+      if (!ev.lengthComputable) { return; }
+      var percent = Math.floor((100 * ev.loaded) / ev.total);
+      bar.value = percent;
+      text.textContent = "Sent " + (ev.loaded / 1048576).toFixed(1) + " of " +
+        (ev.total / 1048576).toFixed(1) + " MiB (" + percent + "%)";
+    });
+    xhr.upload.addEventListener("load", function () {
+      bar.value = 100;
+      text.textContent = "Sent. Starting the check…";
+    });
+    xhr.addEventListener("load", function () {
+      var action = new URL(form.action, window.location.href).href;
+      if (xhr.status < 400 && xhr.responseURL && xhr.responseURL !== action) {
+        window.location.assign(xhr.responseURL);  // redirected to the check's page
+        return;
+      }
+      // The form again, with the error saying what to fix: show that page's main part.
+      var answer = new DOMParser().parseFromString(xhr.responseText, "text/html");
+      var fresh = answer.querySelector("main");
+      var main = document.querySelector("main");
+      if (fresh && main) {
+        main.replaceWith(fresh);
+        var again = fresh.querySelector("form[data-upload-progress]");
+        if (again) { bindUploadProgress(again); }
+        fresh.focus();
+      } else {
+        status.hidden = false;
+        button.disabled = false;
+        text.textContent = "The upload failed (HTTP " + xhr.status + "). Try again.";
+      }
+    });
+    xhr.addEventListener("error", function () {
+      button.disabled = false;
+      text.textContent = "The connection failed before the bundle was sent. Check your connection and try again.";
+    });
+    xhr.send(new FormData(form));
+  });
+}
