@@ -168,9 +168,9 @@ def test_the_submission_page_shows_local_time_highlighted_files_and_submit_again
     for path in ("/me/submissions", "/me/tokens"):
         phone.goto(path)
         assert _scroll_width(phone) <= 390, path
+        screenshot(phone, "student" + path.replace("/", "-") + "-phone")
     phone.goto("/me/submissions")
     assert local.strftime("%Y-%m-%d %H:%M EST") in phone.locator("main").inner_text()
-    screenshot(phone, "student-my-submissions-phone")
     phone.context.close()
 
     # Submit again from the submission page: a new submission of the same problem.
