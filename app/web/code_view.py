@@ -46,6 +46,7 @@ def _lexer(name: str) -> Lexer:
 
 def file_view(name: str, content: bytes) -> FileView:
     """The file highlighted (escaped by Pygments), its first lines only when it is long."""
+    text: str | None
     try:
         text = content.decode("utf-8")
     except UnicodeDecodeError:
@@ -64,15 +65,15 @@ def file_view(name: str, content: bytes) -> FileView:
     body = "".join(shown)
     if len(body) > MAX_VIEW_CHARS:  # one enormous line
         body = body[:MAX_VIEW_CHARS]
-    note = None
+    capped: str | None = None
     if len(shown) < len(lines) or len(body) < len(text):
-        note = (
+        capped = (
             f"Showing the first {len(shown):,} of {len(lines):,} lines ({len(body):,} of {len(text):,} characters): "
             "download the file to read all of it."
         )
     formatter = HtmlFormatter(style=STYLE, cssclass=CSS_CLASS, wrapcode=True)
     html = Markup(highlight(body, _lexer(name), formatter))  # Pygments escapes the source
-    return FileView(name, len(content), html, len(lines), len(shown), note)
+    return FileView(name, len(content), html, len(lines), len(shown), capped)
 
 
 def check_file_name(name: str) -> str:

@@ -230,11 +230,13 @@ def test_submit_again_is_hidden_when_the_student_cannot_submit_and_for_staff(
     )
 
     # An unknown file name is not found; a path is refused with what to fix.
-    unknown = page.request.get(f"/s/{sid}/files/other.py")
-    assert unknown.status == 404 and "has no file 'other.py'" in unknown.text()
-    bad = page.request.get(f"/s/{sid}/files/a%5Cb.py")
-    assert bad.status == 422 and "no slashes or control characters" in bad.text()
-    assert "Traceback" not in bad.text()
+    unknown = page.goto(f"/s/{sid}/files/other.py")
+    assert unknown is not None and unknown.status == 404
+    assert page.get_by_role("alert").inner_text() == f"submission {sid} has no file 'other.py'"
+    bad = page.goto(f"/s/{sid}/files/a%5Cb.py")
+    assert bad is not None and bad.status == 422
+    assert "no slashes or control characters" in page.get_by_role("alert").inner_text()
+    assert "Traceback" not in page.content()
     page.context.close()
 
     # Another student: not found, the page and the file alike.
