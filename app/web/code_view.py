@@ -34,10 +34,6 @@ class FileView:
     shown_lines: int
     note: str | None
 
-    @property
-    def capped(self) -> bool:
-        return self.html is not None and self.shown_lines < self.lines
-
 
 def _lexer(name: str) -> Lexer:
     options = {"stripnl": False, "ensurenl": False}
