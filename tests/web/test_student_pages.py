@@ -35,9 +35,14 @@ SUBMITTED = (
 )
 
 
-def _open(browser: Any, live: LiveServer, who: str, *, phone: bool = False, zone: str = ZONE) -> Any:
+def _open(browser: Any, live: LiveServer, who: str, *, phone: bool = False, script: bool = True) -> Any:
     """A fresh context in a fixed time zone, logged in as `who`."""
-    options: dict[str, Any] = {"base_url": live.base, "timezone_id": zone, "locale": "en-US"}
+    options: dict[str, Any] = {
+        "base_url": live.base,
+        "timezone_id": ZONE,
+        "locale": "en-US",
+        "java_script_enabled": script,
+    }
     options.update({"viewport": PHONE, "is_mobile": True, "has_touch": True} if phone else {"viewport": DESKTOP})
     context = browser.new_context(**options)
     page = context.new_page()
@@ -114,6 +119,11 @@ def test_the_problem_page_puts_the_statement_before_the_form_at_both_widths(brow
             assert _scroll_width(page) <= 390
         screenshot(page, "student-problem-" + ("phone" if phone else "desktop"))
         page.context.close()
+    # Without JavaScript the times read in UTC.
+    page = _open(browser, live, "alice", script=False)
+    page.goto("/c/dl/p/toy-layers")
+    assert "Due\n2031-01-15 17:00 UTC" in page.locator(".facts").inner_text()
+    page.context.close()
 
 
 def test_the_submission_page_shows_local_time_highlighted_files_and_submit_again(
@@ -283,7 +293,7 @@ def test_file_view_escapes_caps_and_refuses_binary() -> None:
     assert binary.html is None
     assert binary.note == "This file is not UTF-8 text, so it is not shown here: download it to read it."
     one_line = file_view("toy.py", b"y" * 300_000)
-    assert one_line.note is not None and "(120,000 of 300,000 characters)" in one_line.note
+    assert one_line.note is not None and "(60,000 of 300,000 characters)" in one_line.note
     assert attachment("résumé.py") == "attachment; filename=\"r_sum_.py\"; filename*=UTF-8''r%C3%A9sum%C3%A9.py"
     assert check_file_name("layer.py") == "layer.py"
     for bad in ("a/b.py", "a\\b.py", "..", "x" * 256, "a\nb"):
