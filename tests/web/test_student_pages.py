@@ -111,7 +111,7 @@ def test_the_problem_page_puts_the_statement_before_the_form_at_both_widths(brow
         for fact in (".facts", "a[href$='starter.zip']"):  # due date, limits, starter files: still first
             assert _box(page, fact)["y"] < statement["y"]
         facts = page.locator(".facts").inner_text()
-        assert "Due\n2031-01-15 12:00 EST" in facts
+        assert "Due\n2031-01-15 12:00 EST (late submissions accepted, marked late)" in facts
         assert "Limits\n" in facts
         assert page.locator(".facts time").get_attribute("title") == "2031-01-15 17:00 UTC"
         assert page.locator("[data-quota]").inner_text() == "5 of 5 submissions left in this 1 h window."
