@@ -10,7 +10,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from app.db.models import LatePolicy, Problem, Role, Submission
+from app.db.models import LatePolicy, Problem, Role, Submission, SubmissionFile
 from app.errors import Invalid
 from app.web.code_view import MAX_VIEW_LINES, attachment, check_file_name, file_view
 from tests.app.conftest import load_toy, solution_of
@@ -283,6 +283,21 @@ def test_a_long_file_is_capped_in_the_view_and_downloads_whole(browser: Any, liv
     shown = page.locator("[data-file='toy.py'] .highlight code").text_content()
     assert shown == "".join(long.decode().splitlines(keepends=True)[:MAX_VIEW_LINES])
     assert page.request.get(f"/s/{sid}/files/toy.py").body() == long
+
+    # A stored file that is not text (uploads are checked for UTF-8; older rows need not be): a note and a download.
+    raw = b"\x89PNG\r\n\x1a\n\x00\xff"
+    with live.world.db.session() as session:
+        session.add(SubmissionFile(submission_id=sid, name="figure.png", content=raw))
+    page.reload()
+    figure = page.locator("[data-file='figure.png']")
+    assert figure.locator("[data-file-note]").inner_text() == (
+        "This file is not UTF-8 text, so it is not shown here: download it to read it."
+    )
+    assert figure.locator(".highlight").count() == 0
+    with page.expect_download() as info:
+        figure.get_by_role("link", name="Download figure.png").click()
+    assert Path(info.value.path()).read_bytes() == raw
+    screenshot(page, "student-submission-long-file")
     page.context.close()
 
 
