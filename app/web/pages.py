@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import secrets
+from dataclasses import dataclass
 from typing import Annotated, Any
 
 from fastapi import APIRouter, File, Form, Request, UploadFile
@@ -15,14 +17,16 @@ from app.api.deps import RuntimeDep
 from app.api.limits import client_address, login_guard
 from app.api.params import Id
 from app.api.routes.problems import _read_files
-from app.courses.service import answer_invitation, course_access, courses_of, invitations_of
+from app.courses.service import CourseAccess, answer_invitation, course_access, courses_of, invitations_of
+from app.db import utcnow
 from app.db.models import Problem, ProblemVersion, Submission, SubmissionState, User
-from app.errors import Forbidden, Invalid, ServiceError
+from app.errors import Forbidden, Invalid, NotFound, ServiceError
 from app.problems import service as problems
 from app.runtime import Runtime
 from app.security import token_digest
 from app.submissions import intake
-from app.submissions.service import readable_submission, submission_view
+from app.submissions.service import check_window, readable_submission, stored_files, submission_view
+from app.web.code_view import attachment, check_file_name, file_view
 from app.web.render import page
 from app.web.session import COOKIE, SESSION_DAYS, CsrfChecked, PageUser
 
@@ -135,6 +139,34 @@ def _my_rows(session: Session, user: User, problem_ids: list[int]) -> dict[int, 
     return rows
 
 
+@dataclass(frozen=True)
+class SubmitState:
+    """Whether the user may submit to a problem now, and what a new submission would be (late, quota left)."""
+
+    allowed: bool
+    reason: str | None  # why not, when not allowed
+    late: bool
+    quota_left: int | None  # None when the problem has no quota or the user is staff
+
+
+def submit_state(session: Session, access: CourseAccess, problem: Problem, user: User) -> SubmitState:
+    """The same deadline and quota rules the submission endpoint applies, asked before submitting."""
+    now = utcnow()
+    if access.is_instructor:  # staff are not held to the deadline or the quota
+        return SubmitState(True, None, problems.deadline_passed(problem, now), None)
+    try:
+        late = check_window(session, problem, user, now)
+    except ServiceError as exc:
+        reason = exc.detail[:1].upper() + exc.detail[1:] + "."
+        return SubmitState(False, reason, problems.deadline_passed(problem, now), None)
+    left = None
+    if problem.quota_count is not None:
+        since = now - dt.timedelta(seconds=problem.quota_window_seconds)
+        used = len([s for s in _my_rows(session, user, [problem.id])[problem.id] if s.created_at > since])
+        left = max(0, problem.quota_count - used)
+    return SubmitState(True, None, late, left)
+
+
 @router.get("/c/{course}", response_class=HTMLResponse)
 def course_page(course: str, request: Request, user: PageUser, runtime: RuntimeDep) -> Response:
     with runtime.db.session() as session:
@@ -173,6 +205,7 @@ def _problem_page(
             raise Invalid(f"{slug} has no version yet")
         bundle = runtime.bundles.get(session, problem.current_version_id)
         mine = _my_rows(session, user, [problem.id])[problem.id]
+        state = submit_state(session, access, problem, user)
     spec = bundle.spec
     context = {
         "user": user,
@@ -186,6 +219,7 @@ def _problem_page(
         "hidden_count": sum(1 for t in spec.tests if not t.visible),
         "mine": list(reversed(mine))[:20],
         "mine_scores": [s.score for s in mine if s.state is SubmissionState.GRADED],
+        "submit": state,
         **extra,
     }
     return page(request, "problem.html", context, status_code=status)
@@ -240,9 +274,48 @@ def _submission_context(runtime: Runtime, user: User, submission_id: int) -> dic
     return {"sub": view, "bars": bars, "histories": histories}
 
 
+def _again_context(runtime: Runtime, user: User, submission_id: int) -> dict[str, Any]:
+    """The submitted files, and the "Submit again" form when this viewer may submit to the problem now."""
+    with runtime.db.session() as session:
+        submission, _ = readable_submission(session, user, submission_id)
+        files = stored_files(session, submission.source_id or submission.id)
+        views = [file_view(name, content) for name, content in sorted(files.items())]
+        again: dict[str, Any] | None = None
+        if submission.user_id == user.id and submission.regrade_id is None:  # never on another's submission
+            try:
+                access = course_access(session, submission.problem.course.slug, user)
+                problem = problems.get_problem(session, access, submission.problem.slug)
+            except NotFound:  # the problem was unpublished or the student left the course
+                problem = None
+            if problem is not None and problem.current_version_id is not None:
+                bundle = runtime.bundles.get(session, problem.current_version_id)
+                again = {
+                    "problem": problem,
+                    "files": bundle.spec.files,
+                    "state": submit_state(session, access, problem, user),
+                }
+    return {"files": views, "again": again}
+
+
 @router.get("/s/{submission_id}", response_class=HTMLResponse)
 def submission_page(submission_id: Id, request: Request, user: PageUser, runtime: RuntimeDep) -> Response:
-    return page(request, "submission.html", {"user": user, **_submission_context(runtime, user, submission_id)})
+    context = {"user": user, **_submission_context(runtime, user, submission_id)}
+    context.update(_again_context(runtime, user, submission_id))
+    return page(request, "submission.html", context)
+
+
+@router.get("/s/{submission_id}/files/{name}")
+def submission_file(submission_id: Id, name: str, user: PageUser, runtime: RuntimeDep) -> Response:
+    """One submitted file, as uploaded: to its author and the course's instructors only."""
+    check_file_name(name)
+    with runtime.db.session() as session:
+        submission, _ = readable_submission(session, user, submission_id)
+        files = stored_files(session, submission.source_id or submission.id)
+    if name not in files:
+        raise NotFound(f"submission {submission_id} has no file {name[:80]!r}")
+    return Response(
+        files[name], media_type="application/octet-stream", headers={"Content-Disposition": attachment(name)}
+    )
 
 
 @router.get("/s/{submission_id}/live", response_class=HTMLResponse)

@@ -37,6 +37,19 @@ def when(value: dt.datetime | str | None) -> str:
     return value.astimezone(dt.UTC).strftime("%Y-%m-%d %H:%M UTC")
 
 
+def local_time(value: dt.datetime | str | None) -> Markup:
+    """A time the browser shows in the reader's own zone (app.js); the UTC time without JavaScript and on hover."""
+    if value is None:
+        return Markup("—")
+    if isinstance(value, str):
+        value = dt.datetime.fromisoformat(value)
+    utc = value.astimezone(dt.UTC)
+    text = utc.strftime("%Y-%m-%d %H:%M UTC")
+    return Markup('<time datetime="{}" title="{}" data-local>{}</time>').format(
+        utc.strftime("%Y-%m-%dT%H:%M:%SZ"), text, text
+    )
+
+
 def points(value: float | None) -> str:
     return "—" if value is None else f"{value:g}"
 
@@ -47,7 +60,12 @@ def percent(value: float | None) -> str:
 
 templates = Jinja2Templates(directory=str(TEMPLATES))
 templates.env.filters.update(
-    markdown=markdown, when=when, points=points, percent=percent, without_diagnosis=without_diagnosis
+    markdown=markdown,
+    when=when,
+    local_time=local_time,
+    points=points,
+    percent=percent,
+    without_diagnosis=without_diagnosis,
 )
 templates.env.globals.update(charts=charts)
 
