@@ -120,8 +120,8 @@ def test_a_set_in_generated_inputs_is_refused_with_its_path(sandbox: Sandbox) ->
     )
     report = check(files, sandbox)
     assert line(report, "reference runs") == (
-        "[FAIL] reference runs: tests 'mse_small': generated input 'meta.labels' is a set, which cannot be sent to a "
-        "submission or compared: use arrays of bool, int or float, numbers, strings, booleans, None, or lists, "
+        "[FAIL] reference runs: tests 'mse_small': generated input 'meta.labels' is a set object, which cannot be sent "
+        "to a submission or compared: use arrays of bool, int or float, numbers, strings, booleans, None, or lists, "
         "tuples and dicts of them"
     )
 
