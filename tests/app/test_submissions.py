@@ -7,19 +7,9 @@ import json
 
 import pytest
 
-from app.db.models import Role
-from tests.app.conftest import World, WorldFactory, load_toy, solution_of, starter_of, wait_graded
+from tests.app.conftest import World, load_toy, solution_of, starter_of, wait_graded
 
 COURSE = "/api/v1/courses/dl"
-
-
-@pytest.fixture
-def world(make_world: WorldFactory, database_url: str) -> World:
-    world = make_world(database_url, slots=1)
-    world.user("alice", role=Role.STUDENT)
-    world.user("ian", role=Role.INSTRUCTOR)
-    world.add_problem(load_toy("toy-layers"))
-    return world
 
 
 def test_correct_solution_scores_full_marks(world: World) -> None:
