@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import enum
 import os
-import secrets
 from pathlib import Path
 
 from pydantic import Field, model_validator
@@ -75,12 +74,3 @@ class Settings(BaseSettings):
             if not self.redis_url:
                 raise ValueError("distributed mode needs GRADELAB_REDIS_URL")
         return self
-
-    @property
-    def is_sqlite(self) -> bool:
-        return self.database_url.startswith("sqlite")
-
-
-def random_secret() -> str:
-    """A fresh secret key for a new installation."""
-    return secrets.token_urlsafe(48)

@@ -28,6 +28,9 @@ def main() -> None:
     parser.add_argument("--distributed", type=int, default=60, help="submissions per run of table 6")
     args = parser.parse_args()
     parts = {p.strip() for p in args.only.split(",")}
+    lacking = distributed.missing() if "6" in parts else None
+    if lacking is not None:
+        parser.error(f"{lacking}; or leave table 6 out: --only {','.join(sorted(parts - {'6'}))}")
     print(
         f"# gradelab benchmarks, {time.strftime('%Y-%m-%d')}, {os.cpu_count()} cores, "
         f"Python {platform.python_version()}, {platform.machine()}\n"

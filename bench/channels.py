@@ -42,8 +42,7 @@ def wait_until(t):
     time.sleep(max(0.0, t - time.time()))
 """
 
-SENDERS = {
-    "CPU contention (timing)": r"""
+SPIN = r"""
 for _ in range(3):  # four spinning processes: more than this machine's cores
     if os.fork() == 0:
         break
@@ -51,7 +50,10 @@ for i, bit in enumerate(bits):
     wait_until(start + i * slot)
     while bit == "1" and time.time() < start + (i + 1) * slot:
         pass
-""",
+"""  # one sender for both CPU channels: it spins in the slots of its 1 bits
+
+SENDERS = {
+    "CPU contention (timing)": SPIN,
     "memory pressure (page-fault timing)": r"""
 for i, bit in enumerate(bits):
     wait_until(start + i * slot)
@@ -86,15 +88,7 @@ for i, bit in enumerate(bits):
     for fd in held:
         os.close(fd)
 """,
-    "/proc/loadavg, /proc/stat": r"""
-for _ in range(3):  # four spinning processes: more than this machine's cores
-    if os.fork() == 0:
-        break
-for i, bit in enumerate(bits):
-    wait_until(start + i * slot)
-    while bit == "1" and time.time() < start + (i + 1) * slot:
-        pass
-""",
+    "/proc/loadavg, /proc/stat": SPIN,
 }
 
 RECEIVERS = {

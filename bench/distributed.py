@@ -92,6 +92,30 @@ def _wait(db: object, total: int) -> None:
         time.sleep(0.1)
 
 
+def missing() -> str | None:
+    """What this machine lacks for table 6, said before any benchmark starts; None when nothing is missing.
+
+    The table borrows the tests' throwaway PostgreSQL and Redis servers and their HTTP client, so it needs
+    the test install (the `dev` extras) and the two servers' binaries, which `scripts/start.sh` does not install.
+    """
+    try:
+        from tests._postgres import PostgresUnavailable, find_bindir
+        from tests._redis import RedisServer  # noqa: F401
+        from tests.app.test_process import Server, multipart  # noqa: F401
+    except ImportError as exc:
+        return (
+            f"table 6 (distributed mode) borrows the tests' server helpers, which need the test install "
+            f"({exc}): run `bash scripts/test.sh` once, or `.venv/bin/python -m pip install -e '.[dev]'`"
+        )
+    try:
+        find_bindir()
+    except PostgresUnavailable as exc:
+        return f"table 6 (distributed mode) starts its own PostgreSQL server: {exc}; `apt-get install postgresql`"
+    if shutil.which("redis-server") is None:
+        return "table 6 (distributed mode) starts its own Redis server: `apt-get install redis-server`"
+    return None
+
+
 def run(n: int) -> str:
     from tests._postgres import running_postgres
     from tests._redis import RedisServer

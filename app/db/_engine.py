@@ -61,10 +61,6 @@ class Database:
             finally:
                 session.rollback()
 
-    def new_session(self) -> Session:
-        """A bare session; the caller commits or rolls back."""
-        return self._factory()
-
     def dispose(self) -> None:
         self.engine.dispose()
 

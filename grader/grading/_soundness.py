@@ -11,6 +11,7 @@ from collections.abc import Iterator
 
 import numpy as np
 
+from grader.judge import describe_opaque
 from grader.values import Opaque, Value
 
 PLAIN = "use arrays of bool, int or float, numbers, strings, booleans, None, or lists, tuples and dicts of them"
@@ -34,8 +35,8 @@ def uncarried(test: str, what: str, value: Value) -> list[str]:
     for path, leaf in leaves(value):
         if isinstance(leaf, Opaque):
             out.append(
-                f"tests {test!r}: {what} {path or '(the whole value)'!r} is {_kind(leaf)}, which cannot be sent "
-                f"to a submission or compared: {PLAIN}"
+                f"tests {test!r}: {what} {path or '(the whole value)'!r} is {describe_opaque(leaf)}, "
+                f"which cannot be sent to a submission or compared: {PLAIN}"
             )
     return out
 
@@ -48,15 +49,6 @@ def nonfinite(test: str, what: str, value: Value) -> list[str]:
         if found:
             out.append(f"tests {test!r}: {what} {path or '(the whole value)'!r} {found}")
     return out
-
-
-def _kind(leaf: Opaque) -> str:
-    name = leaf.type_name
-    if name.startswith("a "):  # too long or too deep to carry whole
-        return name
-    if name.startswith("ndarray[") and name.endswith("]"):
-        return f"an array of dtype {name[len('ndarray[') : -1]}"
-    return f"a {name} object" if name not in ("set", "frozenset", "complex", "bytes") else f"a {name}"
 
 
 def _count(leaf: Value) -> str:

@@ -2,7 +2,7 @@
 
 from grader.judge._compare import judge
 from grader.judge._inputs import summarise_inputs
-from grader.judge._messages import apart, given
+from grader.judge._messages import apart, describe_opaque, given
 from grader.judge._rank import MAX_CAUSES, likely_causes
 from grader.judge._training import training_causes
 from grader.judge._types import Cause, Context, ResultVerdict, Tier, Tolerance, Variant
@@ -18,6 +18,7 @@ __all__ = [
     "Variant",
     "agree_everywhere",
     "apart",
+    "describe_opaque",
     "given",
     "judge",
     "likely_causes",

@@ -11,9 +11,7 @@ _BATCH_NAMES = ("x", "X", "scores", "z", "logits", "pred", "y", "Y", "target", "
 
 
 def batch_size(ctx: Context) -> int | None:
-    """N: given, else the first axis of the labels, x, or a batch-shaped input."""
-    if ctx.batch_size:
-        return ctx.batch_size
+    """N: the first axis of the labels, x, or a batch-shaped input."""
     for arr in (ctx.labels, ctx.x, *(ctx.inputs.get(name) for name in _BATCH_NAMES)):
         if isinstance(arr, np.ndarray) and arr.ndim >= 1 and arr.shape[0] > 0:
             return int(arr.shape[0])
@@ -21,9 +19,7 @@ def batch_size(ctx: Context) -> int | None:
 
 
 def num_classes(ctx: Context, r: np.ndarray) -> int | None:
-    """K: given, else the last axis of a 2-D batch-shaped input or of the result itself."""
-    if ctx.num_classes:
-        return ctx.num_classes
+    """K: the last axis of a 2-D batch-shaped input or of the result itself."""
     n = batch_size(ctx)
     candidates: list[Value] = [ctx.inputs.get(name) for name in ("scores", "logits", "pred", "Y", "target", "dout")]
     for arr in (*candidates, r):

@@ -80,14 +80,22 @@ def describe(value: object) -> str:
     if isinstance(value, list | tuple):
         return f"a {type(value).__name__} of {len(value)} value{'s' if len(value) != 1 else ''}"
     if isinstance(value, Opaque) and value.type_name.startswith("ndarray["):  # complex, object, datetime arrays
-        return f"an array of dtype {value.type_name[len('ndarray[') : -1]}, which the grader cannot compare"
-    if isinstance(value, Opaque) and value.type_name.startswith("a "):  # a value too big or deep to carry
-        return value.type_name
+        return f"{describe_opaque(value)}, which the grader cannot compare"
     if isinstance(value, Opaque):
-        return f"a {value.type_name} object"
+        return describe_opaque(value)
     if isinstance(value, str):
         return f"the string {value[:40]!r}"
     return "None" if value is None else f"a {type(value).__name__}"
+
+
+def describe_opaque(value: Opaque) -> str:
+    """What a value the wire could not carry was: 'an array of dtype complex128', 'a set object', ..."""
+    name = value.type_name
+    if name.startswith("ndarray["):  # complex, object, datetime arrays
+        return f"an array of dtype {name[len('ndarray[') : -1]}"
+    if name.startswith("a "):  # a value too big or deep to carry
+        return name
+    return f"a {name} object"
 
 
 def type_advice(value: object) -> str:

@@ -32,8 +32,6 @@ class Context:
     batchnorm: bool = False
     eps: float = 1e-5
     pad: int | None = None
-    batch_size: int | None = None
-    num_classes: int | None = None
 
 
 @dataclass(frozen=True)

@@ -57,7 +57,6 @@ class BwrapSandbox:
             seccomp_program()
         except OSError as exc:
             raise SandboxUnavailable(f"cannot compile the seccomp filter with libseccomp: {exc}") from exc
-        self.seccomp_active = True
         self._run_lock = threading.Lock()
         self._slot_lock: int | None = _lock_slot(slot)  # before touching the slot's stage or cgroup
         try:
@@ -88,10 +87,7 @@ class BwrapSandbox:
         """One line saying which isolation is active."""
         identity = f"uid {self.uid}" if self.start_mode is StartMode.ROOT else "the caller's uid (unprivileged start)"
         cgroup = f"cgroup: {self.cgroup_status}" if self._cgroup else f"cgroup: none ({self.cgroup_status})"
-        return (
-            f"bwrap slot {self.slot}, start mode {self.start_mode.value}, {identity}, "
-            f"seccomp {'on' if self.seccomp_active else 'off'}, {cgroup}"
-        )
+        return f"bwrap slot {self.slot}, start mode {self.start_mode.value}, {identity}, seccomp on, {cgroup}"
 
     def command(self, limits: Limits, seccomp_fd: int, channel_fd: int) -> list[str]:
         """The whole command line that starts one job (for inspection and tests)."""

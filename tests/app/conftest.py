@@ -138,6 +138,18 @@ def make_world(tmp_path: Path) -> Iterator[WorldFactory]:
         client.__exit__(None, None, None)
 
 
+@pytest.fixture
+def world(make_world: WorldFactory, database_url: str) -> World:
+    """Alice (a student) and Ian (an instructor) in a course with toy-layers, graded by one real sandbox slot.
+
+    A test module that needs other people, problems or settings defines its own `world`, which wins."""
+    world = make_world(database_url, slots=1)
+    world.user("alice", role=Role.STUDENT)
+    world.user("ian", role=Role.INSTRUCTOR)
+    world.add_problem(load_toy("toy-layers"))
+    return world
+
+
 @pytest.fixture(scope="session")
 def toy_zip(toy_layers: Bundle) -> bytes:
     return bundle_to_zip(toy_layers)

@@ -96,10 +96,23 @@ def test_the_api_answers_while_every_slot_is_busy(make_world: WorldFactory, sqli
 
 def test_a_framework_in_both_starter_and_support_is_in_the_starter_zip_once() -> None:
     from app.problems.service import starter_zip
+    from grader.bundle import bundle_from_files
+    from grader.bundle._archive import read_folder
+    from tests.app.conftest import BUNDLES
+
+    framework = b"class Node:\n    pass\n"
+    files = {**read_folder(BUNDLES / "toy-layers"), "starter/edf.py": framework, "support/edf.py": framework}
+    archive = zipfile.ZipFile(io.BytesIO(starter_zip(bundle_from_files(files, "toy-layers"))))
+    assert sorted(archive.namelist()) == ["toy-layers/edf.py", "toy-layers/toy.py"]
+    assert archive.read("toy-layers/edf.py") == framework
+
+
+def test_the_computational_graph_download_has_its_framework_and_the_file_to_write() -> None:
+    from app.problems.service import starter_zip
     from grader.bundle import load_bundle
     from tests.app.conftest import BUNDLES
 
-    bundle = load_bundle(BUNDLES.parent.parent / "reference" / "computational-graph")
-    names = zipfile.ZipFile(io.BytesIO(starter_zip(bundle))).namelist()
-    assert sorted(names) == sorted(set(names))
-    assert "computational-graph/edf.py" in names and "computational-graph/nodes.py" in names
+    pack = BUNDLES.parent.parent / "reference" / "computational-graph"
+    archive = zipfile.ZipFile(io.BytesIO(starter_zip(load_bundle(pack))))
+    assert sorted(archive.namelist()) == ["computational-graph/edf.py", "computational-graph/nodes.py"]
+    assert archive.read("computational-graph/edf.py") == (pack / "support" / "edf.py").read_bytes()

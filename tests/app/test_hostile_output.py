@@ -3,10 +3,7 @@ retry, and never more stored output than one output limit per stream."""
 
 from __future__ import annotations
 
-import pytest
-
-from app.db.models import Role
-from tests.app.conftest import World, WorldFactory, load_toy, solution_of, wait_graded
+from tests.app.conftest import World, load_toy, solution_of, wait_graded
 
 # relu_forward first writes a frame of its own, whose array has the shape [0, 2**63], into its runner's pipe.
 IMPOSSIBLE_SHAPE = b"""
@@ -29,15 +26,6 @@ def relu_forward(x):
     _forge()
     return _real_relu_forward(x)
 """
-
-
-@pytest.fixture
-def world(make_world: WorldFactory, database_url: str) -> World:
-    world = make_world(database_url, slots=1)
-    world.user("alice", role=Role.STUDENT)
-    world.user("ian", role=Role.INSTRUCTOR)
-    world.add_problem(load_toy("toy-layers"))
-    return world
 
 
 def test_a_frame_the_decoder_cannot_read_is_that_tests_failure_on_the_first_attempt(world: World) -> None:

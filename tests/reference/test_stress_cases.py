@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import importlib.util
 import tomllib
+from collections.abc import Iterator
 from pathlib import Path
 from types import ModuleType
 from typing import Any
@@ -36,6 +37,14 @@ def _test(slug: str, name: str) -> dict[str, Any]:
     tests = tomllib.loads((PACK / slug / "problem.toml").read_text())["tests"]
     found: dict[str, Any] = next(t for t in tests if t["name"] == name)
     return found
+
+
+def _cases(slug: str, name: str) -> Iterator[tuple[int, dict[str, Any]]]:
+    """Each seed with the case the test's generator makes from it."""
+    test = _test(slug, name)
+    generator = getattr(_module(PACK / slug / "cases.py"), test["case"])
+    for seed in SEEDS:
+        yield seed, generator(np.random.default_rng(seed), **test.get("params", {}))
 
 
 def _true_class_log_probabilities(scores: np.ndarray, y: np.ndarray) -> np.ndarray:
@@ -69,10 +78,7 @@ STRESS = [
 def test_softmax_stress_case_needs_the_max_shift_but_never_underflows_the_true_class(
     slug: str, name: str, scores_of: Any
 ) -> None:
-    test = _test(slug, name)
-    generator = getattr(_module(PACK / slug / "cases.py"), test["case"])
-    for seed in SEEDS:
-        case = generator(np.random.default_rng(seed), **test.get("params", {}))
+    for seed, case in _cases(slug, name):
         scores = scores_of(case)
         logp = _true_class_log_probabilities(scores, case["y"])
         assert logp.min() >= LOWEST_LOG_PROBABILITY, f"{slug}/{name} seed {seed}: log p_y = {logp.min():.4g}"
@@ -84,10 +90,7 @@ def test_softmax_stress_case_needs_the_max_shift_but_never_underflows_the_true_c
 
 @pytest.mark.parametrize("name", ["svm_small", "svm_batch", "svm_batch1", "svm_delta", "svm_large_scores"])
 def test_every_svm_case_row_has_a_positive_margin_so_the_true_class_gradient_is_never_zero(name: str) -> None:
-    test = _test("linear-classifiers", name)
-    generator = getattr(_module(PACK / "linear-classifiers" / "cases.py"), test["case"])
-    for seed in SEEDS:
-        case = generator(np.random.default_rng(seed), **test.get("params", {}))
+    for seed, case in _cases("linear-classifiers", name):
         s, y, rows = case["scores"], case["y"], np.arange(len(case["y"]))
         margins = s - s[rows, y][:, None] + case["delta"]
         margins[rows, y] = -np.inf
@@ -109,10 +112,7 @@ BINARY = [
 def test_binary_stress_case_always_puts_a_probability_that_rounds_to_0_or_1_on_the_wrong_side(
     slug: str, name: str, logits_of: Any
 ) -> None:
-    test = _test(slug, name)
-    generator = getattr(_module(PACK / slug / "cases.py"), test["case"])
-    for seed in SEEDS:
-        case = generator(np.random.default_rng(seed), **test.get("params", {}))
+    for seed, case in _cases(slug, name):
         z, y = logits_of(case), case["y"]
         with np.errstate(over="ignore"):
             p = 1.0 / (1.0 + np.exp(-z))

