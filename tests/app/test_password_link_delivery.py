@@ -107,7 +107,9 @@ def test_a_mail_server_that_is_down_is_reported_and_the_link_is_still_shown(
     answer = world.post("ian", "/api/v1/courses/dl/students/ann/password-link")
     assert answer.status_code == 201
     body = answer.json()
-    assert body["links"][0]["mailed"] is False and body["links"][0]["link"].startswith("http://testserver/set-password/")
+    assert body["links"][0]["mailed"] is False and body["links"][0]["link"].startswith(
+        "http://testserver/set-password/"
+    )
     assert body["mail_error"].startswith("the mail server 127.0.0.1:") and "could not be used" in body["mail_error"]
 
 
@@ -149,11 +151,15 @@ def test_the_command_line_prints_a_link_that_works_and_mails_it(
     assert match.group(0) in message.get_content()
 
     world = make_world(url)  # the service on the same database takes the printed link
-    assert world.client.post(
-        "/api/v1/auth/set-password", json={"token": match.group(2), "password": "prof's password"}
-    ).status_code == 204
-    assert world.client.post(
-        "/api/v1/auth/token", json={"username": "prof", "password": "prof's password"}
-    ).status_code == 201
+    assert (
+        world.client.post(
+            "/api/v1/auth/set-password", json={"token": match.group(2), "password": "prof's password"}
+        ).status_code
+        == 204
+    )
+    assert (
+        world.client.post("/api/v1/auth/token", json={"username": "prof", "password": "prof's password"}).status_code
+        == 201
+    )
     reset = _cli(env, "password-link", "prof")
     assert reset.returncode == 0 and "reset link (replaces the password) for prof" in reset.stderr

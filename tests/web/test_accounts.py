@@ -51,7 +51,9 @@ def test_an_imported_student_sets_a_password_from_a_link_signs_in_and_ends_their
     student = page_for(None)
     student.goto(links["nina"])  # replaced by the newer link
     assert student.get_by_role("heading", level=1).inner_text() == "This link was replaced"
-    assert "Ask your instructor for a new link." in student.locator("main").inner_text()
+    assert "If you received the newer link, use that one; otherwise ask your instructor for a new link." in (
+        student.locator("main").inner_text()
+    )
     screenshot(student, "accounts-link-replaced")
 
     student.goto(links["newbie"])
@@ -68,6 +70,8 @@ def test_an_imported_student_sets_a_password_from_a_link_signs_in_and_ends_their
     student.get_by_role("button", name="Set password and log in").click()
     student.wait_for_url(f"{live.base}/?password=set")
     assert student.get_by_role("status").inner_text() == "Your password is set and you are logged in as newbie."
+    assert student.get_by_role("region", name="Invitations").inner_text().startswith("Invitations\nDL dl · student")
+    screenshot(student, "accounts-student-home")
     student.get_by_role("button", name="Join").click()
     student.wait_for_url(f"{live.base}/c/dl")
     assert student.get_by_role("heading", level=1).inner_text() == "DL"
