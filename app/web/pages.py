@@ -21,7 +21,7 @@ from app.api.routes.problems import _read_files
 from app.courses.service import answer_invitation, course_access, courses_of, invitations_of
 from app.db import utcnow
 from app.db.models import Problem, ProblemVersion, Submission, SubmissionState, User
-from app.errors import Invalid, ServiceError
+from app.errors import Invalid, ServiceError, Unauthorized
 from app.problems import service as problems
 from app.runtime import Runtime
 from app.security import token_digest
@@ -351,9 +351,9 @@ async def change_password(
     request: Request,
     user: PageUser,
     runtime: RuntimeDep,
-    current: Annotated[str, Form(max_length=1024)] = "",
-    password: Annotated[str, Form(max_length=2048)] = "",
-    confirm: Annotated[str, Form(max_length=2048)] = "",
+    current: Annotated[str, Form()] = "",
+    password: Annotated[str, Form()] = "",
+    confirm: Annotated[str, Form()] = "",
 ) -> Response:
     """Change your password (the current one is checked under the login throttle); other browser sessions end."""
     keep = token_digest(request.cookies.get(COOKIE, ""))
@@ -362,6 +362,8 @@ async def change_password(
         links.check_new_password(password, confirm)
         if user.password_hash is None:
             raise Invalid("your account has no password yet: ask your instructor for a set-password link")
+        if len(current) > links.MAX_PASSWORD:  # no password is that long: do not spend a hash on it
+            raise Unauthorized("wrong username or password")
         accounts.check_password(runtime.db, user.username, current)
         new_hash = links.hash_new_password(password, confirm)
         with runtime.db.session() as session:
@@ -383,11 +385,14 @@ async def change_password(
     return page(request, "tokens.html", _tokens_context(request, runtime, user, notice=notice))
 
 
-def _link_csrf(runtime: Runtime, token: str) -> str:
-    """The set-password form's CSRF token: bound to the link (whoever has the link may use it anyway)."""
-    return hmac.new(
-        runtime.settings.secret_key.encode(), b"set-password:" + token_digest(token).encode(), hashlib.sha256
-    ).hexdigest()[:40]
+LINK_CSRF = "gradelab_link"
+
+
+def _link_csrf(runtime: Runtime, token: str, nonce: str) -> str:
+    """The set-password form's CSRF token: bound to the link and to a SameSite=Strict cookie of this browser, so
+    another site cannot post someone's own link from a victim's browser and log the victim into that account."""
+    message = b"set-password:" + token_digest(token).encode() + b":" + nonce.encode()
+    return hmac.new(runtime.settings.secret_key.encode(), message, hashlib.sha256).hexdigest()[:40]
 
 
 _PRIVATE = {"Cache-Control": "no-store", "Referrer-Policy": "no-referrer"}
@@ -407,6 +412,7 @@ def _link_unusable(request: Request, exc: links.LinkUnusable) -> Response:
 def _set_password_form(
     request: Request, runtime: Runtime, token: str, status: int = 200, error: str | None = None
 ) -> Response:
+    nonce = secrets.token_urlsafe(24)
     try:
         if len(token) > 200:
             raise links.LinkUnusable("unknown", "this link is not valid: it may have been copied only in part")
@@ -418,7 +424,7 @@ def _set_password_form(
                 "kind": link.kind.value,
                 "expires_at": link.expires_at,
                 "token": token,
-                "link_csrf": _link_csrf(runtime, token),
+                "link_csrf": _link_csrf(runtime, token, nonce),
                 "rules": links.PASSWORD_RULES,
                 "min_length": accounts.MIN_PASSWORD,
                 "error": error,
@@ -427,6 +433,9 @@ def _set_password_form(
         return _link_unusable(request, exc)
     response = page(request, "set_password.html", context, status_code=status)
     response.headers.update(_PRIVATE)
+    response.set_cookie(
+        LINK_CSRF, nonce, httponly=True, samesite="strict", secure=_secure(request), max_age=3600, path="/set-password/"
+    )
     return response
 
 
@@ -441,15 +450,18 @@ def set_password(
     token: str,
     request: Request,
     runtime: RuntimeDep,
-    password: Annotated[str, Form(max_length=2048)] = "",
-    confirm: Annotated[str, Form(max_length=2048)] = "",
-    csrf: Annotated[str, Form(max_length=100)] = "",
+    password: Annotated[str, Form()] = "",
+    confirm: Annotated[str, Form()] = "",
+    csrf: Annotated[str, Form()] = "",
 ) -> Response:
     """Set the password, spend the link and log in."""
     if len(token) > 200:
         return _set_password_form(request, runtime, token)
-    if not hmac.compare_digest(csrf, _link_csrf(runtime, token)):
-        return _set_password_form(request, runtime, token, 403, "The form did not come from this page: try again.")
+    nonce = request.cookies.get(LINK_CSRF, "")
+    if not nonce or not hmac.compare_digest(csrf.encode(), _link_csrf(runtime, token, nonce).encode()):
+        return _set_password_form(
+            request, runtime, token, 403, "The form expired or did not come from this page: try again."
+        )
     try:
         with runtime.db.read() as session:
             links.find_link(session, token)
@@ -466,5 +478,6 @@ def set_password(
         return _link_unusable(request, exc)
     response = RedirectResponse("/?password=set", status_code=303)
     set_session_cookie(response, request, plain)
+    response.delete_cookie(LINK_CSRF, path="/set-password/")
     response.headers.update(_PRIVATE)
     return response

@@ -238,3 +238,24 @@ def test_the_endpoints_are_in_the_openapi_document(world: World) -> None:
     assert "get" in paths["/api/v1/courses/{course}/password-links"]
     assert "410" in paths["/api/v1/auth/set-password"]["post"]["responses"]
     assert "put" in paths["/api/v1/me/password"]
+
+
+def test_the_set_password_form_refuses_a_post_from_another_site(world: World) -> None:
+    _import(world, "username\nnewbie\n")
+    token = _token(_link(world, "newbie").json()["links"][0]["link"])
+    form = world.client.get(f"/set-password/{token}")
+    csrf = re.search(r'name="csrf" value="([0-9a-f]{40})"', form.text)
+    assert csrf is not None
+    data = {"password": "correct horse", "confirm": "correct horse", "csrf": csrf.group(1)}
+    world.client.cookies.clear()  # another site's form: the browser sends no SameSite=Strict cookie
+    forged = world.client.post(f"/set-password/{token}", data=data, follow_redirects=False)
+    assert forged.status_code == 403 and "The form expired or did not come from this page" in forged.text
+    assert _login(world, "newbie", "correct horse").status_code == 401
+    retry = world.client.get(f"/set-password/{token}")  # the page offers the form again, with a fresh token
+    fresh = re.search(r'name="csrf" value="([0-9a-f]{40})"', retry.text)
+    assert fresh is not None
+    done = world.client.post(f"/set-password/{token}", data={**data, "csrf": fresh.group(1)}, follow_redirects=False)
+    assert done.status_code == 303 and done.headers["location"] == "/?password=set"
+    home = world.client.get("/?password=set")
+    assert "Your password is set and you are logged in as newbie." in home.text
+    world.client.cookies.clear()
