@@ -259,3 +259,34 @@ def test_the_set_password_form_refuses_a_post_from_another_site(world: World) ->
     home = world.client.get("/?password=set")
     assert "Your password is set and you are logged in as newbie." in home.text
     world.client.cookies.clear()
+
+
+def test_the_roster_page_shows_a_new_link_once_and_a_refusal_in_the_page(world: World) -> None:
+    from app.web.session import COOKIE, csrf_token
+
+    _import(world, "username\nnewbie\nbob\n")
+    client, token = world.client, world.tokens["ian"]
+    client.cookies.set(COOKIE, token)
+    try:
+        csrf = csrf_token(client.app.state.settings.secret_key, token)  # type: ignore[attr-defined]
+        made = client.post("/c/dl/roster/newbie/password-link", data={"csrf": csrf})
+        assert made.status_code == 200 and made.headers["cache-control"] == "no-store"
+        [url] = re.findall(r"<code data-link>([^<]+)</code>", made.text)
+        _token(url)
+        assert "copy it now" in made.text and "Download these links as CSV" in made.text
+        later = client.get("/c/dl/roster")
+        assert url not in later.text and "<td>newbie</td><td>set</td><td>ian</td>" in later.text
+        refused = client.post("/c/dl/roster/bob/password-link", data={"csrf": csrf})
+        assert refused.status_code == 403 and "<h1>Roster</h1>" in refused.text
+        assert "bob has not accepted the invitation to dl yet" in refused.text and "data-link>" not in refused.text
+        forged = client.post("/c/dl/roster/newbie/password-link", data={"csrf": "x" * 40})
+        assert forged.status_code == 403 and "data-link>" not in forged.text
+        student = world.tokens["sam"]
+        client.cookies.set(COOKIE, student)
+        denied = client.post(
+            "/c/dl/roster/newbie/password-link",
+            data={"csrf": csrf_token(client.app.state.settings.secret_key, student)},  # type: ignore[attr-defined]
+        )
+        assert denied.status_code == 403 and "only instructors of dl may do this" in denied.text
+    finally:
+        client.cookies.clear()
