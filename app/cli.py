@@ -14,12 +14,14 @@ from pathlib import Path
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from app.accounts.links import make_link
+from app.accounts.mail import link_base, mail_configured, mail_links
 from app.accounts.service import create_user, get_user, issue_token, set_password
 from app.config import Settings
 from app.courses.service import create_course, enrol
 from app.db import Database
 from app.db import migrate as migrations
-from app.db.models import Course, Role
+from app.db.models import Course, Enrollment, LinkKind, Role
 from app.errors import NotFound, ServiceError
 from app.setup import ensure_demo, install_pack
 
@@ -46,6 +48,12 @@ def _parser() -> argparse.ArgumentParser:
     tok.add_argument("username")
     tok.add_argument("--days", type=int, default=90)
     tok.add_argument("--name", default="cli")
+    link = sub.add_parser(
+        "password-link",
+        help="print a one-time link for a user to set (or reset) their password (needs GRADELAB_PUBLIC_URL)",
+    )
+    link.add_argument("username")
+    link.add_argument("--course", help="record the link under this course (the user must be enrolled in it)")
     pack = sub.add_parser("install-pack", help="install the built-in problems into a course (new versions if changed)")
     pack.add_argument("course")
     pack.add_argument("--unpublished", action="store_true")
@@ -107,6 +115,8 @@ def _run(args: argparse.Namespace, settings: Settings) -> int:
                 token, plain = issue_token(session, get_user(session, args.username), name=args.name, days=args.days)
                 print(plain)
                 print(f"expires {token.expires_at:%Y-%m-%d %H:%M} UTC", file=sys.stderr)
+            elif args.command == "password-link":
+                _password_link(db, session, settings, args.username, args.course)
             elif args.command == "install-pack":
                 changed = install_pack(session, _course(session, args.course), publish=not args.unpublished)
                 print("\n".join(changed) if changed else "the course already has the current pack")
@@ -117,6 +127,33 @@ def _run(args: argparse.Namespace, settings: Settings) -> int:
     finally:
         db.dispose()
     return 0
+
+
+def _password_link(db: Database, session: Session, settings: Settings, username: str, course_slug: str | None) -> None:
+    base = link_base(settings, None)
+    user = get_user(session, username)
+    course = _course(session, course_slug) if course_slug else None
+    if (
+        course is not None
+        and session.scalar(
+            select(Enrollment.id).where(Enrollment.course_id == course.id, Enrollment.user_id == user.id)
+        )
+        is None
+    ):
+        raise NotFound(f"{username} is not enrolled in {course.slug}")
+    made = make_link(session, user, by=None, course=course, hours=settings.password_link_hours)
+    session.commit()
+    print(made.url(base))
+    what = "reset link (replaces the password)" if made.kind is LinkKind.RESET else "set-password link"
+    print(f"{what} for {username}: works once, until {made.expires_at:%Y-%m-%d %H:%M} UTC", file=sys.stderr)
+    if mail_configured(settings):
+        mailed, problem = mail_links(db, settings, [made], base)
+        if mailed[0]:
+            print(f"mailed to {made.email}", file=sys.stderr)
+        elif problem:
+            print(f"not mailed: {problem}", file=sys.stderr)
+        else:
+            print(f"not mailed: {username} has no email address", file=sys.stderr)
 
 
 def _course(session: Session, slug: str) -> Course:

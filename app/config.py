@@ -62,6 +62,19 @@ class Settings(BaseSettings):
     streams_per_address: int = Field(default=32, ge=1)
     metrics_token: str | None = None  # a bearer token for Prometheus; admins' API tokens work too
     running_per_student: int = Field(default=1, ge=0)  # a student's jobs graded at once (0: no limit)
+    # Accounts: one-time set-password links, and the address they point at (see README, "Accounts")
+    public_url: str | None = Field(
+        default=None, pattern=r"^https?://[^\s/?#]+(/[^\s?#]*)?$"
+    )  # e.g. https://grade.uni.edu
+    password_link_hours: float = Field(default=72.0, gt=0, le=24 * 90)
+    # Optional mail: when smtp_host is set, a new link is also mailed to its person's address (if the account has one)
+    smtp_host: str | None = None
+    smtp_port: int = Field(default=587, ge=1, le=65535)
+    smtp_from: str = "gradelab@localhost"
+    smtp_username: str | None = None
+    smtp_password: str | None = None
+    smtp_starttls: bool = True
+    smtp_timeout_seconds: float = Field(default=10.0, gt=0)
     demo: bool = False  # `python -m app demo --when-enabled` (the Docker image's start) creates demo logins only if set
 
     @model_validator(mode="after")

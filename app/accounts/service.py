@@ -76,8 +76,10 @@ def check_password(db: Database, username: str, password: str) -> User:
     return user
 
 
-def issue_token(session: Session, user: User, *, name: str = "api", days: int = 90) -> tuple[ApiToken, str]:
-    """A new token for `user`; the plain token is returned once and never stored."""
+def issue_token(
+    session: Session, user: User, *, name: str = "api", days: int = 90, browser: bool = False
+) -> tuple[ApiToken, str]:
+    """A new token for `user`; the plain token is returned once and never stored (`browser`: a dashboard login's)."""
     if not 1 <= days <= 3650:
         raise Invalid(f"a token may live 1 to 3650 days, not {days}")
     plain = new_token()
@@ -87,6 +89,7 @@ def issue_token(session: Session, user: User, *, name: str = "api", days: int = 
         token_hash=token_digest(plain),
         prefix=plain[:10],
         expires_at=utcnow() + dt.timedelta(days=days),
+        browser=browser,
     )
     session.add(token)
     session.flush()

@@ -35,6 +35,7 @@ class TokenRead(BaseModel):
     expires_at: dt.datetime
     revoked_at: dt.datetime | None
     last_used_at: dt.datetime | None
+    browser: bool = False  # a dashboard login's session (revoking it logs that browser out)
 
 
 class NewTokenRead(TokenRead):
@@ -269,3 +270,46 @@ class HealthRead(BaseModel):
     slots: int
     busy: int
     queued: int
+
+
+class PasswordLinkRead(BaseModel):
+    """A one-time link to set a password: shown in this answer only, never again."""
+
+    username: str
+    kind: str = Field(description="'set' (no password yet) or 'reset' (replaces the password)")
+    link: str
+    expires_at: dt.datetime
+    mailed: bool = Field(description="the link was also mailed to the student (SMTP configured and an address known)")
+
+
+class SkippedRead(BaseModel):
+    username: str
+    reason: str
+
+
+class PasswordLinksRead(BaseModel):
+    links: list[PasswordLinkRead]
+    skipped: list[SkippedRead] = []
+    mail_error: str | None = None
+
+
+class PasswordLinkRecord(BaseModel):
+    """Who made a link for whom and when (the link itself is never kept)."""
+
+    username: str
+    kind: str
+    created_by: str | None = Field(description="the instructor; null when made on the command line")
+    created_at: dt.datetime
+    expires_at: dt.datetime
+    state: str = Field(description="active, used, replaced (by a newer link) or expired")
+    mailed: bool
+
+
+class SetPassword(BaseModel):
+    token: str = Field(max_length=200, description="the last part of the link: /set-password/<token>")
+    password: str = Field(max_length=2048)
+
+
+class PasswordChange(BaseModel):
+    current_password: str = Field(max_length=1024)
+    new_password: str = Field(max_length=2048)

@@ -100,8 +100,37 @@ class ApiToken(Base):
     expires_at: Mapped[dt.datetime]
     revoked_at: Mapped[dt.datetime | None]
     last_used_at: Mapped[dt.datetime | None]
+    # Made by logging in on the dashboard: its plain token lives only in the browser's cookie.
+    browser: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
 
     user: Mapped[User] = relationship(lazy="joined")
+
+
+class LinkKind(enum.StrEnum):
+    SET = "set"  # the account has no password yet
+    RESET = "reset"  # it has one, which the link replaces
+
+
+class PasswordLink(Base):
+    """A one-time link to set a password, kept as a digest; also the record of who made it for whom and when."""
+
+    __tablename__ = "password_links"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    kind: Mapped[LinkKind] = mapped_column(_enum(LinkKind))
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    # None: made on the command line by whoever runs the service
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    course_id: Mapped[int | None] = mapped_column(ForeignKey("courses.id", ondelete="SET NULL"), index=True)
+    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    expires_at: Mapped[dt.datetime]
+    used_at: Mapped[dt.datetime | None]
+    replaced_at: Mapped[dt.datetime | None]  # a newer link for the same person was made
+    mailed: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+
+    user: Mapped[User] = relationship(lazy="joined", foreign_keys=[user_id])
+    created_by: Mapped[User | None] = relationship(lazy="joined", foreign_keys=[created_by_id])
 
 
 class Course(Base):

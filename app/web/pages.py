@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
+import hmac
 import secrets
 from dataclasses import dataclass
 from typing import Annotated, Any
@@ -12,6 +14,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from app.accounts import links
 from app.accounts import service as accounts
 from app.api.deps import RuntimeDep
 from app.api.limits import client_address, login_guard
@@ -20,7 +23,7 @@ from app.api.routes.problems import _read_files
 from app.courses.service import CourseAccess, answer_invitation, course_access, courses_of, invitations_of
 from app.db import utcnow
 from app.db.models import Problem, ProblemVersion, Submission, SubmissionState, User
-from app.errors import Forbidden, Invalid, NotFound, ServiceError
+from app.errors import Invalid, NotFound, ServiceError, Unauthorized
 from app.problems import service as problems
 from app.runtime import Runtime
 from app.security import token_digest
@@ -28,7 +31,7 @@ from app.submissions import intake
 from app.submissions.service import check_window, readable_submission, stored_files, submission_view
 from app.web.code_view import attachment, check_file_name, file_view
 from app.web.render import page
-from app.web.session import COOKIE, SESSION_DAYS, CsrfChecked, PageUser
+from app.web.session import COOKIE, SESSION_DAYS, CsrfChecked, PageUser, session_name
 
 router = APIRouter(include_in_schema=False)
 LOGIN_CSRF = "gradelab_login"
@@ -64,10 +67,12 @@ async def login(
     if not expected or not secrets.compare_digest(expected, csrf):
         return _login_again(request, username, next, "The login form expired: try again.")
 
+    agent = request.headers.get("user-agent")
+
     def check() -> str:
         user = accounts.check_password(runtime.db, username, password)
         with runtime.db.session() as session:
-            return accounts.issue_token(session, user, name="browser session", days=SESSION_DAYS)[1]
+            return start_session(session, user, agent)
 
     try:
         # The same throttle and hashing bound as the API's login.
@@ -77,11 +82,21 @@ async def login(
         retry = {k: v for k, v in exc.headers.items() if k == "Retry-After"}
         return _login_again(request, username, next, message, status=exc.status, headers=retry)
     response = RedirectResponse(_safe_next(next), status_code=303)
+    set_session_cookie(response, request, token)
+    response.delete_cookie(LOGIN_CSRF)
+    return response
+
+
+def start_session(session: Session, user: User, user_agent: str | None) -> str:
+    """A browser session for `user`: an API token named after the browser, kept only in the cookie."""
+    name = session_name(user_agent, utcnow())
+    return accounts.issue_token(session, user, name=name, days=SESSION_DAYS, browser=True)[1]
+
+
+def set_session_cookie(response: Response, request: Request, token: str) -> None:
     response.set_cookie(
         COOKIE, token, httponly=True, samesite="lax", secure=_secure(request), max_age=SESSION_DAYS * 86400, path="/"
     )
-    response.delete_cookie(LOGIN_CSRF)
-    return response
 
 
 def _login_again(
@@ -112,11 +127,14 @@ def logout(request: Request, user: PageUser, runtime: RuntimeDep) -> Response:
 
 
 @router.get("/", response_class=HTMLResponse)
-def home(request: Request, user: PageUser, runtime: RuntimeDep) -> Response:
+def home(request: Request, user: PageUser, runtime: RuntimeDep, password: str | None = None) -> Response:
     with runtime.db.session() as session:
         courses = courses_of(session, user)
         invitations = invitations_of(session, user)
-    return page(request, "courses.html", {"user": user, "courses": courses, "invitations": invitations})
+    context: dict[str, Any] = {"user": user, "courses": courses, "invitations": invitations}
+    if password == "set":
+        context["notice"] = f"Your password is set and you are logged in as {user.username}."
+    return page(request, "courses.html", context)
 
 
 @router.post("/invitations/{course}/{answer}", dependencies=[CsrfChecked])
@@ -349,11 +367,29 @@ def my_submissions(request: Request, user: PageUser, runtime: RuntimeDep) -> Res
     return page(request, "my_submissions.html", {"user": user, "groups": list(groups.values())})
 
 
+def _tokens_context(request: Request, runtime: Runtime, user: User, **extra: Any) -> dict[str, Any]:
+    current = token_digest(request.cookies.get(COOKIE, ""))
+    now = utcnow()
+    with runtime.db.read() as session:
+        rows = accounts.list_tokens(session, user)
+        active = [t for t in rows if t.revoked_at is None and t.expires_at > now]
+        ended = [t for t in reversed(rows) if t not in active][:10]
+        for token in rows:
+            session.expunge(token)
+    return {
+        "user": user,
+        "tokens": sorted(active, key=lambda t: (not t.browser, t.id)),
+        "ended": ended,
+        "current_hash": current,
+        "created": None,
+        "rules": links.PASSWORD_RULES,
+        **extra,
+    }
+
+
 @router.get("/me/tokens", response_class=HTMLResponse)
-def tokens_page(request: Request, user: PageUser, runtime: RuntimeDep, created: str | None = None) -> Response:
-    with runtime.db.session() as session:
-        tokens = [t for t in accounts.list_tokens(session, user) if t.name != "browser session"]
-    return page(request, "tokens.html", {"user": user, "tokens": tokens, "created": None})
+def tokens_page(request: Request, user: PageUser, runtime: RuntimeDep) -> Response:
+    return page(request, "tokens.html", _tokens_context(request, runtime, user))
 
 
 @router.post("/me/tokens", response_class=HTMLResponse, dependencies=[CsrfChecked])
@@ -366,14 +402,154 @@ def create_token(
 ) -> Response:
     with runtime.db.session() as session:
         _, plain = accounts.issue_token(session, user, name=name or "api", days=days)
-        tokens = [t for t in accounts.list_tokens(session, user) if t.name != "browser session"]
-    return page(request, "tokens.html", {"user": user, "tokens": tokens, "created": plain})
+    return page(request, "tokens.html", _tokens_context(request, runtime, user, created=plain))
 
 
 @router.post("/me/tokens/{token_id}/revoke", dependencies=[CsrfChecked])
-def revoke_token(token_id: Id, user: PageUser, runtime: RuntimeDep) -> Response:
+def revoke_token(token_id: Id, request: Request, user: PageUser, runtime: RuntimeDep) -> Response:
+    """Revoke a token or a browser session; revoking the session in use logs out."""
     with runtime.db.session() as session:
         token = accounts.revoke_token(session, user, token_id)
-        if token.name == "browser session":
-            raise Forbidden("log out to end a browser session")
+        current = token.token_hash == token_digest(request.cookies.get(COOKIE, ""))
+    if current:
+        response = RedirectResponse("/login", status_code=303)
+        response.delete_cookie(COOKIE, path="/")
+        return response
     return RedirectResponse("/me/tokens", status_code=303)
+
+
+@router.post("/me/password", response_class=HTMLResponse, dependencies=[CsrfChecked])
+async def change_password(
+    request: Request,
+    user: PageUser,
+    runtime: RuntimeDep,
+    current: Annotated[str, Form()] = "",
+    password: Annotated[str, Form()] = "",
+    confirm: Annotated[str, Form()] = "",
+) -> Response:
+    """Change your password (the current one is checked under the login throttle); other browser sessions end."""
+    keep = token_digest(request.cookies.get(COOKIE, ""))
+
+    def check() -> int:
+        links.check_new_password(password, confirm)
+        if user.password_hash is None:
+            raise Invalid("your account has no password yet: ask your instructor for a set-password link")
+        if len(current) > links.MAX_PASSWORD:  # no password is that long: do not spend a hash on it
+            raise Unauthorized("wrong username or password")
+        accounts.check_password(runtime.db, user.username, current)
+        new_hash = links.hash_new_password(password, confirm)
+        with runtime.db.session() as session:
+            row = session.get_one(User, user.id)
+            row.password_hash = new_hash
+            return links.end_browser_sessions(session, row, keep_hash=keep)
+
+    try:
+        ended = await login_guard(request).attempt(user.username, client_address(request), check)
+    except ServiceError as exc:
+        detail = "the current password is wrong" if exc.status == 401 else exc.detail
+        context = _tokens_context(request, runtime, user, error=detail[:1].upper() + detail[1:] + ".")
+        response = page(request, "tokens.html", context, status_code=422 if exc.status == 401 else exc.status)
+        response.headers.update({k: v for k, v in exc.headers.items() if k == "Retry-After"})
+        return response
+    notice = "Your password was changed." + (
+        f" Your {ended} other browser session{'s' if ended != 1 else ''} ended." if ended else ""
+    )
+    return page(request, "tokens.html", _tokens_context(request, runtime, user, notice=notice))
+
+
+LINK_CSRF = "gradelab_link"
+
+
+def _link_csrf(runtime: Runtime, token: str, nonce: str) -> str:
+    """The set-password form's CSRF token: bound to the link and to a SameSite=Strict cookie of this browser, so
+    another site cannot post someone's own link from a victim's browser and log the victim into that account."""
+    message = b"set-password:" + token_digest(token).encode() + b":" + nonce.encode()
+    return hmac.new(runtime.settings.secret_key.encode(), message, hashlib.sha256).hexdigest()[:40]
+
+
+_PRIVATE = {"Cache-Control": "no-store", "Referrer-Policy": "no-referrer"}
+
+
+def _link_unusable(request: Request, exc: links.LinkUnusable) -> Response:
+    response = page(
+        request,
+        "link_unusable.html",
+        {"user": None, "reason": exc.reason, "detail": exc.detail, "when": exc.when},
+        status_code=exc.status,
+    )
+    response.headers.update(_PRIVATE)
+    return response
+
+
+def _set_password_form(
+    request: Request, runtime: Runtime, token: str, status: int = 200, error: str | None = None
+) -> Response:
+    nonce = secrets.token_urlsafe(24)
+    try:
+        if len(token) > 200:
+            raise links.LinkUnusable("unknown", "this link is not valid: it may have been copied only in part")
+        with runtime.db.read() as session:
+            link = links.find_link(session, token)
+            context = {
+                "user": None,
+                "username": link.user.username,
+                "kind": link.kind.value,
+                "expires_at": link.expires_at,
+                "token": token,
+                "link_csrf": _link_csrf(runtime, token, nonce),
+                "rules": links.PASSWORD_RULES,
+                "min_length": accounts.MIN_PASSWORD,
+                "error": error,
+            }
+    except links.LinkUnusable as exc:
+        return _link_unusable(request, exc)
+    response = page(request, "set_password.html", context, status_code=status)
+    response.headers.update(_PRIVATE)
+    response.set_cookie(
+        LINK_CSRF, nonce, httponly=True, samesite="strict", secure=_secure(request), max_age=3600, path="/set-password/"
+    )
+    return response
+
+
+@router.get("/set-password/{token}", response_class=HTMLResponse)
+def set_password_page(token: str, request: Request, runtime: RuntimeDep) -> Response:
+    """The page a one-time link opens: choose a password (opening it does not use the link up)."""
+    return _set_password_form(request, runtime, token)
+
+
+@router.post("/set-password/{token}", response_class=HTMLResponse)
+def set_password(
+    token: str,
+    request: Request,
+    runtime: RuntimeDep,
+    password: Annotated[str, Form()] = "",
+    confirm: Annotated[str, Form()] = "",
+    csrf: Annotated[str, Form()] = "",
+) -> Response:
+    """Set the password, spend the link and log in."""
+    if len(token) > 200:
+        return _set_password_form(request, runtime, token)
+    nonce = request.cookies.get(LINK_CSRF, "")
+    if not nonce or not hmac.compare_digest(csrf.encode(), _link_csrf(runtime, token, nonce).encode()):
+        return _set_password_form(
+            request, runtime, token, 403, "The form expired or did not come from this page: try again."
+        )
+    try:
+        with runtime.db.read() as session:
+            links.find_link(session, token)
+        new_hash = links.hash_new_password(password, confirm)
+    except links.LinkUnusable as exc:
+        return _link_unusable(request, exc)
+    except ServiceError as exc:
+        return _set_password_form(request, runtime, token, exc.status, exc.detail[:1].upper() + exc.detail[1:] + ".")
+    try:
+        with runtime.db.session() as session:
+            user = links.use_link(session, token, new_hash)
+            plain = start_session(session, user, request.headers.get("user-agent"))
+    except links.LinkUnusable as exc:
+        return _link_unusable(request, exc)
+    response = RedirectResponse("/?password=set", status_code=303)
+    set_session_cookie(response, request, plain)
+    response.delete_cookie(LINK_CSRF, path="/set-password/")
+    response.headers.update(_PRIVATE)
+    return response

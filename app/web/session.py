@@ -7,8 +7,10 @@ POSTs without the right one are refused.
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 import hmac
+import re
 from typing import Annotated
 
 from fastapi import Depends, Request
@@ -20,6 +22,38 @@ from app.errors import Forbidden, ServiceError
 
 COOKIE = "gradelab_session"
 SESSION_DAYS = 7
+SESSION_NAME = "browser session"
+
+_BROWSERS = (  # the first that matches names the browser (Edge and Opera also say Chrome, Chrome also says Safari)
+    ("Edg/", "Edge"),
+    ("OPR/", "Opera"),
+    ("Firefox/", "Firefox"),
+    ("HeadlessChrome/", "headless Chrome"),
+    ("Chromium/", "Chromium"),
+    ("Chrome/", "Chrome"),
+    ("CriOS/", "Chrome"),
+    ("Safari/", "Safari"),
+    ("curl/", "curl"),
+)
+_SYSTEMS = (
+    ("Android", "Android"),
+    ("iPhone", "iOS"),
+    ("iPad", "iPadOS"),
+    ("Windows", "Windows"),
+    ("Mac OS X", "macOS"),
+    ("CrOS", "ChromeOS"),
+    ("Linux", "Linux"),
+)
+
+
+def session_name(user_agent: str | None, now: dt.datetime) -> str:
+    """What the tokens page calls a login: "browser session (Firefox on Linux, signed in 2026-12-02 10:14 UTC)"."""
+    agent = user_agent or ""
+    browser = next((name for mark, name in _BROWSERS if mark in agent), "unknown browser")
+    system = next((name for mark, name in _SYSTEMS if mark in agent), "")
+    what = f"{browser} on {system}" if system else browser
+    what = re.sub(r"[^\w .-]", "", what)[:40]
+    return f"{SESSION_NAME} ({what}, signed in {now.astimezone(dt.UTC):%Y-%m-%d %H:%M} UTC)"
 
 
 class LoginRequired(ServiceError):

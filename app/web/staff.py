@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
+import base64
+import csv
 import datetime as dt
+import io
 from typing import Annotated, Any
 
 from fastapi import APIRouter, File, Form, Query, Request, UploadFile
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
+from app.accounts import links
+from app.accounts.mail import link_base, mail_configured, mail_links
 from app.api.deps import RuntimeDep
 from app.api.params import Id
 from app.courses import service as courses
@@ -227,11 +232,107 @@ def roster_page(course: str, request: Request, user: PageUser, runtime: RuntimeD
 def _roster_context(runtime: Any, user: Any, course: str) -> dict[str, Any]:
     with runtime.db.session() as session:
         access = courses.instructor_access(session, course, user)
-        members = [
-            (e.user.username, "" if e.invited else e.user.full_name, e.role.value + (" (invited)" if e.invited else ""))
-            for e in courses.roster(session, access.course)
+        members = []
+        for e in courses.roster(session, access.course):
+            student = e.role.value == "student" and e.user.id != user.id
+            members.append(
+                {
+                    "username": e.user.username,
+                    "name": "" if e.invited else e.user.full_name,
+                    "role": e.role.value + (" (invited)" if e.invited else ""),
+                    "student": student,
+                    # an invited person's account stays private until they accept: no word on its password
+                    "sign_in": "—" if e.invited else ("password set" if e.user.password_hash else "no password yet"),
+                    "reset": not e.invited and e.user.password_hash is not None,
+                }
+            )
+        record = [
+            {
+                "username": r.user.username,
+                "kind": r.kind.value,
+                "by": r.created_by.username if r.created_by else "command line",
+                "created_at": r.created_at,
+                "expires_at": r.expires_at,
+                "state": links.link_state(r).value,
+                "mailed": r.mailed,
+            }
+            for r in links.course_links(session, access.course)[:50]
         ]
-    return {"user": user, "course": access.course, "members": members}
+    return {"user": user, "course": access.course, "members": members, "record": record}
+
+
+def _made_context(
+    runtime: Any, made: list[links.NewLink], base: str, mailed: list[bool], problem: str | None
+) -> dict[str, Any]:
+    rows = [
+        {"username": m.username, "kind": m.kind.value, "url": m.url(base), "expires_at": m.expires_at, "mailed": sent}
+        for m, sent in zip(made, mailed, strict=True)
+    ]
+    out = io.StringIO()
+    writer = csv.writer(out)
+    writer.writerow(["username", "link", "kind", "expires_utc"])
+    for row in rows:
+        writer.writerow([row["username"], row["url"], row["kind"], f"{row['expires_at']:%Y-%m-%d %H:%M}"])
+    data = base64.b64encode(out.getvalue().encode()).decode()
+    return {
+        "made": rows,
+        "made_csv": f"data:text/csv;charset=utf-8;base64,{data}",
+        "mail_problem": problem,
+        "mail_on": mail_configured(runtime.settings),
+    }
+
+
+def _instructor_only(runtime: Any, user: Any, course: str) -> None:
+    with runtime.db.read() as session:
+        courses.instructor_access(session, course, user)
+
+
+@router.post("/c/{course}/roster/{username}/password-link", response_class=HTMLResponse, dependencies=[CsrfChecked])
+def roster_link(course: str, username: str, request: Request, user: PageUser, runtime: RuntimeDep) -> Response:
+    """A one-time set-password (or reset) link for one student, shown once on the roster page."""
+    _instructor_only(runtime, user, course)
+    try:
+        base = link_base(runtime.settings, str(request.base_url))
+        with runtime.db.session() as session:
+            access = courses.instructor_access(session, course, user)
+            target = links.linkable_student(session, user, access.course, username)
+            made = [
+                links.make_link(
+                    session, target, by=user, course=access.course, hours=runtime.settings.password_link_hours
+                )
+            ]
+    except ServiceError as exc:
+        context = {**_roster_context(runtime, user, course), "error": exc.detail}
+        return page(request, "roster.html", context, status_code=exc.status)
+    mailed, problem = mail_links(runtime.db, runtime.settings, made, base)
+    context = {**_roster_context(runtime, user, course), **_made_context(runtime, made, base, mailed, problem)}
+    response = page(request, "roster.html", context)
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+@router.post("/c/{course}/roster/password-links", response_class=HTMLResponse, dependencies=[CsrfChecked])
+def roster_links_for_all(course: str, request: Request, user: PageUser, runtime: RuntimeDep) -> Response:
+    """Set-password links for every student without a password, shown once (and as a CSV made now)."""
+    _instructor_only(runtime, user, course)
+    try:
+        base = link_base(runtime.settings, str(request.base_url))
+        with runtime.db.session() as session:
+            access = courses.instructor_access(session, course, user)
+            bulk = links.links_for_all_without_password(
+                session, user, access.course, hours=runtime.settings.password_link_hours
+            )
+    except ServiceError as exc:
+        context = {**_roster_context(runtime, user, course), "error": exc.detail}
+        return page(request, "roster.html", context, status_code=exc.status)
+    mailed, problem = mail_links(runtime.db, runtime.settings, bulk.links, base)
+    context = {**_roster_context(runtime, user, course), **_made_context(runtime, bulk.links, base, mailed, problem)}
+    context["skipped"] = bulk.skipped
+    if not bulk.links:
+        context["notice"] = "Every student of the course already has a password: no links were made."
+    response = page(request, "roster.html", context)
+    response.headers["Cache-Control"] = "no-store"
+    return response
 
 
 @router.post("/c/{course}/roster", response_class=HTMLResponse, dependencies=[CsrfChecked])
