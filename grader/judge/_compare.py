@@ -51,7 +51,8 @@ def judge(
                 causes = diagnose(evidence, verdict.diagnosis)
                 verdict = replace(verdict, diagnosis=tuple(c.text for c in causes), causes=causes)
             elif not verdict.passed and verdict.diagnosis:
-                stage = tuple(Cause.of(text, Tier.STAGE, verdict.name) for text in verdict.diagnosis)
+                kind = f"stage:{verdict.stage}"
+                stage = tuple(Cause.of(text, Tier.STAGE, verdict.name, kind=kind) for text in verdict.diagnosis)
                 verdict = replace(verdict, causes=stage)
             verdicts.append(verdict)
     return verdicts

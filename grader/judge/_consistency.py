@@ -52,7 +52,7 @@ def numgrad_diagnosis(path: str, s: np.ndarray, r: np.ndarray, numeric: object) 
             "your backward is consistent with your own forward, so the difference comes from the forward "
             "(or the inputs it caches)."
         )
-        return [Cause.of(text, Tier.OWN_FORWARD, path, order=1)]
+        return [Cause.of(text, Tier.OWN_FORWARD, path, order=1, kind="own-forward:agrees")]
     forward_ok = _relative(n, r) <= OWN_FORWARD * 10
     tail = (
         " The numeric gradient of your forward matches the reference's gradient: your forward is right."
@@ -63,7 +63,8 @@ def numgrad_diagnosis(path: str, s: np.ndarray, r: np.ndarray, numeric: object) 
         f"Your {path} disagrees with the numeric gradient of your own forward pass (rel error {num(mine)}): "
         "the bug is in the backward pass." + tail
     )
-    return [Cause.of(text, Tier.OWN_FORWARD, path)]
+    kind = "own-forward:disagrees" + (", forward right" if forward_ok else "")
+    return [Cause.of(text, Tier.OWN_FORWARD, path, kind=kind)]
 
 
 def _relative(a: np.ndarray, b: np.ndarray) -> float:

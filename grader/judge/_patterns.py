@@ -9,7 +9,7 @@ import numpy as np
 from grader.judge._closeness import agrees
 from grader.judge._infer import number
 from grader.judge._messages import num
-from grader.judge._types import Context, Tolerance
+from grader.judge._types import Cause, Context, Tier, Tolerance
 from grader.values import Value
 
 Alternative = tuple[np.ndarray, str]
@@ -64,19 +64,23 @@ def constant_offset(path: str, s: np.ndarray, r: np.ndarray) -> list[str]:
 
 def regularisation_diagnosis(
     path: str, keys: tuple[str | int, ...], s: np.ndarray, r: np.ndarray, ctx: Context
-) -> list[str]:
+) -> list[Cause]:
     """L2 mistakes: a 1/2 in the penalty, no penalty, a penalised bias, a missing 2*reg*W in the gradient."""
     reg = number(ctx.inputs.get("reg"))
     if not reg:
         return []
     weights, biases = _parameters(ctx.inputs)
     if s.ndim == 0:
-        return _loss_penalty(path, float(s - r), reg, weights, biases)
+        return [
+            Cause.of(text, Tier.FORMULA, path, kind=f"l2-loss:{kind}")
+            for kind, text in _loss_penalty(path, float(s - r), reg, weights, biases)
+        ]
     name = _parameter_of(keys)
     d = s - r
     for param, hint in ((weights.get(name), "weight"), (biases.get(name), "bias")):
         if isinstance(param, np.ndarray) and param.shape == s.shape:
-            return _gradient_penalty(path, d, reg, param.astype(np.float64), hint)
+            texts = _gradient_penalty(path, d, reg, param.astype(np.float64), hint)
+            return [Cause.of(text, Tier.FORMULA, path) for text in texts]
     return []
 
 
@@ -99,16 +103,20 @@ def _parameter_of(keys: tuple[str | int, ...]) -> str:
 
 def _loss_penalty(
     path: str, offset: float, reg: float, weights: dict[str, np.ndarray], biases: dict[str, np.ndarray]
-) -> list[str]:
+) -> list[tuple[str, str]]:
     total = reg * sum(float(np.sum(w.astype(np.float64) ** 2)) for w in weights.values())
     bias = reg * sum(float(np.sum(b.astype(np.float64) ** 2)) for b in biases.values())
     cases = [
-        (-total, "it is missing the L2 term reg * sum(W**2)"),
-        (-total / 2, "your L2 term has a 1/2: here it is reg * sum(W**2), without the 1/2"),
-        (total, "the L2 term is counted twice"),
-        (bias, "you regularised the biases too: only the weight matrices are penalised"),
+        (-total, "missing", "it is missing the L2 term reg * sum(W**2)"),
+        (-total / 2, "half", "your L2 term has a 1/2: here it is reg * sum(W**2), without the 1/2"),
+        (total, "twice", "the L2 term is counted twice"),
+        (bias, "biases", "you regularised the biases too: only the weight matrices are penalised"),
     ]
-    return [f"Your {path} is off by {num(offset)}: {hint}." for value, hint in cases if _close(offset, value)]
+    return [
+        (kind, f"Your {path} is off by {num(offset)}: {hint}.")
+        for value, kind, hint in cases
+        if _close(offset, value)
+    ]
 
 
 def _gradient_penalty(path: str, d: np.ndarray, reg: float, param: np.ndarray, kind: str) -> list[str]:
