@@ -113,9 +113,7 @@ def _loss_penalty(
         (bias, "biases", "you regularised the biases too: only the weight matrices are penalised"),
     ]
     return [
-        (kind, f"Your {path} is off by {num(offset)}: {hint}.")
-        for value, kind, hint in cases
-        if _close(offset, value)
+        (kind, f"Your {path} is off by {num(offset)}: {hint}.") for value, kind, hint in cases if _close(offset, value)
     ]
 
 
