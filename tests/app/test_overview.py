@@ -6,11 +6,14 @@ submission stores one of them through the same path a grading worker uses (claim
 
 from __future__ import annotations
 
+import csv
+import io
 from html.parser import HTMLParser
 
 import pytest
+from sqlalchemy import func, select
 
-from app.db.models import Role
+from app.db.models import Role, Submission, User
 from app.submissions import lease
 from app.web.session import COOKIE
 from grader.bundle import Bundle
@@ -157,3 +160,18 @@ def test_causes_are_grouped_by_kind_specific_first_with_a_readable_example(
     assert [row[2] for row in generic] == [one_sample, x_positive, own_forward]
     for row in causes[1:]:
         assert int(row[1].split(" of ")[0]) <= 7
+
+
+def test_the_gradebook_picks_the_same_submission_as_the_overview(klass: World) -> None:
+    rows = {
+        r["username"]: r
+        for r in csv.DictReader(io.StringIO(klass.get("prof", "/api/v1/courses/dl/gradebook.csv").text))
+    }
+    with klass.db.session() as s:
+        latest = dict(
+            s.execute(select(User.username, func.max(Submission.id)).join(User).group_by(User.username)).all()
+        )
+    # linus and barbara scored 4 twice: the latest counts; grace's three equal tries: the third
+    for name in ("linus", "barbara", "grace"):
+        assert (rows[name]["toy-layers"], rows[name]["toy-layers:submission"]) == ("4", str(latest[name]))
+    assert rows["margaret"]["toy-layers"] == ""
