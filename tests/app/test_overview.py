@@ -13,11 +13,13 @@ from html.parser import HTMLParser
 import pytest
 from sqlalchemy import func, select
 
+from app.courses.overview import _identified
 from app.db.models import Role, Submission, User
 from app.submissions import lease
 from app.web.session import COOKIE
 from grader.bundle import Bundle
 from grader.grading import GradeReport, ReferenceCache, grade_files
+from grader.judge import Tier
 from grader.sandbox import Sandbox
 from tests.app.conftest import World, WorldFactory, load_toy, solution_of, starter_of
 
@@ -175,3 +177,11 @@ def test_the_gradebook_picks_the_same_submission_as_the_overview(klass: World) -
     for name in ("linus", "barbara", "grace"):
         assert (rows[name]["toy-layers"], rows[name]["toy-layers:submission"]) == ("4", str(latest[name]))
     assert rows["margaret"]["toy-layers"] == ""
+
+
+def test_a_result_stored_before_causes_were_recorded_groups_by_its_exact_text_as_generic() -> None:
+    texts = ["Your dx is exactly 2 times the reference.", "Only row 3 of dx is wrong."]
+    assert _identified(texts, None) == [(t, int(Tier.SHAPELESS), t) for t in texts]
+    kinds = [{"kind": "factor:N", "tier": 3}, {"kind": "region:one row", "tier": 4}]
+    assert _identified(texts, kinds) == [("factor:N", 3, texts[0]), ("region:one row", 4, texts[1])]
+    assert _identified(texts, kinds[:1]) == [(t, int(Tier.SHAPELESS), t) for t in texts]  # not one per text
