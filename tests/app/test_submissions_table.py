@@ -32,6 +32,7 @@ STUDENTS = {
     "barbara": "Barbara Liskov",
     "edsger": "@Edsger",
     "donald": "Donald Knuth",
+    "emile": "Émile Borel",
 }
 BASE = dt.datetime(2026, 11, 2, 9, 0, tzinfo=dt.UTC)
 
@@ -192,6 +193,14 @@ def test_filters_by_part_of_a_name_any_case_and_by_problem_state_and_lateness(wo
     assert f"{len(late)} submissions match" in html and ids_on(html) == late[:50]
 
 
+def test_the_name_filter_folds_the_case_of_every_letter(world: World, rows: list[Made]) -> None:
+    want = [m.id for m in sorted(rows, key=lambda m: -m.id) if m.student == "emile"]
+    assert want
+    for needle in ("ÉMILE", "émile", "Émile"):
+        _, html = get(world, f"student={needle}")
+        assert f"{len(want)} submission" in html and ids_on(html) == want[:50]
+
+
 def test_a_name_filter_is_text_not_a_pattern(world: World, rows: list[Made]) -> None:
     for needle in ("%", "_", "a%d"):
         status, html = get(world, f"student={needle}")
@@ -248,7 +257,7 @@ def test_the_csv_is_the_filtered_sorted_view_every_page_of_it(world: World, rows
         if 'rel="next"' not in html:
             break
         page += 1
-    assert page == 2  # more than one page: the CSV is not just the page on screen
+    assert page > 1  # more than one page: the CSV is not just the page on screen
     status, text = get(world, query, "/c/dl/submissions.csv")
     assert status == 200
     lines = list(csv.reader(io.StringIO(text)))
