@@ -306,5 +306,6 @@ def test_measure_the_table_with_a_thousand_submissions(
     assert status == 200 and text.count("\n") == 1001
     with capsys.disabled():
         print(
-            "\nsubmissions table, 1000 submissions:", ", ".join(f"{q}: {t * 1000:.0f} ms" for q, t in timings.items())
+            f"\nsubmissions table, 1000 submissions, {database_url.split(':')[0]}:",
+            ", ".join(f"{q}: {t * 1000:.0f} ms" for q, t in timings.items()),
         )
