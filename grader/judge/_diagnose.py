@@ -33,13 +33,13 @@ class Evidence:
     whole: Collection[str] = ()  # variants whose results match the student's on every result
 
 
-def diagnose(e: Evidence, earlier: Sequence[str] = ()) -> tuple[Cause, ...]:
+def diagnose(e: Evidence, earlier: Sequence[Cause] = ()) -> tuple[Cause, ...]:
     """Variant hints first, then what the stage found, then the patterns of a closeness failure, ranked."""
     found = [
         Cause(v.hint, Tier.VARIANT, v.hint, 0 if v.name in e.whole else 1, f"mistake:{v.name}")
         for v in variant_hints(e.r, e.s, e.leaf.keys, e.tol, e.variants, e.whole)
     ]
-    found += [Cause.of(text, Tier.STAGE, e.leaf.path, kind=f"stage:{e.stage}") for text in earlier]
+    found += earlier
     if e.stage == "close":
         found += close_causes(e)
     return rank_leaf(found)
