@@ -11,7 +11,7 @@ from grader.judge._types import Cause, Context, Tier
 OWN_FORWARD = 1e-5  # normwise agreement with a centred-difference gradient (h = 1e-5) of a smooth function
 
 
-def batchnorm_diagnosis(path: str, top: str, s: np.ndarray, ctx: Context) -> list[str]:
+def batchnorm_diagnosis(path: str, top: str, s: np.ndarray, ctx: Context) -> list[Cause]:
     """A correct dx has zero column sums (mean path) and zero <dx, x_hat> per column (variance path)."""
     x = ctx.x
     if not (ctx.batchnorm and top == "dx" and isinstance(x, np.ndarray) and x.shape == s.shape and x.ndim == 2):
@@ -26,15 +26,17 @@ def batchnorm_diagnosis(path: str, top: str, s: np.ndarray, ctx: Context) -> lis
     cosines = np.abs((s * xhat).sum(axis=0)) / (size * np.maximum(np.linalg.norm(xhat, axis=0), 1e-300))
     out = []
     if bool((sums > 1e-6).any()):
-        out.append(
+        text = (
             f"A correct batch-norm {path} has zero column sums; yours does not: "
             "the mean path is missing (the gradient through the batch mean mu)."
         )
+        out.append(Cause.of(text, Tier.INVARIANT, path, kind="batchnorm:mean path"))
     if bool((cosines > 1e-6 + 10 * ctx.eps / (var + ctx.eps)).any()):
-        out.append(
+        text = (
             f"A correct batch-norm {path} has zero <dx, x_hat> in every column; yours does not: "
             "the variance path is missing or wrong (the gradient through the batch variance)."
         )
+        out.append(Cause.of(text, Tier.INVARIANT, path, kind="batchnorm:variance path"))
     return out
 
 

@@ -52,12 +52,12 @@ def close_causes(e: Evidence) -> list[Cause]:
     def tiered(texts: list[str], tier: Tier, kind: str = "") -> list[Cause]:
         return [Cause.of(text, tier, path, kind=kind) for text in texts]
 
-    out = tiered(pattern_diagnosis(path, s, r, ctx, e.tol), Tier.FORMULA)
+    out = pattern_diagnosis(path, s, r, ctx, e.tol)
     out += regularisation_diagnosis(path, e.leaf.keys, s, r, ctx)
     scaled = pure_scale(path, s, r, ctx)
     out += scaled
     out += region_diagnosis(path, s, r, ctx) if s.ndim else scalar_diagnosis(path, s, r, ctx)
-    out += tiered(batchnorm_diagnosis(path, str(e.leaf.keys[0]), s, ctx), Tier.INVARIANT)  # number-free texts
+    out += batchnorm_diagnosis(path, str(e.leaf.keys[0]), s, ctx)
     out += numgrad_diagnosis(path, s, r, lookup(e.numgrad, e.leaf.keys))
     out += tiered(constant_offset(path, s, r), Tier.SHAPELESS, "constant-offset")
     return out + ([] if scaled else tiered(best_scale(path, s, r), Tier.SHAPELESS, "least-squares-scale"))

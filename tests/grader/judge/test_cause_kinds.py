@@ -52,3 +52,10 @@ def test_an_overflow_is_its_source_not_the_size_of_the_inputs() -> None:
         v = verdict(randn(4, 5), np.full((4, 5), np.nan), Context("softmax_loss", inputs={"scores": scores}))
         found.update(kinds(v))
     assert found == {"non-finite:exp overflow"}
+
+
+def test_a_wrong_formula_is_named_by_the_formula() -> None:
+    right = randn(4, 4)
+    v = verdict(right, right.T.copy())
+    assert kinds(v)[0] == "formula:transpose"
+    assert ranked_causes([v])[0].identity["tier"] == int(Tier.FORMULA)
