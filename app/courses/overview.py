@@ -1,42 +1,61 @@
-"""What an instructor sees of a class: who submitted, how scores spread, what fails and why."""
+"""What an instructor sees of a class: who submitted, how scores spread, what fails and why.
+
+Every figure about failures counts students, not submissions: each student's submission that counts is
+their best graded one (ties: the latest), so a student who resubmits the same mistake twenty times, or
+fails one test with three causes, counts once.
+"""
 
 from __future__ import annotations
 
-import re
+import datetime as dt
 from collections import Counter
 from dataclasses import dataclass, field
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from app.db.models import Course, Problem, Submission, SubmissionState, TestResult
+from app.db.models import Course, Enrollment, Problem, Role, Submission, SubmissionState, TestResult
+from grader.judge import Tier
+
+
+@dataclass(frozen=True)
+class CauseCount:
+    """One likely cause: which it is, how specific (lower tier first), how many students, and one message."""
+
+    kind: str
+    tier: int
+    students: int
+    example: str
 
 
 @dataclass
 class ProblemStats:
     problem: Problem
-    students: int = 0
+    students: int = 0  # students with at least one submission
+    graded_students: int = 0  # students with a graded submission: the ones whose best submission counts
     submissions: int = 0
     late: int = 0
     failed: int = 0  # infrastructure failures
     best_scores: list[float] = field(default_factory=list)
     max_score: float = 0.0
-    failing_tests: list[tuple[str, int]] = field(default_factory=list)
-    diagnoses: list[tuple[str, int]] = field(default_factory=list)
-    accuracies: list[float] = field(default_factory=list)
+    failing_tests: list[tuple[str, int]] = field(default_factory=list)  # test, students whose best fails it
+    causes: list[CauseCount] = field(default_factory=list)
+    accuracies: list[float] = field(default_factory=list)  # of each student's best submission
 
 
-def course_overview(session: Session, course: Course, top: int = 5) -> list[ProblemStats]:
-    """Per problem: submitters, best score per student, the most failed tests and most given diagnoses.
-
-    Failing tests and diagnoses are counted on each student's latest graded submission, so one
-    student resubmitting the same mistake twenty times counts once.
-    """
+def course_overview(session: Session, course: Course, top: int = 8) -> list[ProblemStats]:
+    """Per problem: submitters, best score per student, and on each student's best submission the failing
+    tests and likely causes, each counted once per student."""
     problems = list(session.scalars(select(Problem).where(Problem.course_id == course.id).order_by(Problem.id)))
     stats = {p.id: ProblemStats(p) for p in problems}
-    best: dict[tuple[int, int], float] = {}
-    latest: dict[tuple[int, int], int] = {}
-    students: dict[int, set[int]] = {p.id: set() for p in problems}
+    students = set(
+        session.scalars(
+            select(Enrollment.user_id).where(Enrollment.course_id == course.id, Enrollment.role == Role.STUDENT)
+        )
+    )
+    best: dict[tuple[int, int], tuple[float, dt.datetime, int]] = {}
+    submitters: dict[int, set[int]] = {p.id: set() for p in problems}
     rows = session.execute(
         select(
             Submission.id,
@@ -46,64 +65,93 @@ def course_overview(session: Session, course: Course, top: int = 5) -> list[Prob
             Submission.score,
             Submission.max_score,
             Submission.late,
+            Submission.created_at,
         )
         .join(Problem)
         .where(Problem.course_id == course.id, Submission.regrade_id.is_(None))
-        .order_by(Submission.id)
     )
-    for sid, pid, uid, state, score, max_score, late in rows:
+    for sid, pid, uid, state, score, max_score, late, created in rows:
+        if uid not in students:
+            continue  # the instructors' own tries are not the class's
         entry = stats[pid]
         entry.submissions += 1
         entry.late += int(late)
-        students[pid].add(uid)
+        submitters[pid].add(uid)
         if state is SubmissionState.FAILED:
             entry.failed += 1
         if state is SubmissionState.GRADED and score is not None:
             key = (pid, uid)
-            best[key] = max(best.get(key, 0.0), score)
-            latest[key] = sid
+            mine = (float(score), created, sid)
+            if key not in best or mine > best[key]:  # the best score; on a tie the latest
+                best[key] = mine
             entry.max_score = max(entry.max_score, max_score or 0.0)
-    for (pid, _), score in best.items():
+    for (pid, _), (score, _, _) in best.items():
         stats[pid].best_scores.append(score)
-    for pid, who in students.items():
+        stats[pid].graded_students += 1
+    for pid, who in submitters.items():
         stats[pid].students = len(who)
-    _failures(session, stats, latest, top)
+    _failures(session, stats, {sid: pid for (pid, _), (_, _, sid) in best.items()}, top)
     return list(stats.values())
 
 
-def _failures(session: Session, stats: dict[int, ProblemStats], latest: dict[tuple[int, int], int], top: int) -> None:
-    by_submission = {sid: pid for (pid, _), sid in latest.items()}
-    if not by_submission:
-        return
+@dataclass
+class _Seen:
+    tier: int
+    students: set[int] = field(default_factory=set)
+    example: str = ""
+    example_from: int = -1  # the submission the example comes from: the newest one shows
+
+
+def _failures(session: Session, stats: dict[int, ProblemStats], counted: dict[int, int], top: int) -> None:
+    """Failing tests and likely causes of the counted submissions (`counted`: submission -> problem)."""
     tests: dict[int, Counter[str]] = {pid: Counter() for pid in stats}
-    diagnoses: dict[int, Counter[str]] = {pid: Counter() for pid in stats}
-    best_accuracy: dict[tuple[int, int], float] = {}
-    ids = list(by_submission)
+    causes: dict[int, dict[str, _Seen]] = {pid: {} for pid in stats}
+    accuracy: dict[int, float] = {}
+    failing: dict[int, set[str]] = {}
+    ids = sorted(counted)
     for chunk in range(0, len(ids), 500):
         part = ids[chunk : chunk + 500]
-        for sid, name, passed, diagnosis, accuracy in session.execute(
+        result = session.execute(
             select(
-                TestResult.submission_id, TestResult.name, TestResult.passed, TestResult.diagnosis, TestResult.accuracy
+                TestResult.submission_id,
+                TestResult.name,
+                TestResult.passed,
+                TestResult.diagnosis,
+                TestResult.causes,
+                TestResult.accuracy,
             ).where(TestResult.submission_id.in_(part))
-        ):
-            pid = by_submission[sid]
-            if not passed:
-                tests[pid][name] += 1
-                for text in diagnosis or []:
-                    diagnoses[pid][_headline(str(text))] += 1
-            if accuracy is not None:
-                best_accuracy[(pid, sid)] = max(best_accuracy.get((pid, sid), 0.0), float(accuracy))
+        )
+        for sid, name, passed, diagnosis, kinds, acc in result:
+            pid = counted[sid]
+            if acc is not None:
+                accuracy[sid] = max(accuracy.get(sid, 0.0), float(acc))
+            if passed:
+                continue
+            failing.setdefault(sid, set()).add(name)
+            for kind, tier, text in _identified(diagnosis, kinds):
+                seen = causes[pid].setdefault(kind, _Seen(tier))
+                seen.tier = min(seen.tier, tier)
+                seen.students.add(sid)  # one counted submission per student: a submission is a student
+                if sid > seen.example_from:
+                    seen.example, seen.example_from = text, sid
+    for sid, names in failing.items():
+        tests[counted[sid]].update(names)
     for pid, entry in stats.items():
-        entry.failing_tests = tests[pid].most_common(top)
-        entry.diagnoses = diagnoses[pid].most_common(top)
-    for (pid, _), acc in best_accuracy.items():
-        stats[pid].accuracies.append(acc)
+        entry.failing_tests = sorted(tests[pid].items(), key=lambda item: (-item[1], item[0]))[:top]
+        ranked = sorted(causes[pid].items(), key=lambda item: (item[1].tier, -len(item[1].students), item[0]))
+        entry.causes = [CauseCount(kind, s.tier, len(s.students), s.example) for kind, s in ranked[:top]]
+    for sid, acc in accuracy.items():
+        stats[counted[sid]].accuracies.append(acc)
 
 
-_NUMBER = re.compile(r"(?<![A-Za-z_])[-+]?\d+(?:\.\d+)?(?:e[-+]?\d+)?")
-
-
-def _headline(text: str) -> str:
-    """A diagnosis with its numbers blanked, so the same mistake on different shapes counts together."""
-    first = text.strip().split("\n", 1)[0]
-    return _NUMBER.sub("#", first)[:240]
+def _identified(diagnosis: Any, kinds: Any) -> list[tuple[str, int, str]]:
+    """Each diagnosis of a test result with its kind and tier. A result stored before causes were recorded
+    has texts only: each is then its own kind, as generic as the least specific cause."""
+    texts = [str(d) for d in diagnosis or []]
+    if isinstance(kinds, list) and len(kinds) == len(texts):
+        return [
+            (str(k.get("kind") or text), int(k.get("tier", Tier.SHAPELESS)), text)
+            for k, text in zip(kinds, texts, strict=True)
+            if isinstance(k, dict)
+        ]
+    return [(text, int(Tier.SHAPELESS), text) for text in texts]

@@ -108,6 +108,8 @@ def _tune_sqlite(engine: Engine) -> threading.Lock:
         cur.execute("PRAGMA foreign_keys=ON")
         cur.execute(f"PRAGMA busy_timeout={int(BUSY_SECONDS * 1000)}")
         cur.close()
+        # SQLite's own lower() folds ASCII only; PostgreSQL's folds every letter (a name filter finds "Émile")
+        dbapi_conn.create_function("lower", 1, _lower, deterministic=True)
 
     @event.listens_for(engine, "begin")
     def _on_begin(conn: Any) -> None:
@@ -127,3 +129,7 @@ def _tune_sqlite(engine: Engine) -> threading.Lock:
             writers.release()
 
     return writers
+
+
+def _lower(value: object) -> object:
+    return value.lower() if isinstance(value, str) else value

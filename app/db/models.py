@@ -270,6 +270,8 @@ class TestResult(Base):
     stage: Mapped[str | None] = mapped_column(String(32))
     feedback: Mapped[str] = mapped_column(Text)
     diagnosis: Mapped[list[Any]]
+    # beside each diagnosis, which cause it is ({"kind", "tier"}); None on results stored before it was recorded
+    causes: Mapped[list[Any] | None]
     accuracy: Mapped[float | None] = mapped_column(Float)
     seconds: Mapped[float] = mapped_column(Float, default=0.0)
 

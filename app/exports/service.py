@@ -21,7 +21,8 @@ class Pick(enum.StrEnum):
 
 
 def gradebook_csv(session: Session, course: Course, pick: Pick) -> str:
-    """One row per student, and per problem its score, maximum and late flag (best or latest graded)."""
+    """One row per student, and per problem its score, maximum and late flag (best or latest graded; of equal
+    best scores, the latest, as in the class overview)."""
     problems = list(session.scalars(select(Problem).where(Problem.course_id == course.id).order_by(Problem.id)))
     students = list(
         session.scalars(
@@ -45,7 +46,7 @@ def gradebook_csv(session: Session, course: Course, pick: Pick) -> str:
     for sub in graded:
         key = (sub.user_id, sub.problem_id)
         held = chosen.get(key)
-        if held is None or pick is Pick.LATEST or (sub.score or 0.0) > (held.score or 0.0):
+        if held is None or pick is Pick.LATEST or (sub.score or 0.0) >= (held.score or 0.0):  # a tie: the latest
             chosen[key] = sub
     out = io.StringIO()
     writer = csv.writer(out)

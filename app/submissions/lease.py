@@ -191,6 +191,7 @@ def finish(session: Session, claim: Claim, report: GradeReport, *, late_penalty:
             "stage": t.stage,
             "feedback": clean_text(t.feedback),
             "diagnosis": [clean_text(d) for d in t.diagnosis],
+            "causes": t.causes,
             "accuracy": t.accuracy,
             "seconds": round(t.seconds, 4),
         }

@@ -23,6 +23,7 @@ def stored_report(submission: Submission) -> GradeReport:
             stage=t.stage,
             feedback=t.feedback,
             diagnosis=[str(d) for d in t.diagnosis or []],
+            causes=list(t.causes or []),
             seconds=t.seconds,
             accuracy=t.accuracy,
         )

@@ -8,7 +8,7 @@ import datetime as dt
 import io
 from typing import Annotated, Any
 
-from fastapi import APIRouter, File, Form, Query, Request, UploadFile
+from fastapi import APIRouter, File, Form, Request, UploadFile
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from app.accounts import links
@@ -22,8 +22,7 @@ from app.errors import Invalid, ServiceError
 from app.exports.service import Pick, gradebook_csv
 from app.problems import service as problems
 from app.regrades import service as regrades
-from app.submissions import intake
-from app.submissions.service import SubmissionFilter, list_submissions
+from app.submissions import intake, table
 from app.web.render import page
 from app.web.session import CsrfChecked, PageUser
 
@@ -35,43 +34,41 @@ def overview(course: str, request: Request, user: PageUser, runtime: RuntimeDep)
     with runtime.db.session() as session:
         access = courses.instructor_access(session, course, user)
         stats = course_overview(session, access.course)
-        enrolled = sum(1 for e in courses.roster(session, access.course) if e.role.value == "student")
+        roster = courses.roster(session, access.course)
+        enrolled = sum(1 for e in roster if e.role.value == "student" and not e.invited)
     return page(request, "overview.html", {"user": user, "course": access.course, "stats": stats, "enrolled": enrolled})
 
 
 @router.get("/c/{course}/submissions", response_class=HTMLResponse)
-def submissions(
-    course: str,
-    request: Request,
-    user: PageUser,
-    runtime: RuntimeDep,
-    problem: str | None = None,
-    student: str | None = None,
-    state: str | None = None,
-    late: str | None = None,
-    page_no: Annotated[int, Query(alias="page", ge=1, le=100_000)] = 1,
-) -> Response:
-    state_value = SubmissionState(state) if state in {s.value for s in SubmissionState} else None
-    late_value = {"yes": True, "no": False}.get(late or "")
-    offset = max(0, page_no - 1) * 100
+def submissions(course: str, request: Request, user: PageUser, runtime: RuntimeDep) -> Response:
+    """Every submission of the course: filtered, sorted and paged by the database (`?sort=score&dir=desc`)."""
     with runtime.db.session() as session:
         access = courses.instructor_access(session, course, user)
-        flt = SubmissionFilter(
-            problem=problem or None, user=student or None, state=state_value, late=late_value, limit=100, offset=offset
-        )
-        total, rows = list_submissions(session, access, user, flt)
         slugs = [p.slug for p in problems.list_problems(session, access)]
+        found = table.table_page(session, access.course, table.parse_query(request.query_params, slugs))
     context = {
         "user": user,
         "course": access.course,
-        "rows": rows,
-        "total": total,
+        "table": found,
+        "q": found.query,
         "slugs": slugs,
-        "f": {"problem": problem or "", "student": student or "", "state": state or "", "late": late or ""},
         "states": [s.value for s in SubmissionState],
-        "page_no": page_no,
+        "sorts": {name: header for name, (header, _) in table.SORTS.items()},
+        "default_dir": table.DEFAULT_DIR,
+        "page_size": table.PAGE_SIZE,
     }
     return page(request, "staff_submissions.html", context)
+
+
+@router.get("/c/{course}/submissions.csv")
+def submissions_csv(course: str, request: Request, user: PageUser, runtime: RuntimeDep) -> Response:
+    """The filtered, sorted view as CSV: every matching row, not one page."""
+    with runtime.db.session() as session:
+        access = courses.instructor_access(session, course, user)
+        slugs = [p.slug for p in problems.list_problems(session, access)]
+        text = "".join(table.table_csv(session, access.course, table.parse_query(request.query_params, slugs)))
+    headers = {"Content-Disposition": f'attachment; filename="{access.course.slug}-submissions.csv"'}
+    return Response(text, media_type="text/csv; charset=utf-8", headers=headers)
 
 
 def _manage_context(runtime: Any, user: Any, course: str, slug: str) -> dict[str, Any]:

@@ -24,6 +24,8 @@ class TestReport:
     diagnosis: list[str] = field(default_factory=list)
     seconds: float = 0.0
     accuracy: float | None = None
+    # beside each diagnosis, which cause it is: {"kind": "mistake:<variant>" | "factor:N" | ..., "tier": 0..7}
+    causes: list[dict[str, object]] = field(default_factory=list)
 
 
 @dataclass
@@ -84,7 +86,7 @@ def student_view(report: GradeReport, *, reveal_hidden: bool = False) -> dict[st
     shown: set[str] = set()
     for test, name in zip(report.tests, student_names(report.tests, reveal_hidden=reveal_hidden), strict=True):
         if test.visible or reveal_hidden:
-            tests.append(asdict(test))
+            tests.append({k: v for k, v in asdict(test).items() if k != "causes"})
             shown.add(test.name)
         else:
             tests.append(_hidden_test(test, name))

@@ -13,7 +13,17 @@ from grader.grading._messages import accuracy_message, crash_hints
 from grader.grading._reference import ReferenceRun
 from grader.grading._report import TestReport
 from grader.grading._runner import CallResult
-from grader.judge import Context, Tolerance, Variant, given, judge, likely_causes, summarise_inputs, training_causes
+from grader.judge import (
+    Context,
+    Tier,
+    Tolerance,
+    Variant,
+    given,
+    judge,
+    ranked_causes,
+    summarise_inputs,
+    trained_causes,
+)
 from grader.values import Value
 
 
@@ -148,6 +158,8 @@ def score_unit(bundle: Bundle, test: TestSpec, res: CallResult, ref: ReferenceRu
     report = _opening(bundle, test, res)
     if res.status != "ok":
         report.diagnosis = crash_hints(bundle, test, res, ref)
+        names = {m.hint: m.name for m in bundle.spec.mistakes}
+        report.causes = [{"kind": f"mistake:{names[h]}", "tier": int(Tier.VARIANT)} for h in report.diagnosis]
         if report.diagnosis:
             report.feedback += "\nLikely cause: " + "\n".join(report.diagnosis)
         return report
@@ -172,7 +184,9 @@ def score_unit(bundle: Bundle, test: TestSpec, res: CallResult, ref: ReferenceRu
     report.stage = failed[0].stage
     report.feedback = "\n".join(v.message for v in failed)
     # one mistake usually breaks several results (the loss and every gradient): say each cause once
-    report.diagnosis = likely_causes(failed)
+    causes = ranked_causes(failed)
+    report.diagnosis = [c.text for c in causes]
+    report.causes = [c.identity for c in causes]
     if report.diagnosis:
         report.feedback += "\nLikely cause: " + "\n".join(report.diagnosis)
     return report
@@ -222,7 +236,9 @@ def score_accuracy(bundle: Bundle, test: TestSpec, res: CallResult) -> tuple[Tes
     if report.passed:
         report.stage = None
     else:
-        report.diagnosis = training_causes(pred, labels.astype(np.int64), history)
+        found = trained_causes(pred, labels.astype(np.int64), history)
+        report.diagnosis = [c.text for c in found]
+        report.causes = [c.identity for c in found]
         if report.diagnosis:
             report.feedback += "\nLikely cause: " + "\n".join(report.diagnosis)
     return report, metrics

@@ -3,8 +3,8 @@
 from grader.judge._compare import judge
 from grader.judge._inputs import summarise_inputs
 from grader.judge._messages import apart, describe_opaque, given
-from grader.judge._rank import MAX_CAUSES, likely_causes
-from grader.judge._training import training_causes
+from grader.judge._rank import MAX_CAUSES, likely_causes, ranked_causes
+from grader.judge._training import trained_causes, training_causes
 from grader.judge._types import Cause, Context, ResultVerdict, Tier, Tolerance, Variant
 from grader.judge._variants import agree_everywhere
 
@@ -22,6 +22,8 @@ __all__ = [
     "given",
     "judge",
     "likely_causes",
+    "ranked_causes",
     "summarise_inputs",
+    "trained_causes",
     "training_causes",
 ]

@@ -48,13 +48,20 @@ def judge(
                     wrong = contradicted(variants, reference, given, tolerance)
                     usable = [v for v in variants if v.name not in wrong]
                 evidence = Evidence(item, verdict.stage or "", r, s, tol, context, usable, numgrad, whole)
-                causes = diagnose(evidence, verdict.diagnosis)
+                causes = diagnose(evidence, _stage_causes(verdict))
                 verdict = replace(verdict, diagnosis=tuple(c.text for c in causes), causes=causes)
             elif not verdict.passed and verdict.diagnosis:
-                stage = tuple(Cause.of(text, Tier.STAGE, verdict.name) for text in verdict.diagnosis)
-                verdict = replace(verdict, causes=stage)
+                verdict = replace(verdict, causes=_stage_causes(verdict))
             verdicts.append(verdict)
     return verdicts
+
+
+def _stage_causes(verdict: ResultVerdict) -> tuple[Cause, ...]:
+    """What a failing stage found, as causes: those it made itself, or its texts under the stage's kind."""
+    if verdict.causes:
+        return verdict.causes
+    kind = f"stage:{verdict.stage}"
+    return tuple(Cause.of(text, Tier.STAGE, verdict.name, kind=kind) for text in verdict.diagnosis)
 
 
 Judged = tuple[ResultVerdict, np.ndarray | None, np.ndarray | None]

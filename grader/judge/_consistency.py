@@ -11,7 +11,7 @@ from grader.judge._types import Cause, Context, Tier
 OWN_FORWARD = 1e-5  # normwise agreement with a centred-difference gradient (h = 1e-5) of a smooth function
 
 
-def batchnorm_diagnosis(path: str, top: str, s: np.ndarray, ctx: Context) -> list[str]:
+def batchnorm_diagnosis(path: str, top: str, s: np.ndarray, ctx: Context) -> list[Cause]:
     """A correct dx has zero column sums (mean path) and zero <dx, x_hat> per column (variance path)."""
     x = ctx.x
     if not (ctx.batchnorm and top == "dx" and isinstance(x, np.ndarray) and x.shape == s.shape and x.ndim == 2):
@@ -26,15 +26,17 @@ def batchnorm_diagnosis(path: str, top: str, s: np.ndarray, ctx: Context) -> lis
     cosines = np.abs((s * xhat).sum(axis=0)) / (size * np.maximum(np.linalg.norm(xhat, axis=0), 1e-300))
     out = []
     if bool((sums > 1e-6).any()):
-        out.append(
+        text = (
             f"A correct batch-norm {path} has zero column sums; yours does not: "
             "the mean path is missing (the gradient through the batch mean mu)."
         )
+        out.append(Cause.of(text, Tier.INVARIANT, path, kind="batchnorm:mean path"))
     if bool((cosines > 1e-6 + 10 * ctx.eps / (var + ctx.eps)).any()):
-        out.append(
+        text = (
             f"A correct batch-norm {path} has zero <dx, x_hat> in every column; yours does not: "
             "the variance path is missing or wrong (the gradient through the batch variance)."
         )
+        out.append(Cause.of(text, Tier.INVARIANT, path, kind="batchnorm:variance path"))
     return out
 
 
@@ -52,7 +54,7 @@ def numgrad_diagnosis(path: str, s: np.ndarray, r: np.ndarray, numeric: object) 
             "your backward is consistent with your own forward, so the difference comes from the forward "
             "(or the inputs it caches)."
         )
-        return [Cause.of(text, Tier.OWN_FORWARD, path, order=1)]
+        return [Cause.of(text, Tier.OWN_FORWARD, path, order=1, kind="own-forward:agrees")]
     forward_ok = _relative(n, r) <= OWN_FORWARD * 10
     tail = (
         " The numeric gradient of your forward matches the reference's gradient: your forward is right."
@@ -63,7 +65,8 @@ def numgrad_diagnosis(path: str, s: np.ndarray, r: np.ndarray, numeric: object) 
         f"Your {path} disagrees with the numeric gradient of your own forward pass (rel error {num(mine)}): "
         "the bug is in the backward pass." + tail
     )
-    return [Cause.of(text, Tier.OWN_FORWARD, path)]
+    kind = "own-forward:disagrees" + (", forward right" if forward_ok else "")
+    return [Cause.of(text, Tier.OWN_FORWARD, path, kind=kind)]
 
 
 def _relative(a: np.ndarray, b: np.ndarray) -> float:

@@ -33,13 +33,13 @@ class Evidence:
     whole: Collection[str] = ()  # variants whose results match the student's on every result
 
 
-def diagnose(e: Evidence, earlier: Sequence[str] = ()) -> tuple[Cause, ...]:
+def diagnose(e: Evidence, earlier: Sequence[Cause] = ()) -> tuple[Cause, ...]:
     """Variant hints first, then what the stage found, then the patterns of a closeness failure, ranked."""
     found = [
-        Cause(v.hint, Tier.VARIANT, v.hint, 0 if v.name in e.whole else 1)
+        Cause(v.hint, Tier.VARIANT, v.hint, 0 if v.name in e.whole else 1, f"mistake:{v.name}")
         for v in variant_hints(e.r, e.s, e.leaf.keys, e.tol, e.variants, e.whole)
     ]
-    found += [Cause.of(text, Tier.STAGE, e.leaf.path) for text in earlier]
+    found += earlier
     if e.stage == "close":
         found += close_causes(e)
     return rank_leaf(found)
@@ -49,15 +49,15 @@ def close_causes(e: Evidence) -> list[Cause]:
     """Formulas, scale factors, regions, offsets, invariants and the numeric gradient."""
     path, s, r, ctx = e.leaf.path, e.s, e.r, e.ctx
 
-    def tiered(texts: list[str], tier: Tier) -> list[Cause]:
-        return [Cause.of(text, tier, path) for text in texts]
+    def tiered(texts: list[str], tier: Tier, kind: str = "") -> list[Cause]:
+        return [Cause.of(text, tier, path, kind=kind) for text in texts]
 
-    out = tiered(pattern_diagnosis(path, s, r, ctx, e.tol), Tier.FORMULA)
-    out += tiered(regularisation_diagnosis(path, e.leaf.keys, s, r, ctx), Tier.FORMULA)
+    out = pattern_diagnosis(path, s, r, ctx, e.tol)
+    out += regularisation_diagnosis(path, e.leaf.keys, s, r, ctx)
     scaled = pure_scale(path, s, r, ctx)
     out += scaled
-    out += tiered(region_diagnosis(path, s, r, ctx), Tier.REGION) if s.ndim else scalar_diagnosis(path, s, r, ctx)
-    out += tiered(batchnorm_diagnosis(path, str(e.leaf.keys[0]), s, ctx), Tier.INVARIANT)
+    out += region_diagnosis(path, s, r, ctx) if s.ndim else scalar_diagnosis(path, s, r, ctx)
+    out += batchnorm_diagnosis(path, str(e.leaf.keys[0]), s, ctx)
     out += numgrad_diagnosis(path, s, r, lookup(e.numgrad, e.leaf.keys))
-    out += tiered(constant_offset(path, s, r), Tier.SHAPELESS)
-    return out + ([] if scaled else tiered(best_scale(path, s, r), Tier.SHAPELESS))
+    out += tiered(constant_offset(path, s, r), Tier.SHAPELESS, "constant-offset")
+    return out + ([] if scaled else tiered(best_scale(path, s, r), Tier.SHAPELESS, "least-squares-scale"))

@@ -9,25 +9,34 @@ import numpy as np
 from grader.judge._closeness import agrees
 from grader.judge._infer import number
 from grader.judge._messages import num
-from grader.judge._types import Context, Tolerance
+from grader.judge._types import Cause, Context, Tier, Tolerance
 from grader.values import Value
 
-Alternative = tuple[np.ndarray, str]
+Alternative = tuple[np.ndarray, str, str]  # the wrong formula's result, its kind, and the message
 
 
-def pattern_diagnosis(path: str, s: np.ndarray, r: np.ndarray, ctx: Context, tol: Tolerance) -> list[str]:
+def pattern_diagnosis(path: str, s: np.ndarray, r: np.ndarray, ctx: Context, tol: Tolerance) -> list[Cause]:
     """Every known wrong formula the student's array agrees with."""
     if s.ndim == 0:
         return []
-    return [hint for alt, hint in _alternatives(path, r, ctx) if alt.shape == s.shape and agrees(s, alt, tol)]
+    return [
+        Cause.of(hint, Tier.FORMULA, path, kind=f"formula:{kind}")
+        for alt, kind, hint in _alternatives(path, r, ctx)
+        if alt.shape == s.shape and agrees(s, alt, tol)
+    ]
 
 
 def _alternatives(path: str, r: np.ndarray, ctx: Context) -> Iterator[Alternative]:
     if r.ndim == 2 and r.shape[0] == r.shape[1] > 1:
-        yield r.T, f"Your {path} is the transpose of the reference (it is square, so the shape could not show it)."
+        yield (
+            r.T,
+            "transpose",
+            f"Your {path} is the transpose of the reference (it is square, so the shape could not show it).",
+        )
     if r.ndim == 4 and r.shape[2] * r.shape[3] > 1:
         yield (
             r[:, :, ::-1, ::-1],
+            "flipped kernel",
             f"Your {path} is the reference with every kernel flipped: that is true convolution, but this layer "
             "is cross-correlation (do not flip w).",
         )
@@ -39,13 +48,19 @@ def _activation_mistakes(path: str, r: np.ndarray, ctx: Context) -> Iterator[Alt
     if not (isinstance(x, np.ndarray) and isinstance(dout, np.ndarray) and x.shape == dout.shape == r.shape):
         return
     x, dout = x.astype(np.float64), dout.astype(np.float64)
-    yield dout * (dout > 0), f"Your {path} masks dout by its own sign: the mask must come from the input x (x > 0)."
+    yield (
+        dout * (dout > 0),
+        "mask from dout",
+        f"Your {path} masks dout by its own sign: the mask must come from the input x (x > 0).",
+    )
     yield (
         dout * (1 - x**2),
+        "tanh derivative on the pre-activation",
         f"Your {path} uses 1 - x**2, the tanh derivative evaluated on the pre-activation: use 1 - tanh(x)**2.",
     )
     yield (
         dout * x * (1 - x),
+        "sigmoid derivative on the pre-activation",
         f"Your {path} uses x * (1 - x), the sigmoid derivative evaluated on the pre-activation: "
         "use s * (1 - s) with s = sigmoid(x).",
     )
@@ -64,19 +79,23 @@ def constant_offset(path: str, s: np.ndarray, r: np.ndarray) -> list[str]:
 
 def regularisation_diagnosis(
     path: str, keys: tuple[str | int, ...], s: np.ndarray, r: np.ndarray, ctx: Context
-) -> list[str]:
+) -> list[Cause]:
     """L2 mistakes: a 1/2 in the penalty, no penalty, a penalised bias, a missing 2*reg*W in the gradient."""
     reg = number(ctx.inputs.get("reg"))
     if not reg:
         return []
     weights, biases = _parameters(ctx.inputs)
     if s.ndim == 0:
-        return _loss_penalty(path, float(s - r), reg, weights, biases)
+        return [
+            Cause.of(text, Tier.FORMULA, path, kind=f"l2-loss:{kind}")
+            for kind, text in _loss_penalty(path, float(s - r), reg, weights, biases)
+        ]
     name = _parameter_of(keys)
     d = s - r
     for param, hint in ((weights.get(name), "weight"), (biases.get(name), "bias")):
         if isinstance(param, np.ndarray) and param.shape == s.shape:
-            return _gradient_penalty(path, d, reg, param.astype(np.float64), hint)
+            found = _gradient_penalty(path, d, reg, param.astype(np.float64), hint)
+            return [Cause.of(text, Tier.FORMULA, path, kind=f"l2-gradient:{kind}") for kind, text in found]
     return []
 
 
@@ -99,25 +118,28 @@ def _parameter_of(keys: tuple[str | int, ...]) -> str:
 
 def _loss_penalty(
     path: str, offset: float, reg: float, weights: dict[str, np.ndarray], biases: dict[str, np.ndarray]
-) -> list[str]:
+) -> list[tuple[str, str]]:
     total = reg * sum(float(np.sum(w.astype(np.float64) ** 2)) for w in weights.values())
     bias = reg * sum(float(np.sum(b.astype(np.float64) ** 2)) for b in biases.values())
     cases = [
-        (-total, "it is missing the L2 term reg * sum(W**2)"),
-        (-total / 2, "your L2 term has a 1/2: here it is reg * sum(W**2), without the 1/2"),
-        (total, "the L2 term is counted twice"),
-        (bias, "you regularised the biases too: only the weight matrices are penalised"),
+        (-total, "missing", "it is missing the L2 term reg * sum(W**2)"),
+        (-total / 2, "half", "your L2 term has a 1/2: here it is reg * sum(W**2), without the 1/2"),
+        (total, "twice", "the L2 term is counted twice"),
+        (bias, "biases", "you regularised the biases too: only the weight matrices are penalised"),
     ]
-    return [f"Your {path} is off by {num(offset)}: {hint}." for value, hint in cases if _close(offset, value)]
+    return [
+        (kind, f"Your {path} is off by {num(offset)}: {hint}.") for value, kind, hint in cases if _close(offset, value)
+    ]
 
 
-def _gradient_penalty(path: str, d: np.ndarray, reg: float, param: np.ndarray, kind: str) -> list[str]:
+def _gradient_penalty(path: str, d: np.ndarray, reg: float, param: np.ndarray, kind: str) -> list[tuple[str, str]]:
     if kind == "bias":
-        return [f"Your {path} has 2*reg*b added: biases are not regularised."] if _close_arr(d, 2 * reg * param) else []
+        said = f"Your {path} has 2*reg*b added: biases are not regularised."
+        return [("biases", said)] if _close_arr(d, 2 * reg * param) else []
     if _close_arr(d, -2 * reg * param):
-        return [f"Your {path} is missing the regularisation gradient 2*reg*W."]
+        return [("missing", f"Your {path} is missing the regularisation gradient 2*reg*W.")]
     if _close_arr(d, -reg * param):
-        return [f"Your {path} adds reg*W: the gradient of reg*sum(W**2) is 2*reg*W (no 1/2 in this L2 term)."]
+        return [("half", f"Your {path} adds reg*W: the gradient of reg*sum(W**2) is 2*reg*W (no 1/2 in this L2 term).")]
     return []
 
 

@@ -27,12 +27,17 @@ def rank_leaf(causes: Iterable[Cause]) -> tuple[Cause, ...]:
 
 def likely_causes(verdicts: Sequence[ResultVerdict]) -> list[str]:
     """One test's likely causes over all its failed results: ranked, deduplicated, consistent, capped."""
+    return [c.text for c in ranked_causes(verdicts)]
+
+
+def ranked_causes(verdicts: Sequence[ResultVerdict]) -> list[Cause]:
+    """`likely_causes` with each cause's kind and tier."""
     pool = [c for v in verdicts if not v.passed for c in v.causes]
     # a variant matched on more of the failed results explains more of the failure
     reach = Counter(c.key for c in pool if c.tier is Tier.VARIANT)
     ranked = sorted(pool, key=lambda c: (c.tier, c.order, -reach[c.key]))
     chosen = _consistent(_unique(ranked))
-    return [c.text for c in chosen[:MAX_CAUSES]]
+    return chosen[:MAX_CAUSES]
 
 
 def _unique(causes: Iterable[Cause]) -> list[Cause]:

@@ -5,7 +5,9 @@ from __future__ import annotations
 import numpy as np
 
 from grader.judge._infer import batch_size
-from grader.judge._types import Context
+from grader.judge._types import Cause, Context, Tier
+
+Said = tuple[str, str]  # (kind, text): which region, and the message
 
 CHANCE = 0.05  # a region is named only when the wrong entries would all fall in it by luck less often than this
 LOOP = "look for a loop over the batch that skips, repeats or overwrites it."
@@ -18,7 +20,7 @@ def wrong_entries(s: np.ndarray, r: np.ndarray) -> np.ndarray:
     return wrong
 
 
-def region_diagnosis(path: str, s: np.ndarray, r: np.ndarray, ctx: Context) -> list[str]:
+def region_diagnosis(path: str, s: np.ndarray, r: np.ndarray, ctx: Context) -> list[Cause]:
     """Every region the difference is confined to, most specific first."""
     if s.ndim == 0 or s.size < 2:
         return []
@@ -26,7 +28,8 @@ def region_diagnosis(path: str, s: np.ndarray, r: np.ndarray, ctx: Context) -> l
     if not wrong.any() or wrong.all():
         return []
     out = _label_regions(path, wrong, ctx) + _sign_regions(path, wrong, ctx)
-    return out + _border(path, wrong, ctx) + _row_or_column(path, wrong, ctx)
+    out += _border(path, wrong, ctx) + _row_or_column(path, wrong, ctx)
+    return [Cause.of(text, Tier.REGION, path, kind=f"region:{kind}") for kind, text in out]
 
 
 def _labels(ctx: Context, wrong: np.ndarray) -> np.ndarray | None:
@@ -38,7 +41,7 @@ def _labels(ctx: Context, wrong: np.ndarray) -> np.ndarray | None:
     return y.astype(np.int64)
 
 
-def _label_regions(path: str, wrong: np.ndarray, ctx: Context) -> list[str]:
+def _label_regions(path: str, wrong: np.ndarray, ctx: Context) -> list[Said]:
     y = _labels(ctx, wrong)
     if y is None:
         return []
@@ -49,7 +52,7 @@ def _label_regions(path: str, wrong: np.ndarray, ctx: Context) -> list[str]:
         for value in sorted(values):
             inside = y == value
             if rows.any() and not rows[~inside].any() and (~inside).any() and not _by_chance(rows, inside):
-                out.append(_one_class_message(path, value))
+                out.append((f"label {value}", _one_class_message(path, value)))
     return out
 
 
@@ -59,35 +62,44 @@ def _one_class_message(path: str, value: int) -> str:
     return f"Only the rows of {path} with y = {value} are wrong: check {term}."
 
 
-def _true_class(path: str, wrong: np.ndarray, y: np.ndarray) -> list[str]:
+def _true_class(path: str, wrong: np.ndarray, y: np.ndarray) -> list[Said]:
     if wrong.ndim != 2 or y.min() < 0 or y.max() >= wrong.shape[1] or wrong.shape[1] < 2:
         return []
     true = np.zeros(wrong.shape, dtype=bool)
     true[np.arange(y.size), y] = True
     if not wrong[~true].any() and not _by_chance(wrong, true):
         return [
-            f"Only the true-class entries {path}[i, y_i] are wrong: check the term only the true class gets "
-            "(softmax: subtract 1 at the true class; SVM: minus the number of positive margins)."
+            (
+                "true class",
+                f"Only the true-class entries {path}[i, y_i] are wrong: check the term only the true class gets "
+                "(softmax: subtract 1 at the true class; SVM: minus the number of positive margins).",
+            )
         ]
     if not wrong[true].any():
         return [
-            f"Every entry of {path} except the true-class entries [i, y_i] is wrong: "
-            "the true class is right, so check the terms for the other classes j != y_i."
+            (
+                "other classes",
+                f"Every entry of {path} except the true-class entries [i, y_i] is wrong: "
+                "the true class is right, so check the terms for the other classes j != y_i.",
+            )
         ]
     return []
 
 
-def _sign_regions(path: str, wrong: np.ndarray, ctx: Context) -> list[str]:
+def _sign_regions(path: str, wrong: np.ndarray, ctx: Context) -> list[Said]:
     x = ctx.x
     if not isinstance(x, np.ndarray) or x.shape != wrong.shape:
         return []
     if not wrong[x >= 0].any() and not _by_chance(wrong, x < 0):
         return [
-            f"Only the entries of {path} where x < 0 are wrong: check the negative side "
-            "(the mask must come from the input x, and LeakyReLU keeps a slope alpha there)."
+            (
+                "x < 0",
+                f"Only the entries of {path} where x < 0 are wrong: check the negative side "
+                "(the mask must come from the input x, and LeakyReLU keeps a slope alpha there).",
+            )
         ]
     if not wrong[x <= 0].any() and not _by_chance(wrong, x > 0):
-        return [f"Only the entries of {path} where x > 0 are wrong: check the positive side of the mask."]
+        return [("x > 0", f"Only the entries of {path} where x > 0 are wrong: check the positive side of the mask.")]
     return []
 
 
@@ -97,30 +109,33 @@ def _by_chance(wrong: np.ndarray, region: np.ndarray) -> bool:
     return float(region.mean()) ** int(wrong.sum()) >= CHANCE
 
 
-def _row_or_column(path: str, wrong: np.ndarray, ctx: Context) -> list[str]:
-    out = []
+def _row_or_column(path: str, wrong: np.ndarray, ctx: Context) -> list[Said]:
+    out: list[Said] = []
     rows = np.flatnonzero(wrong.reshape(wrong.shape[0], -1).any(axis=1))
     if wrong.shape[0] > 1 and rows.size == 1:
         i = int(rows[0])
         if wrong.shape[0] == batch_size(ctx):
-            out.append(f"Only sample {i} of the batch ({path}[{i}]) is wrong: {LOOP}")
+            out.append(("one sample", f"Only sample {i} of the batch ({path}[{i}]) is wrong: {LOOP}"))
         else:
-            out.append(f"Only row {i} of {path} is wrong: {LOOP}")
+            out.append(("one row", f"Only row {i} of {path} is wrong: {LOOP}"))
     if wrong.ndim == 2 and wrong.shape[1] > 1:
         cols = np.flatnonzero(wrong.any(axis=0))
         if cols.size == 1:
             j = int(cols[0])
-            out.append(f"Only column {j} of {path} ({path}[:, {j}]) is wrong.")
+            out.append(("one column", f"Only column {j} of {path} ({path}[:, {j}]) is wrong."))
     return out
 
 
-def _border(path: str, wrong: np.ndarray, ctx: Context) -> list[str]:
+def _border(path: str, wrong: np.ndarray, ctx: Context) -> list[Said]:
     pad = ctx.pad or 1
     if wrong.ndim != 4 or min(wrong.shape[2:]) <= 2 * pad:
         return []
     if wrong[:, :, pad:-pad, pad:-pad].any():
         return []
     return [
-        f"Only the border of width {pad} of each spatial map of {path} is wrong: "
-        "the interior is right, so check the zero padding (pad) at the edges."
+        (
+            "border",
+            f"Only the border of width {pad} of each spatial map of {path} is wrong: "
+            "the interior is right, so check the zero padding (pad) at the edges.",
+        )
     ]

@@ -21,7 +21,7 @@ def scalar_diagnosis(path: str, s: np.ndarray, r: np.ndarray, ctx: Context) -> l
             f"Your {path} is too large by exactly delta = {given(delta)}: did you count j = y_i in the margins? "
             "The sum runs over j != y_i only (each true class adds a margin of exactly delta)."
         )
-        out.append(Cause.of(text, Tier.FORMULA, path))
+        out.append(Cause.of(text, Tier.FORMULA, path, kind="svm-delta"))
     ratio = f", {apart(got / want, 1.0)[0]} times the reference's" if want != 0.0 else ""
     text = f"Your {path} differs from the reference by {num(offset)}{ratio}."
-    return [*out, Cause.of(text, Tier.SHAPELESS, path)]
+    return [*out, Cause.of(text, Tier.SHAPELESS, path, kind="scalar-offset")]

@@ -82,7 +82,7 @@ def pure_scale(path: str, s: np.ndarray, r: np.ndarray, ctx: Context) -> list[Ca
             f"Your {path} is all zeros: it is never computed, or computed into something that is not returned "
             "(a gradient assigned to a copy, or accumulated into a variable that is then dropped)."
         )
-        return [Cause.of(text, Tier.FACTOR, path)]
+        return [Cause.of(text, Tier.FACTOR, path, kind="all-zeros")]
     fit = least_squares_scale(s, r)
     if fit is None or fit[1] > PURE_SCALE or abs(fit[0] - 1.0) <= MATCH or not s.any():
         return []
@@ -110,14 +110,21 @@ def _name_scale(path: str, k: float, ctx: Context, r: np.ndarray) -> list[Cause]
     key = f"a factor of {shown}"  # the same factor on dx and dw is one mistake, whatever each result calls it
     if exact:
         labels = join_causes([f"{f.label}: {f.cause}" for f in exact])
-        return [Cause(f"{times}, i.e. k = {labels}.", Tier.FACTOR, key)]
+        kind = "factor:" + ",".join(_symbol(f.label) for f in exact)
+        return [Cause(f"{times}, i.e. k = {labels}.", Tier.FACTOR, key, kind=kind)]
     if flipped:
         labels = join_causes([f"{f.label}: {f.cause}" for f in flipped])
-        return [Cause(f"{times}: sign flipped, and k = -{labels}.", Tier.FACTOR, key)]
+        kind = "factor:-" + ",".join(_symbol(f.label) for f in flipped)
+        return [Cause(f"{times}: sign flipped, and k = -{labels}.", Tier.FACTOR, key, kind=kind)]
     if r.ndim == 0:
         return []  # any two numbers are a multiple of each other: an unnamed ratio says nothing
     text = f"{times} (a pure scale error): look for a missing or extra constant factor."
-    return [Cause.of(text, Tier.SHAPELESS, path)]
+    return [Cause.of(text, Tier.SHAPELESS, path, kind="pure-scale")]
+
+
+def _symbol(label: str) -> str:
+    """A factor's name without its value: `1/N = 1/4` -> `1/N`."""
+    return label.split(" = ", 1)[0]
 
 
 def _same(k: float, factor: float) -> bool:

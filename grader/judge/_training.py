@@ -7,6 +7,7 @@ from collections.abc import Sequence
 import numpy as np
 
 from grader.judge._messages import num
+from grader.judge._types import Cause, Tier
 
 # A model whose accuracy is under this fraction of chance (1/K) has learned the labels backwards: random
 # weights sit near chance, and only a model pushed away from the right answers lands far below it.
@@ -20,26 +21,33 @@ UPHILL = (
 
 def training_causes(pred: np.ndarray, labels: np.ndarray, history: Sequence[float] | None) -> list[str]:
     """Gradient ascent (accuracy far below chance, or a loss history that rises) and a model stuck on one class."""
+    return [c.text for c in trained_causes(pred, labels, history)]
+
+
+def trained_causes(pred: np.ndarray, labels: np.ndarray, history: Sequence[float] | None) -> list[Cause]:
+    """`training_causes` with each cause's kind."""
     classes = np.unique(labels)
     if pred.size == 0 or classes.size < 2:
         return []
     accuracy = float(np.mean(pred == labels))
     chance = 1.0 / classes.size
-    out = []
+    out: list[Cause] = []
     if accuracy < BACKWARDS * chance or _rises(history):
         why = (
             f"accuracy {num(accuracy)} is far below chance ({num(chance)} for {classes.size} classes)"
             if accuracy < BACKWARDS * chance
             else "the loss in your training history grows"
         )
-        out.append(f"{UPHILL} Here {why}.")
+        text = f"{UPHILL} Here {why}."
+        out.append(Cause(text, Tier.FORMULA, text, kind="training:gradient-ascent"))
     values = np.unique(pred)
     if values.size == 1:
-        out.append(
+        text = (
             f"Every prediction is class {int(values[0])}: the model did not learn. Look for weights that overflow "
             "to NaN or inf (a learning rate too large, or an update that adds the gradient instead of subtracting "
             "it), or an update that never changes the weights."
         )
+        out.append(Cause(text, Tier.FORMULA, text, kind="training:one-class"))
     return out
 
 

@@ -64,11 +64,20 @@ class Cause:
     tier: Tier
     key: str = ""  # equal keys say the same thing about different results (dx and dw both twice the reference)
     order: int = 0  # within a tier, lower first (a variant matching every result before one matching some)
+    # Which mistake or check this is, the same for every student and input it is found on (no measured numbers):
+    # `mistake:<variant name>`, `factor:N`, `own-forward:disagrees`, ...; the key when the text carries none.
+    kind: str = ""
 
     @staticmethod
-    def of(text: str, tier: Tier, path: str, order: int = 0) -> Cause:
+    def of(text: str, tier: Tier, path: str, order: int = 0, kind: str = "") -> Cause:
         """A cause about the result at `path`; its key is the text with that name taken out."""
-        return Cause(text, tier, text.replace(path, "{result}") if path else text, order)
+        key = text.replace(path, "{result}") if path else text
+        return Cause(text, tier, key, order, kind or key)
+
+    @property
+    def identity(self) -> dict[str, object]:
+        """What is stored beside the text: the kind and how specific it is (the tier; lower is more specific)."""
+        return {"kind": self.kind or self.key or self.text, "tier": int(self.tier)}
 
 
 @dataclass(frozen=True)
