@@ -39,7 +39,7 @@ def test_one_wrong_sample_is_one_kind_whichever_sample_it_is() -> None:
         right = randn(4, 5)
         wrong = right.copy()
         wrong[i] += 1.0
-        v = verdict(right, wrong, Context("f", inputs={"x": randn(4, 5)}, batch_size=4))
+        v = verdict(right, wrong, Context("f", inputs={"x": randn(4, 5)}))
         assert f"Only sample {i}" in "\n".join(v.diagnosis)
         found.add(next(k for k in kinds(v) if k.startswith("region:")))
     assert found == {"region:one sample"}
