@@ -106,8 +106,8 @@ def main(argv: Sequence[str] | None = None) -> int:
 def _worker(args: argparse.Namespace) -> int:
     # The worker reads and writes the service's database, whose schema lives in `app` (no web code is loaded).
     from app.config import Settings
+    from app.jobs.worker import run_worker
     from app.logging import configure_logging
-    from app.worker import run_worker
 
     configure_logging()
     return run_worker(Settings(), slots=args.slots, metrics_port=args.metrics_port)
