@@ -72,9 +72,6 @@ def _parser() -> argparse.ArgumentParser:
     check.add_argument("--seed-secret", help=SEED_HELP)
     sub.add_parser("self-test", help="run the sandbox self-test and say which isolation is active")
     sub.add_parser("list", help="list the built-in problems")
-    worker = sub.add_parser("worker", help="grade queued submissions from Redis (distributed mode)")
-    worker.add_argument("--slots", type=int, help="sandbox slots (default: GRADELAB_SLOTS)")
-    worker.add_argument("--metrics-port", type=int, help="serve Prometheus metrics of this worker on this port")
     return parser
 
 
@@ -84,8 +81,6 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.command == "list":
             print("\n".join(list_pack()))
             return 0
-        if args.command == "worker":
-            return _worker(args)
         sandbox = default_sandbox()
         if args.command == "self-test":
             return _self_test(sandbox)
@@ -101,16 +96,6 @@ def main(argv: Sequence[str] | None = None) -> int:
     except (ReferenceFailure, SandboxFailure) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return EXIT_SANDBOX
-
-
-def _worker(args: argparse.Namespace) -> int:
-    # The worker reads and writes the service's database, whose schema lives in `app` (no web code is loaded).
-    from app.config import Settings
-    from app.jobs.worker import run_worker
-    from app.logging import configure_logging
-
-    configure_logging()
-    return run_worker(Settings(), slots=args.slots, metrics_port=args.metrics_port)
 
 
 def _load(name: str) -> Bundle:
