@@ -8,7 +8,7 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-from grader.bundle import Bundle, BundleError, load_bundle, seed_key_from_text
+from grader.bundle import PACK_DIR, Bundle, BundleError, list_pack, load_bundle, seed_key_from_text
 from grader.grading import (
     ReferenceCache,
     ReferenceFailure,
@@ -26,25 +26,15 @@ EXIT_SANDBOX = 3
 EXIT_CHECK_FAILED = 1
 
 
-def builtin_pack() -> Path:
-    """The folder of the built-in problem pack."""
-    return Path(__file__).resolve().parent.parent / "reference"
-
-
 def resolve_problem(name: str) -> Path:
     """A folder or zip path as given, else a slug of the built-in pack."""
     path = Path(name)
     if path.exists():
         return path
-    candidate = builtin_pack() / name
+    candidate = PACK_DIR / name
     if candidate.is_dir():
         return candidate
     raise BundleError([f"no problem {name!r}: give a bundle folder or zip, or one of: {', '.join(list_pack())}"])
-
-
-def list_pack() -> list[str]:
-    root = builtin_pack()
-    return sorted(p.name for p in root.iterdir() if (p / "problem.toml").is_file()) if root.is_dir() else []
 
 
 SEED_HELP = "a secret phrase the tests' inputs are seeded from (default: a key derived from the problem's slug)"
