@@ -1,4 +1,4 @@
-"""`python -m app`: migrate, create courses and users, enrol, issue tokens, install the pack, serve."""
+"""`python -m app`: migrate, create courses and users, enrol, issue tokens, install the pack, serve, grade."""
 
 from __future__ import annotations
 
@@ -67,6 +67,9 @@ def _parser() -> argparse.ArgumentParser:
     serve = sub.add_parser("serve", help="run the service with uvicorn")
     serve.add_argument("--host", default="127.0.0.1")
     serve.add_argument("--port", type=int, default=8000)
+    worker = sub.add_parser("worker", help="grade queued submissions from Redis (distributed mode)")
+    worker.add_argument("--slots", type=int, help="sandbox slots (default: GRADELAB_SLOTS)")
+    worker.add_argument("--metrics-port", type=int, help="serve Prometheus metrics of this worker on this port")
     return parser
 
 
@@ -96,6 +99,8 @@ def _run(args: argparse.Namespace, settings: Settings) -> int:
         return 0
     if args.command == "serve":
         return _serve(args, settings)
+    if args.command == "worker":
+        return _worker(args, settings)
     db = Database(settings.database_url)
     try:
         with db.session() as session:
@@ -200,3 +205,12 @@ def _serve(args: argparse.Namespace, settings: Settings) -> int:
     configure_logging()
     uvicorn.run(create_app(settings), host=args.host, port=args.port, log_config=None, access_log=False)
     return 0
+
+
+def _worker(args: argparse.Namespace, settings: Settings) -> int:
+    # The worker reads and writes the database and grades; no web code is loaded.
+    from app.jobs.worker import run_worker
+    from app.logging import configure_logging
+
+    configure_logging()
+    return run_worker(settings, slots=args.slots, metrics_port=args.metrics_port)

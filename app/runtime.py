@@ -9,14 +9,16 @@ from sqlalchemy import func, select
 from app.config import Mode, Settings
 from app.db import Database
 from app.db.models import Submission
+from app.jobs import lease
+from app.jobs.dramatiq_queue import DramatiqDispatcher, make_broker
+from app.jobs.grading import Grader, GradingConfig
+from app.jobs.leader import LeaderLock
+from app.jobs.periodic import Periodic
+from app.jobs.pool import Dispatcher, LocalPool, acquire_sandboxes
+from app.jobs.sweeper import sweep_once
 from app.metrics import Metrics
 from app.problems.bundles import BundleCache
 from app.problems.checker import UploadChecker
-from app.submissions import lease
-from app.submissions.grading import Grader, GradingConfig
-from app.submissions.leader import LeaderLock
-from app.submissions.sweeper import sweep_once
-from grader.dispatch import Dispatcher, DramatiqDispatcher, LocalPool, Periodic, acquire_sandboxes, make_broker
 from grader.grading import ReferenceCache
 from grader.sandbox import Sandbox
 

@@ -11,8 +11,7 @@ from app.accounts.service import create_user, issue_token
 from app.courses.service import create_course, enrol
 from app.db.models import Course, Problem, ProblemVersion, Role, User
 from app.problems.service import add_problem, add_version
-from grader.bundle import load_bundle
-from grader.cli import builtin_pack, list_pack
+from grader.bundle import PACK_DIR, list_pack, load_bundle
 
 PACK_REPORT = {"ok": True, "items": [], "note": "built-in pack: checked end to end by check-problem in CI"}
 
@@ -21,7 +20,7 @@ def install_pack(session: Session, course: Course, *, publish: bool = True) -> l
     """Add each built-in problem to the course, or a new version where the pack changed; returns what changed."""
     changed = []
     for slug in list_pack():
-        bundle = load_bundle(builtin_pack() / slug)
+        bundle = load_bundle(PACK_DIR / slug)
         problem = session.scalar(select(Problem).where(Problem.course_id == course.id, Problem.slug == slug))
         if problem is None:
             problem, _ = add_problem(session, course, bundle, None, PACK_REPORT)

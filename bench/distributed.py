@@ -50,7 +50,7 @@ def _round(url: str, redis_url: str, workers: int, n: int, folder: Path) -> floa
     web = Server(env, folder / f"web-{workers}.log")
     procs = [
         subprocess.Popen(
-            [sys.executable, "-m", "grader", "worker", "--slots", "1"],
+            [sys.executable, "-m", "app", "worker", "--slots", "1"],
             cwd=ROOT,
             env=env,
             stdout=subprocess.DEVNULL,

@@ -1,1 +1,1 @@
-"""The grading engine: problem bundles, the sandbox, comparison and diagnosis, dispatch."""
+"""The grading engine: problem bundles, the sandbox, comparison and diagnosis."""

@@ -8,7 +8,7 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-from grader.bundle import Bundle, BundleError, load_bundle, seed_key_from_text
+from grader.bundle import PACK_DIR, Bundle, BundleError, list_pack, load_bundle, seed_key_from_text
 from grader.grading import (
     ReferenceCache,
     ReferenceFailure,
@@ -26,25 +26,15 @@ EXIT_SANDBOX = 3
 EXIT_CHECK_FAILED = 1
 
 
-def builtin_pack() -> Path:
-    """The folder of the built-in problem pack."""
-    return Path(__file__).resolve().parent.parent / "reference"
-
-
 def resolve_problem(name: str) -> Path:
     """A folder or zip path as given, else a slug of the built-in pack."""
     path = Path(name)
     if path.exists():
         return path
-    candidate = builtin_pack() / name
+    candidate = PACK_DIR / name
     if candidate.is_dir():
         return candidate
     raise BundleError([f"no problem {name!r}: give a bundle folder or zip, or one of: {', '.join(list_pack())}"])
-
-
-def list_pack() -> list[str]:
-    root = builtin_pack()
-    return sorted(p.name for p in root.iterdir() if (p / "problem.toml").is_file()) if root.is_dir() else []
 
 
 SEED_HELP = "a secret phrase the tests' inputs are seeded from (default: a key derived from the problem's slug)"
@@ -72,9 +62,6 @@ def _parser() -> argparse.ArgumentParser:
     check.add_argument("--seed-secret", help=SEED_HELP)
     sub.add_parser("self-test", help="run the sandbox self-test and say which isolation is active")
     sub.add_parser("list", help="list the built-in problems")
-    worker = sub.add_parser("worker", help="grade queued submissions from Redis (distributed mode)")
-    worker.add_argument("--slots", type=int, help="sandbox slots (default: GRADELAB_SLOTS)")
-    worker.add_argument("--metrics-port", type=int, help="serve Prometheus metrics of this worker on this port")
     return parser
 
 
@@ -84,8 +71,6 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.command == "list":
             print("\n".join(list_pack()))
             return 0
-        if args.command == "worker":
-            return _worker(args)
         sandbox = default_sandbox()
         if args.command == "self-test":
             return _self_test(sandbox)
@@ -101,16 +86,6 @@ def main(argv: Sequence[str] | None = None) -> int:
     except (ReferenceFailure, SandboxFailure) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return EXIT_SANDBOX
-
-
-def _worker(args: argparse.Namespace) -> int:
-    # The worker reads and writes the service's database, whose schema lives in `app` (no web code is loaded).
-    from app.config import Settings
-    from app.logging import configure_logging
-    from app.worker import run_worker
-
-    configure_logging()
-    return run_worker(Settings(), slots=args.slots, metrics_port=args.metrics_port)
 
 
 def _load(name: str) -> Bundle:

@@ -11,10 +11,11 @@ from concurrent.futures import ThreadPoolExecutor
 import structlog
 
 from app.db import Database, utcnow
+from app.jobs.periodic import Periodic
+from app.jobs.pool import acquire_sandboxes
 from app.problems import checks
 from app.problems.bundles import BundleCache
 from grader.bundle import load_bundle_zip
-from grader.dispatch import Periodic, acquire_sandboxes
 from grader.grading import CheckReport, check_problem
 from grader.sandbox import Sandbox, SandboxUnavailable
 

@@ -9,7 +9,7 @@ from sqlalchemy import select, update
 
 from app.db import models
 from app.db.models import Role, Submission, SubmissionState
-from app.submissions import lease
+from app.jobs import lease
 from grader.grading import GradeReport
 from grader.grading import TestReport as Report
 from tests.app.conftest import World, WorldFactory, load_toy, solution_of

@@ -141,6 +141,14 @@ def test_admin_cli_explains_its_errors(env: dict[str, str]) -> None:
     assert twice.returncode == 2 and "already exists" in twice.stderr
 
 
+def test_the_worker_refuses_the_embedded_mode_and_says_what_to_set(env: dict[str, str]) -> None:
+    done = app_cli(env, "worker", "--slots", "1")
+    assert done.returncode == 2
+    event = json.loads(done.stderr.strip().splitlines()[-1])
+    assert event["event"] == "worker_needs_distributed_mode"
+    assert event["hint"] == "set GRADELAB_MODE=distributed, GRADELAB_DATABASE_URL (PostgreSQL) and GRADELAB_REDIS_URL"
+
+
 def test_demo_setup_keeps_existing_data_when_run_again(env: dict[str, str], tmp_path: Path) -> None:
     assert app_cli(env, "migrate").returncode == 0
     first = app_cli(env, "demo")

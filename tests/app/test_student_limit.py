@@ -10,8 +10,8 @@ import pytest
 from sqlalchemy import select, update
 
 from app.db.models import Role, Submission, SubmissionState
+from app.jobs import lease
 from app.runtime import Runtime
-from app.submissions import lease
 from grader.grading import GradeReport
 from grader.grading import TestReport as Report
 from grader.sandbox import Sandbox

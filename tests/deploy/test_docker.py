@@ -69,7 +69,7 @@ def test_the_distributed_profile_has_postgres_redis_migration_web_and_workers(co
         assert env["GRADELAB_MODE"] == "distributed"
         assert env["GRADELAB_DATABASE_URL"].startswith("postgresql+psycopg://")
         assert env["GRADELAB_REDIS_URL"].startswith("redis://redis:")
-    assert services["worker"]["command"] == ["python", "-m", "grader", "worker"]
+    assert services["worker"]["command"] == ["python", "-m", "app", "worker"]
     assert "ports" not in services["worker"] and "container_name" not in services["worker"], "--scale must work"
 
 

@@ -75,7 +75,7 @@ class Cluster:
         log = (self.tmp / f"worker-{len(self.workers)}.log").open("wb")
         extra = ["--metrics-port", str(metrics_port)] if metrics_port else []
         proc = subprocess.Popen(
-            [sys.executable, "-m", "grader", "worker", "--slots", "1", *extra],
+            [sys.executable, "-m", "app", "worker", "--slots", "1", *extra],
             cwd=ROOT,
             env=self.env,
             stdout=log,

@@ -137,7 +137,7 @@ def test_a_worker_recovers_from_losing_its_database_connections(cluster: Cluster
 
 
 def test_an_expired_lease_cannot_overwrite_the_newer_attempt_on_postgresql(cluster: Cluster) -> None:
-    from app.submissions import lease
+    from app.jobs import lease
     from grader.grading import GradeReport
     from grader.grading import TestReport as Report
 
@@ -185,7 +185,7 @@ def test_sigterm_lets_the_running_job_finish_before_the_worker_exits(cluster: Cl
 
 def test_only_one_process_holds_the_sweeper_lock(cluster: Cluster) -> None:
     from app.db import Database
-    from app.submissions.leader import LeaderLock
+    from app.jobs.leader import LeaderLock
 
     first, second = Database(cluster.url), Database(cluster.url)
     a, b = LeaderLock(first), LeaderLock(second)

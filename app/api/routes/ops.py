@@ -16,7 +16,7 @@ from app.api.deps import RuntimeDep
 from app.api.params import ERROR_RESPONSES
 from app.config import Mode
 from app.errors import Forbidden, Unauthorized
-from grader.dispatch import DramatiqDispatcher
+from app.jobs.dramatiq_queue import DramatiqDispatcher
 
 router = APIRouter(tags=["operations"])
 _scraper = HTTPBearer(auto_error=False, description="GRADELAB_METRICS_TOKEN, or an admin's API token")

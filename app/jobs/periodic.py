@@ -7,7 +7,7 @@ import threading
 from collections.abc import Callable
 from typing import Any
 
-log = logging.getLogger("grader.dispatch")
+log = logging.getLogger("app.jobs")
 
 
 class Periodic:

@@ -15,9 +15,9 @@ from sqlalchemy.orm import Session
 
 from app.db import Database, utcnow
 from app.db.models import SubmissionState
+from app.jobs import lease
 from app.metrics import Metrics
 from app.problems.bundles import BundleCache
-from app.submissions import lease
 from app.submissions.service import late_penalty, stored_files
 from grader.bundle import Bundle
 from grader.grading import GradeReport, ReferenceCache, SubmissionError, grade_files

@@ -19,7 +19,7 @@ from dramatiq.middleware import AgeLimit, Callbacks, Pipelines, Retries, Shutdow
 
 from grader.sandbox import Sandbox
 
-log = logging.getLogger("grader.dispatch")
+log = logging.getLogger("app.jobs")
 
 QUEUE = "grading"
 ACTOR = "grade_submission"

@@ -1,6 +1,6 @@
 """A grading worker of the distributed mode: N sandbox slots consuming Dramatiq messages from Redis.
 
-Run as `python -m grader worker [--slots N]`. Each message is a submission id; the slot claims
+Run as `python -m app worker [--slots N]`. Each message is a submission id; the slot claims
 the row with the fenced lease, heartbeats while grading, stores the result, and only then is the
 message acknowledged. SIGTERM drains: running jobs finish, prefetched messages return to the queue.
 The sweeper runs here too, in whichever process holds the PostgreSQL leader lock.
@@ -17,14 +17,16 @@ from prometheus_client import start_http_server
 
 from app.config import Mode, Settings
 from app.db import Database
+from app.jobs.dramatiq_queue import SlotWorker, make_broker
+from app.jobs.grading import Grader, GradingConfig
+from app.jobs.leader import LeaderLock
+from app.jobs.periodic import Periodic
+from app.jobs.pool import acquire_sandboxes
+from app.jobs.sweeper import sweep_once
 from app.metrics import Metrics
 from app.runtime import _close
-from app.submissions.grading import Grader, GradingConfig
-from app.submissions.leader import LeaderLock
-from app.submissions.sweeper import sweep_once
-from grader.dispatch import Periodic, SlotWorker, acquire_sandboxes, make_broker
 
-log = structlog.get_logger("app.worker")
+log = structlog.get_logger("app.jobs.worker")
 
 
 def run_worker(

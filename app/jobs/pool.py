@@ -10,7 +10,7 @@ from typing import Protocol
 
 from grader.sandbox import Sandbox, SandboxUnavailable
 
-log = logging.getLogger("grader.dispatch")
+log = logging.getLogger("app.jobs")
 
 Handler = Callable[[int, Sandbox], object]
 

@@ -6,10 +6,10 @@ import structlog
 
 from app.config import Settings
 from app.db import Database
+from app.jobs import lease
+from app.jobs.leader import LeaderLock
+from app.jobs.pool import Dispatcher
 from app.metrics import Metrics
-from app.submissions import lease
-from app.submissions.leader import LeaderLock
-from grader.dispatch import Dispatcher
 
 log = structlog.get_logger("app.sweeper")
 
