@@ -15,7 +15,7 @@ from typing import Any
 
 import numpy as np
 
-from grader._harness.wire import ALLOWED_DTYPES
+from grader._harness.wire import ALLOWED_DTYPES, LENGTH_BYTES, FrameTooLarge, next_frame
 from grader.values import Opaque, Value
 
 _U32 = struct.Struct("<I")
@@ -196,21 +196,17 @@ class FrameReader:
         pos = 0  # frames are cut out by offset and the buffer shortened once (a chunk holds many frames)
         try:
             with memoryview(buffer) as view:
-                while len(buffer) - pos >= 4:
-                    (length,) = _U32.unpack_from(buffer, pos)
-                    if length > self.max_frame_bytes:
-                        self.error = f"a frame claims {length} bytes, over the limit"
-                        self.oversized = True
-                        return
-                    if len(buffer) - pos < 4 + length:
-                        return
-                    body = view[pos + 4 : pos + 4 + length].tobytes()  # one copy: the frame's arrays view it
-                    pos += 4 + length
+                while (end := next_frame(view, pos, self.max_frame_bytes)) is not None:
+                    body = view[pos + LENGTH_BYTES : end].tobytes()  # one copy: the frame's arrays view it
+                    pos = end
                     try:
                         self.on_frame(decode_body(body))
                     except MalformedFrame as exc:
                         self.error = str(exc)
                         return
+        except FrameTooLarge as exc:
+            self.error = str(exc)
+            self.oversized = True
         finally:
             del buffer[:pos]
 

@@ -434,27 +434,23 @@ class Relay:
         pos = 0
         bad = ""
         with memoryview(data) as view:
-            while len(data) - pos >= 8:
-                length = int.from_bytes(view[pos : pos + 4], "little")
-                hlen = int.from_bytes(view[pos + 4 : pos + 8], "little")
-                if length < 4 or hlen > length - 4:
-                    bad = "channel"
-                    break
-                if length > self.cap:  # stopped before the frame is read, let alone passed on
-                    bad = "overflow"
-                    break
-                if len(data) - pos < 4 + length:
-                    break
-                try:
-                    header = json.loads(bytes(view[pos + 8 : pos + 8 + hlen]))
-                except ValueError:
-                    header = None
-                frame = view[pos : pos + 4 + length]
-                pos += 4 + length
-                bad = self.frame(header if isinstance(header, dict) else {}, frame)
-                del frame
-                if bad:
-                    break
+            try:
+                while (end := wire.next_frame(view, pos, self.cap, heads=True)) is not None:  # overflow: stopped unread
+                    (hlen,) = wire.HEAD.unpack_from(view, pos + wire.LENGTH_BYTES)
+                    try:
+                        header = json.loads(bytes(view[pos + wire.HEAD_BYTES : pos + wire.HEAD_BYTES + hlen]))
+                    except ValueError:
+                        header = None
+                    frame = view[pos:end]
+                    pos = end
+                    bad = self.frame(header if isinstance(header, dict) else {}, frame)
+                    del frame
+                    if bad:
+                        break
+            except wire.FrameHeadBroken:
+                bad = "channel"
+            except wire.FrameTooLarge:
+                bad = "overflow"
             self.flush()  # before the views are released and the buffer changes
         if data is self.buffer:
             del self.buffer[:pos]

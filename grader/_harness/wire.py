@@ -30,7 +30,9 @@ ALLOWED_DTYPES = (
     "<f4",
     "<f8",
 )
-_U32 = struct.Struct("<I")
+HEAD = _U32 = struct.Struct("<I")  # the two length fields at the head of a frame
+LENGTH_BYTES = 4  # every frame starts with its length: the bytes after these four
+HEAD_BYTES = 8  # the frame's length, then its header's length
 MAX_ITEMS = 10_000  # items of one list, tuple or dict, characters of one string: more travels as a named placeholder
 
 
@@ -104,14 +106,52 @@ def encode_frame(header: dict[str, Any], value: Any = None, *, with_value: bool 
     return b"".join(parts)
 
 
+class FrameTooLarge(ValueError):
+    """A frame claims more bytes than the reader takes; raised before any of them is read."""
+
+    def __init__(self, length: int) -> None:
+        super().__init__(f"a frame claims {length} bytes, over the limit")
+        self.length = length
+
+
+class FrameHeadBroken(ValueError):
+    """A frame's two length fields do not fit together: its header cannot lie inside it."""
+
+
+def next_frame(
+    data: bytes | bytearray | memoryview, pos: int, limit: int | None = None, *, heads: bool = False
+) -> int | None:
+    """Where the frame that starts at `pos` in `data` ends, once all of it is in; None while it is not (its
+    bytes include its length field, so the next frame starts at the end returned). The one reader of the
+    framing rule, for every side that cuts frames out of a stream: a caller keeps `data` from the last end
+    on and asks again when more bytes come after them.
+
+    A frame claiming more than `limit` bytes raises FrameTooLarge as soon as its length field is in, before
+    any of the frame. With `heads`, a frame is first held until both its length fields are in, and raises
+    FrameHeadBroken when its header cannot lie inside it (checked before its size).
+    """
+    size = len(data) - pos
+    if size < (HEAD_BYTES if heads else LENGTH_BYTES):
+        return None
+    (length,) = HEAD.unpack_from(data, pos)
+    if heads:
+        (hlen,) = HEAD.unpack_from(data, pos + LENGTH_BYTES)
+        if length < 4 or hlen > length - 4:
+            raise FrameHeadBroken(f"a frame of {length} bytes claims a header of {hlen} bytes")
+    if limit is not None and length > limit:
+        raise FrameTooLarge(length)
+    if size < LENGTH_BYTES + length:
+        return None
+    return pos + LENGTH_BYTES + int(length)
+
+
 def decode_trusted(data: bytes | memoryview) -> list[tuple[dict[str, Any], Any]]:
     """Frames written by our own code (inputs handed to a sandbox): (header, value) pairs. Each array is
     a copy of its own (writable, aligned); nothing else of `data` is copied."""
     view = memoryview(data)
     frames = []
     pos = 0
-    while pos < len(view):
-        (length,) = _U32.unpack_from(view, pos)
+    while (end := next_frame(view, pos)) is not None:
         (hlen,) = _U32.unpack_from(view, pos + 4)
         header = json.loads(bytes(view[pos + 8 : pos + 8 + hlen]))
         arrays = []
@@ -121,7 +161,7 @@ def decode_trusted(data: bytes | memoryview) -> list[tuple[dict[str, Any], Any]]
             arr = np.frombuffer(view, dtype=kind, count=nbytes // kind.itemsize, offset=off)
             arrays.append(arr.reshape(shape).copy())
             off += nbytes
-        pos += 4 + length
+        pos = end
         frames.append((header, _tree(header.get("v"), arrays)))
     return frames
 
