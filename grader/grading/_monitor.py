@@ -12,7 +12,7 @@ import time
 from collections.abc import Callable, Sequence
 from typing import Any
 
-from grader.codec import Frame, FrameReader
+from grader._harness.wire import Frame, FrameReader
 from grader.grading._calls import Call, CallResult
 
 SLACK_SECONDS = 3.0

@@ -16,8 +16,8 @@ from pathlib import Path
 from typing import Any
 
 from grader._harness import wire
+from grader._harness.wire import FrameReader
 from grader.bundle import Bundle, local_seed_key
-from grader.codec import FrameReader
 from grader.grading._problem_code import Limit, failure_sentence
 from grader.grading._runner import Call, CallResult, JobRun, run_calls
 from grader.grading._soundness import uncarried

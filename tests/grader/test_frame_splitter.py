@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import struct
+import subprocess
+import sys
+from pathlib import Path
 
 import numpy as np
 import pytest
 
-from grader._harness import wire
+from grader._harness import harness_files, wire
 
 
 def frames() -> list[bytes]:
@@ -101,3 +104,18 @@ def test_trusted_frames_written_by_the_grader_decode_in_order() -> None:
     decoded = wire.decode_trusted(data)
     assert [h["k"] for h, _ in decoded] == ["begin", "result", "end"]
     np.testing.assert_array_equal(decoded[1][1], np.arange(6.0).reshape(2, 3))
+
+
+def test_the_wire_module_imports_nothing_of_the_project_as_in_a_job(tmp_path: Path) -> None:
+    """In a job it is `lib/wire.py`, imported alone with the standard library and NumPy."""
+    files = harness_files()
+    assert files["lib/wire.py"] == Path(wire.__file__).read_bytes()
+    (tmp_path / "wire.py").write_bytes(files["lib/wire.py"])
+    probe = (
+        "import sys; sys.path.insert(0, sys.argv[1]); import wire; "
+        "print(sorted({m.split('.')[0] for m in sys.modules} & {'grader', 'app', 'pydantic'}), wire.HEAD_BYTES)"
+    )
+    done = subprocess.run(
+        [sys.executable, "-I", "-c", probe, str(tmp_path)], capture_output=True, text=True, check=True
+    )
+    assert done.stdout.split() == ["[]", "8"]
