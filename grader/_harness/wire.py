@@ -21,6 +21,7 @@ the grader wrote itself (a job's inputs).
 
 from __future__ import annotations
 
+import enum
 import json
 import math
 import struct
@@ -28,6 +29,51 @@ from dataclasses import dataclass, field
 from typing import Any, TypeAlias
 
 import numpy as np
+
+
+class CallStatus(enum.StrEnum):
+    """How one driver call ended: the `status` its frames and its result carry, stored as these strings.
+
+    Two more statuses carry a number and are not members: `signal:N` (its runner was killed by signal N)
+    and `exit:N` (its runner's process ended with code N); see `signal_status` and `exit_code_status`.
+    """
+
+    # What a runner says of a call that returned or raised (the harness's `failure`).
+    OK = "ok"
+    NOTIMPL = "notimpl"  # NotImplementedError: the starter's stub is still there
+    IMPORT = "import"  # the submission did not import
+    TYPE = "type"  # the driver found the wrong kind of value (gradelib.SubmissionTypeError)
+    ERROR = "error"  # any other exception
+    MEMORY = "memory"  # MemoryError
+    EXIT = "exit"  # SystemExit
+    # What the harness says of a call its runner did not finish.
+    EXITED = "exited"  # the runner's process ended (code 0) before the call's result
+    TIMEOUT = "timeout"  # over the call's wall time
+    CPU = "cpu"  # over its CPU time (SIGXCPU)
+    OVERFLOW = "overflow"  # more bytes than the call may return
+    CHANNEL = "channel"  # bytes that are not frames, or frames out of order
+    # What the grader says of a call whose job was cut off.
+    OUTPUT = "output"  # the job printed more than its output cap
+    BUDGET = "budget"  # the submission's time or bytes across all its jobs are spent
+    HARNESS = "harness"  # the job ended for no reason the call explains
+
+
+SIGNAL_PREFIX = "signal:"
+EXIT_CODE_PREFIX = "exit:"
+# The runner carries on after these; after any other status of a runner's, a fresh runner takes the next call.
+CLEAN_STATUSES = frozenset({CallStatus.OK, CallStatus.NOTIMPL, CallStatus.IMPORT, CallStatus.TYPE})
+# What a runner may say about a call that returned or raised; anything else is not a runner's to claim.
+RUNNER_STATUSES = CLEAN_STATUSES | {CallStatus.ERROR, CallStatus.MEMORY, CallStatus.EXIT}
+
+
+def signal_status(sig: int) -> str:
+    """The status of a call whose runner was killed by signal `sig`."""
+    return f"{SIGNAL_PREFIX}{sig}"
+
+
+def exit_code_status(code: int) -> str:
+    """The status of a call whose runner's process ended with a non-zero exit code."""
+    return f"{EXIT_CODE_PREFIX}{code}"
 
 
 @dataclass(frozen=True)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from grader._vocab import Stage
 from grader.judge._messages import indices, num
 from grader.judge._types import Context, ResultVerdict
 from grader.values import Value
@@ -21,7 +22,7 @@ def finite_failure(path: str, s: np.ndarray, bad: np.ndarray, ctx: Context) -> R
         f"{ctx.function}: {path} has {' and '.join(parts)} value(s){place} "
         f"out of {s.size} where the reference is finite."
     )
-    return ResultVerdict(path, False, "finite", msg, _causes(ctx, s))
+    return ResultVerdict(path, False, Stage.FINITE, msg, _causes(ctx, s))
 
 
 def _causes(ctx: Context, s: np.ndarray) -> tuple[str, ...]:

@@ -113,9 +113,10 @@ def test_the_wire_module_imports_nothing_of_the_project_as_in_a_job(tmp_path: Pa
     (tmp_path / "wire.py").write_bytes(files["lib/wire.py"])
     probe = (
         "import sys; sys.path.insert(0, sys.argv[1]); import wire; "
-        "print(sorted({m.split('.')[0] for m in sys.modules} & {'grader', 'app', 'pydantic'}), wire.HEAD_BYTES)"
+        "print(sorted({m.split('.')[0] for m in sys.modules} & {'grader', 'app', 'pydantic'}), "
+        "wire.HEAD_BYTES, wire.CallStatus.OK)"
     )
     done = subprocess.run(
         [sys.executable, "-I", "-c", probe, str(tmp_path)], capture_output=True, text=True, check=True
     )
-    assert done.stdout.split() == ["[]", "8"]
+    assert done.stdout.split() == ["[]", "8", "ok"]
