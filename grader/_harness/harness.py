@@ -441,7 +441,7 @@ class Relay:
         with memoryview(data) as view:
             try:
                 while (end := wire.next_frame(view, pos, self.cap, heads=True)) is not None:  # overflow: stopped unread
-                    (hlen,) = wire.HEAD.unpack_from(view, pos + wire.LENGTH_BYTES)
+                    (hlen,) = wire.U32.unpack_from(view, pos + wire.LENGTH_BYTES)
                     try:
                         header = json.loads(bytes(view[pos + wire.HEAD_BYTES : pos + wire.HEAD_BYTES + hlen]))
                     except ValueError:

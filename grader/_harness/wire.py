@@ -102,7 +102,7 @@ ALLOWED_DTYPES = (
     "<f4",
     "<f8",
 )
-HEAD = _U32 = struct.Struct("<I")  # the two length fields at the head of a frame
+U32 = struct.Struct("<I")  # each of the two length fields that start a frame
 LENGTH_BYTES = 4  # every frame starts with its length: the bytes after these four
 HEAD_BYTES = 8  # the frame's length, then its header's length
 MAX_ITEMS = 10_000  # items of one list, tuple or dict, characters of one string: more travels as a named placeholder
@@ -174,7 +174,7 @@ def encode_frame(header: dict[str, Any], value: Any = None, *, with_value: bool 
     head = json.dumps(header, allow_nan=False).encode()
     size = 4 + len(head) + sum(int(b.nbytes) for b in blobs)
     # one copy of each array's bytes (its own C-order buffer, viewed as bytes), straight into the frame
-    parts: list[Any] = [_U32.pack(size), _U32.pack(len(head)), head, *(b.reshape(-1).view(np.uint8) for b in blobs)]
+    parts: list[Any] = [U32.pack(size), U32.pack(len(head)), head, *(b.reshape(-1).view(np.uint8) for b in blobs)]
     return b"".join(parts)
 
 
@@ -205,9 +205,9 @@ def next_frame(
     size = len(data) - pos
     if size < (HEAD_BYTES if heads else LENGTH_BYTES):
         return None
-    (length,) = HEAD.unpack_from(data, pos)
+    (length,) = U32.unpack_from(data, pos)
     if heads:
-        (hlen,) = HEAD.unpack_from(data, pos + LENGTH_BYTES)
+        (hlen,) = U32.unpack_from(data, pos + LENGTH_BYTES)
         if length < 4 or hlen > length - 4:
             raise FrameHeadBroken(f"a frame of {length} bytes claims a header of {hlen} bytes")
     if limit is not None and length > limit:
@@ -224,10 +224,10 @@ def decode_trusted(data: bytes | memoryview) -> list[tuple[dict[str, Any], Any]]
     frames = []
     pos = 0
     while (end := next_frame(view, pos)) is not None:
-        (hlen,) = _U32.unpack_from(view, pos + 4)
-        header = json.loads(bytes(view[pos + 8 : pos + 8 + hlen]))
+        (hlen,) = U32.unpack_from(view, pos + LENGTH_BYTES)
+        header = json.loads(bytes(view[pos + HEAD_BYTES : pos + HEAD_BYTES + hlen]))
         arrays = []
-        off = pos + 8 + hlen
+        off = pos + HEAD_BYTES + hlen
         for dtype, shape, nbytes in header.pop("blobs"):
             kind = np.dtype(dtype)
             arr = np.frombuffer(view, dtype=kind, count=nbytes // kind.itemsize, offset=off)
@@ -306,7 +306,7 @@ def decode_body(body: bytes) -> Frame:
 def _decode_body(body: bytes) -> Frame:
     if len(body) < 4:
         raise MalformedFrame("frame shorter than its header length field")
-    (hlen,) = _U32.unpack_from(body, 0)
+    (hlen,) = U32.unpack_from(body, 0)
     if hlen > MAX_HEADER_BYTES or 4 + hlen > len(body):
         raise MalformedFrame(f"frame header claims {hlen} bytes")
     try:
