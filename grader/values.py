@@ -1,22 +1,8 @@
-"""The values that come back from a sandbox after decoding: plain data only."""
+"""The values that come back from a sandbox after decoding: plain data only (defined with the wire, which
+runs in the sandbox too)."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import TypeAlias
+from grader._harness.wire import Opaque, Value
 
-import numpy as np
-
-
-@dataclass(frozen=True)
-class Opaque:
-    """A returned object the codec does not carry (a function, a class instance, ...)."""
-
-    type_name: str
-
-
-# A decoded value: arrays are always plain, C-ordered `np.ndarray` of an allowed dtype
-# (bool, int8..int64, uint8..uint64, float32, float64); numbers are Python numbers.
-Value: TypeAlias = (
-    np.ndarray | float | int | bool | str | list["Value"] | tuple["Value", ...] | dict[str, "Value"] | Opaque | None
-)
+__all__ = ["Opaque", "Value"]

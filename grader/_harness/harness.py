@@ -34,7 +34,7 @@ import socket
 import sys
 import time
 import traceback
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 JOB = os.path.dirname(os.path.abspath(__file__))
 SUB = JOB + "/sub"
@@ -42,12 +42,17 @@ PROBLEM = JOB + "/problem"
 LIB = JOB + "/lib"
 CHANNEL_FD = 3
 MAX_CALL_OUTPUT = 256 * 1024 * 1024
-CLEAN_STATUSES = ("ok", "notimpl", "import", "type")  # the runner carries on after these
 STOP_GRACE_SECONDS = 1.0  # a runner that said it stops must be gone by then
 
 sys.path[:0] = [LIB]
 import numpy as np  # noqa: E402  (imported once here so every runner starts with it)
-import wire  # noqa: E402
+
+if TYPE_CHECKING:  # the same file, as the grader imports it
+    from grader._harness import wire
+    from grader._harness.wire import CallStatus
+else:
+    import wire
+    from wire import CallStatus
 
 RAN = wire.encode_frame({"k": "ran"})  # after a call's frames: it returned (or raised)
 STOP = wire.encode_frame({"k": "stop"})  # after `ran`: this runner ends now
@@ -184,7 +189,7 @@ def runner(calls: list[dict[str, Any]], out_fd: int, switch: Switch | None) -> N
             resource.RLIMIT_CPU, (soft if budget == resource.RLIM_INFINITY else min(soft, budget), budget)
         )
         frames: list[bytes] = []
-        stop = run_one(test, problem, frames) not in CLEAN_STATUSES  # then a fresh runner takes the next call
+        stop = run_one(test, problem, frames) not in wire.CLEAN_STATUSES  # then a fresh runner takes the next call
         frames += [RAN, STOP] if stop else [RAN]
         _write_parts(out_fd, frames)  # one write, one wake-up of the parent, per call
         if stop:
@@ -261,7 +266,7 @@ def run_one(test: dict[str, Any], problem: ImportProblem | None, frames: list[by
             raise problem
         driver = importlib.import_module("driver")
         value = getattr(driver, test["driver"])(inputs)
-        head.update(status="ok")
+        head.update(status=CallStatus.OK)
         frames.append(wire.encode_frame(head, value, with_value=True))
     except BaseException as exc:
         head.update(failure(exc))
@@ -278,17 +283,17 @@ def failure(exc: BaseException) -> dict[str, Any]:
     import gradelib
 
     if isinstance(exc, ImportProblem):
-        status = "notimpl" if isinstance(exc.exc, NotImplementedError) else "import"
+        status = CallStatus.NOTIMPL if isinstance(exc.exc, NotImplementedError) else CallStatus.IMPORT
         return {"status": status, "file": exc.name, "msg": describe(exc.exc), "tb": traceback_tail(exc.exc)}
     if isinstance(exc, gradelib.SubmissionTypeError):
-        return {"status": "type", "msg": str(exc)[:2000]}
+        return {"status": CallStatus.TYPE, "msg": str(exc)[:2000]}
     if isinstance(exc, NotImplementedError):
-        return {"status": "notimpl", "msg": describe(exc), "tb": traceback_tail(exc)}
+        return {"status": CallStatus.NOTIMPL, "msg": describe(exc), "tb": traceback_tail(exc)}
     if isinstance(exc, MemoryError):
-        return {"status": "memory", "msg": "MemoryError", "tb": traceback_tail(exc)}
+        return {"status": CallStatus.MEMORY, "msg": "MemoryError", "tb": traceback_tail(exc)}
     if isinstance(exc, SystemExit):
-        return {"status": "exit", "msg": f"SystemExit({str(exc.code)[:200]})", "tb": traceback_tail(exc)}
-    return {"status": "error", "msg": describe(exc), "tb": traceback_tail(exc)}
+        return {"status": CallStatus.EXIT, "msg": f"SystemExit({str(exc.code)[:200]})", "tb": traceback_tail(exc)}
+    return {"status": CallStatus.ERROR, "msg": describe(exc), "tb": traceback_tail(exc)}
 
 
 def describe(exc: BaseException) -> str:
@@ -434,27 +439,23 @@ class Relay:
         pos = 0
         bad = ""
         with memoryview(data) as view:
-            while len(data) - pos >= 8:
-                length = int.from_bytes(view[pos : pos + 4], "little")
-                hlen = int.from_bytes(view[pos + 4 : pos + 8], "little")
-                if length < 4 or hlen > length - 4:
-                    bad = "channel"
-                    break
-                if length > self.cap:  # stopped before the frame is read, let alone passed on
-                    bad = "overflow"
-                    break
-                if len(data) - pos < 4 + length:
-                    break
-                try:
-                    header = json.loads(bytes(view[pos + 8 : pos + 8 + hlen]))
-                except ValueError:
-                    header = None
-                frame = view[pos : pos + 4 + length]
-                pos += 4 + length
-                bad = self.frame(header if isinstance(header, dict) else {}, frame)
-                del frame
-                if bad:
-                    break
+            try:
+                while (end := wire.next_frame(view, pos, self.cap, heads=True)) is not None:  # overflow: stopped unread
+                    (hlen,) = wire.U32.unpack_from(view, pos + wire.LENGTH_BYTES)
+                    try:
+                        header = json.loads(bytes(view[pos + wire.HEAD_BYTES : pos + wire.HEAD_BYTES + hlen]))
+                    except ValueError:
+                        header = None
+                    frame = view[pos:end]
+                    pos = end
+                    bad = self.frame(header if isinstance(header, dict) else {}, frame)
+                    del frame
+                    if bad:
+                        break
+            except wire.FrameHeadBroken:
+                bad = CallStatus.CHANNEL
+            except wire.FrameTooLarge:
+                bad = CallStatus.OVERFLOW
             self.flush()  # before the views are released and the buffer changes
         if data is self.buffer:
             del self.buffer[:pos]
@@ -471,21 +472,21 @@ class Relay:
             assert self.switch is not None
             self.switch.go_quiet()
         elif self.stopping or self.next >= len(self.calls):
-            return "" if kind in ("inputs", "result") else "channel"
+            return "" if kind in ("inputs", "result") else CallStatus.CHANNEL
         elif kind == "imported" and not self.imported:
             self.imported = True
         elif kind == "ran" and self.imported:
-            self.end("exited")
+            self.end(CallStatus.EXITED)
             self.after_ran = True
         elif kind in ("inputs", "result") and self.imported:
             tag = self.tag()
             if header.get("test") == tag["test"] and header.get("variant", tag["variant"]) == tag["variant"]:
                 self.call_bytes += len(frame)
                 if self.call_bytes > self.cap:
-                    return "overflow"
+                    return CallStatus.OVERFLOW
                 self.out.append(frame)
         else:
-            return "channel"
+            return CallStatus.CHANNEL
         return ""
 
     def _may_go_quiet(self) -> bool:
@@ -518,7 +519,7 @@ class Relay:
             else:
                 timeout = self.deadline - now
                 if timeout <= 0:
-                    return "timeout", None
+                    return CallStatus.TIMEOUT, None
             ready, _, _ = select.select(open_fds, [], [], timeout)
             if self.switch is not None:
                 for fd in self.switch.sources:
@@ -532,7 +533,7 @@ class Relay:
                 if bad:
                     return bad, None
                 if len(self.buffer) > self.cap:
-                    return "overflow", None
+                    return CallStatus.OVERFLOW, None
             if pidfd in ready:
                 code = os.waitpid(self.pid, 0)[1]  # reap our child before anything else can
                 return self.take(drain(self.data_fd)), code
@@ -553,8 +554,8 @@ def drain(fd: int) -> bytes:
 def exit_status(code: int) -> str:
     if os.WIFSIGNALED(code):
         sig = os.WTERMSIG(code)
-        return "cpu" if sig == signal.SIGXCPU else f"signal:{sig}"
-    return "exited" if os.WEXITSTATUS(code) == 0 else f"exit:{os.WEXITSTATUS(code)}"
+        return CallStatus.CPU if sig == signal.SIGXCPU else wire.signal_status(sig)
+    return CallStatus.EXITED if os.WEXITSTATUS(code) == 0 else wire.exit_code_status(os.WEXITSTATUS(code))
 
 
 def kill_strays() -> None:
@@ -603,7 +604,7 @@ def run_runner(calls: list[dict[str, Any]]) -> int:
             # the next call is not charged for, once): the next runner takes over.
             LINGERED.add(key)
         else:
-            status = stopped or ("timeout" if relay.stopping else exit_status(code))
+            status = stopped or (CallStatus.TIMEOUT if relay.stopping else exit_status(code))
             if not relay.imported:  # the import itself hangs or kills its process: so it would for every call
                 while relay.next < len(calls):
                     relay.end(status)

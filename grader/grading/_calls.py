@@ -53,7 +53,7 @@ class Call:
 class CallResult:
     """What one call produced, as judged safe to read (values are decoded, not trusted)."""
 
-    status: str  # ok | notimpl | import | type | error | memory | exit | timeout | cpu | signal:N | ...
+    status: str  # a CallStatus, or signal:N / exit:N (see grader._vocab)
     value: Value = None
     inputs: Value = None
     message: str = ""

@@ -9,6 +9,7 @@ from collections.abc import Callable, Mapping
 from typing import Any
 
 from grader._harness import wire
+from grader._vocab import SIGNAL_PREFIX, CallStatus
 from grader.bundle import Bundle, TestSpec
 from grader.grading._caps import result_cap, submission_budget
 from grader.grading._files import MAX_FILE_BYTES, MAX_FILES, SubmissionError, student_files, validate_submission
@@ -104,7 +105,7 @@ def _run_tests(
 
 def _explained(res: CallResult, budget: Budget) -> CallResult:
     """A result the runner gave only a status gets the figures its message needs."""
-    if res.status == "budget" and not res.message:
+    if res.status == CallStatus.BUDGET and not res.message:
         res.message = f"{budget.seconds or 0:g} s"
     return res
 
@@ -223,7 +224,7 @@ def _judge_on_arrival(bundle: Bundle, ref: ReferenceRun, scored: Judged) -> Keep
 
 
 def _needs_numgrad(ref: ReferenceRun, test: TestSpec, res: CallResult, report: TestReport) -> bool:
-    return test.kind == "unit" and _wants_numgrad(ref, test) and res.status == "ok" and not report.passed
+    return test.kind == "unit" and _wants_numgrad(ref, test) and res.status == CallStatus.OK and not report.passed
 
 
 def _score(bundle: Bundle, test: TestSpec, res: CallResult, ref: ReferenceRun) -> tuple[TestReport, dict[str, Any]]:
@@ -266,15 +267,24 @@ def _with_numgrad(
 
 
 def _numgrad_only(name: str, res: CallResult) -> CallResult:
-    value = res.value.get("@numgrad") if res.status == "ok" and isinstance(res.value, dict) else None
+    value = res.value.get("@numgrad") if res.status == CallStatus.OK and isinstance(res.value, dict) else None
     return dataclasses.replace(res, value=None if value is None else {"@numgrad": value})
 
 
-_KILLS = {"timeout", "cpu", "memory", "output", "overflow", "channel", "harness", "budget"}
+_KILLS = {
+    CallStatus.TIMEOUT,
+    CallStatus.CPU,
+    CallStatus.MEMORY,
+    CallStatus.OUTPUT,
+    CallStatus.OVERFLOW,
+    CallStatus.CHANNEL,
+    CallStatus.HARNESS,
+    CallStatus.BUDGET,
+}
 
 
 def _kill_reason(status: str) -> str | None:
     """Why the sandbox stopped a call, for metrics (None when the call ended by itself)."""
     if status in _KILLS:
         return status
-    return "signal" if status.startswith("signal:") else None
+    return "signal" if status.startswith(SIGNAL_PREFIX) else None

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from grader._vocab import CallStatus
 from grader.bundle import Bundle, TestSpec
 from grader.grading._reference import ReferenceRun
 from grader.grading._runner import CallResult
@@ -20,7 +21,7 @@ def accuracy_message(test: TestSpec, accuracy: float, right: int, total: int) ->
 
 def crash_hints(bundle: Bundle, test: TestSpec, res: CallResult, ref: ReferenceRun) -> list[str]:
     """Hints of the known-mistake variants that raised the very same error on this test's inputs."""
-    if res.status not in ("error", "type") or not res.message:
+    if res.status not in (CallStatus.ERROR, CallStatus.TYPE) or not res.message:
         return []
     hints = [
         m.hint

@@ -12,13 +12,12 @@ import time
 from collections.abc import Callable, Sequence
 from typing import Any
 
-from grader.codec import Frame, FrameReader
+from grader._harness.wire import Frame, FrameReader
+from grader._vocab import RUNNER_STATUSES, SIGNAL_PREFIX, CallStatus
 from grader.grading._calls import Call, CallResult
 
 SLACK_SECONDS = 3.0
 BETWEEN_CALLS_BYTES = 64 * 1024  # the harness's own frames (hello, begin, end, done) are tiny
-# What a runner may say about a call that returned or raised; anything else is not a runner's to claim.
-RUNNER_STATUSES = frozenset({"ok", "notimpl", "import", "type", "error", "memory", "exit"})
 
 Keep = Callable[[tuple[str, str | None], CallResult], CallResult]
 
@@ -90,8 +89,8 @@ class GradingMonitor(FrameReader):
             self.partial.inputs = frame.value
         elif frame.kind == "result" and not self.partial.status:
             status = _short(frame.header.get("status"), 20)
-            self.partial.status = status if status in RUNNER_STATUSES else "channel"
-            self.partial.value = frame.value if status == "ok" else None
+            self.partial.status = status if status in RUNNER_STATUSES else CallStatus.CHANNEL
+            self.partial.value = frame.value if status == CallStatus.OK else None
             self.partial.message = _short(frame.header.get("msg"), 2000)
             self.partial.traceback = _short(frame.header.get("tb"), 4000)
             self.partial.file = _short(frame.header.get("file"), 100)
@@ -99,8 +98,11 @@ class GradingMonitor(FrameReader):
     def _end(self, frame: Frame) -> None:
         assert self.partial is not None and self.current is not None
         end_status = _short(frame.header.get("status"), 20)
-        if not self.partial.status or end_status in ("timeout", "cpu", "overflow") or end_status.startswith("signal"):
-            self.partial.status = "exited" if end_status == "exited" and not self.partial.status else end_status
+        killed = end_status in (CallStatus.TIMEOUT, CallStatus.CPU, CallStatus.OVERFLOW)
+        killed = killed or end_status.startswith(SIGNAL_PREFIX)
+        if not self.partial.status or killed:
+            exited = end_status == CallStatus.EXITED and not self.partial.status
+            self.partial.status = CallStatus.EXITED if exited else end_status
             self.partial.value = None
         self.partial.seconds = _number(frame.header.get("sec"))  # the harness's clock, around the call
         self.results[self.current] = self.keep(self.current, self.partial) if self.keep else self.partial

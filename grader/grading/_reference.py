@@ -16,8 +16,9 @@ from pathlib import Path
 from typing import Any
 
 from grader._harness import wire
+from grader._harness.wire import FrameReader
+from grader._vocab import CallStatus
 from grader.bundle import Bundle, local_seed_key
-from grader.codec import FrameReader
 from grader.grading._problem_code import Limit, failure_sentence
 from grader.grading._runner import Call, CallResult, JobRun, run_calls
 from grader.grading._soundness import uncarried
@@ -142,7 +143,7 @@ def _generate(bundle: Bundle, sandbox: Sandbox, calls: list[Call]) -> dict[str, 
         if res is None:  # not run: another call failed first
             continue
         who = f"the generator cases.{call.case} for test {call.test_id!r}"
-        if res.status != "ok":
+        if res.status != CallStatus.OK:
             limit = Limit(limits.generator_seconds, "generator_seconds")
             raise ReferenceFailure(failure_sentence(who, res, limit, call.memory_mb, limits.output_kb))
         problems = uncarried(call.test_id, "generated input", res.inputs)
@@ -173,14 +174,14 @@ def _run_reference(
         res = ran.get(call.key)
         if res is None:
             continue
-        if res.status == "ok" and isinstance(res.value, dict):
+        if res.status == CallStatus.OK and isinstance(res.value, dict):
             if call.variant is None:
                 results[call.test_id] = res.value
             else:
                 variants[(call.variant["name"], call.test_id)] = res.value
         elif call.variant is not None:
             failures[call.key] = res
-        elif res.status == "ok":
+        elif res.status == CallStatus.OK:
             raise ReferenceFailure(
                 f"driver.py's {call.driver} returned {type(res.value).__name__} for test {call.test_id!r} with the "
                 "reference: a driver returns a dict of named results"
@@ -213,7 +214,7 @@ def _run_probed(
     while probe:
         batch, probe = probe[:size], probe[size:]
         results.update(_run(bundle, sandbox, batch, files, modules).results)
-        if any(r.status != "ok" for r in results.values()):
+        if any(r.status != CallStatus.OK for r in results.values()):
             return results
         size *= 2
     rest = [c for c in calls if c.key not in results]

@@ -19,7 +19,7 @@ class TestReport:
     max_points: float
     passed: bool
     visible: bool
-    stage: str | None  # None when passed; ran | type | shape | finite | close | accuracy
+    stage: str | None  # a Stage (grader._vocab), None when passed
     feedback: str
     diagnosis: list[str] = field(default_factory=list)
     seconds: float = 0.0

@@ -7,6 +7,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
 from grader._harness import harness_files
+from grader._vocab import CallStatus
 from grader.grading._calls import Budget, Call, CallResult
 from grader.grading._monitor import GradingMonitor, Keep
 from grader.sandbox import Attachment, Job, KillReason, Limits, Outcome, Sandbox
@@ -41,18 +42,18 @@ class JobRun:
 def _lost_status(outcome: Outcome, monitor: GradingMonitor, budget: Budget) -> str:
     timed_out = outcome.killed in (KillReason.DEADLINE, KillReason.WALL_TIME)
     if timed_out and budget.out_of_time():  # whatever the kill cut off on its way
-        return "budget"
+        return CallStatus.BUDGET
     if monitor.oversized:
-        return "overflow"
+        return CallStatus.OVERFLOW
     if monitor.error is not None:
-        return "channel"
+        return CallStatus.CHANNEL
     if timed_out:
-        return "timeout"
+        return CallStatus.TIMEOUT
     if outcome.killed in (KillReason.STDOUT_OVERFLOW, KillReason.STDERR_OVERFLOW):
-        return "output"
+        return CallStatus.OUTPUT
     if outcome.killed is KillReason.CHANNEL_OVERFLOW:
-        return "overflow"
-    return "harness"
+        return CallStatus.OVERFLOW
+    return CallStatus.HARNESS
 
 
 def run_calls(
@@ -80,7 +81,7 @@ def run_calls(
     jobs_without_progress = 0
     while pending:
         if budget.spent():
-            why = "budget" if budget.out_of_time() else "overflow"
+            why = CallStatus.BUDGET if budget.out_of_time() else CallStatus.OVERFLOW
             for call in pending:
                 run.results[call.key] = _kept(keep, call.key, CallResult(status=why))
             break
@@ -108,13 +109,13 @@ def _settle(
     run.results.update(monitor.results)
     if monitor.current is not None:
         status = _lost_status(outcome, monitor, budget)
-        message = (monitor.error or "") if status == "channel" else ""
+        message = (monitor.error or "") if status == CallStatus.CHANNEL else ""
         run.results[monitor.current] = _kept(keep, monitor.current, CallResult(status=status, message=message))
     elif monitor.hello and monitor.error is not None and not budget.spent():
         # Bad bytes between calls, from a job that did start: no call to blame, so the ones left fail.
         for call in pending:
             if call.key not in run.results:
-                failed = CallResult(status="channel", message=monitor.error)
+                failed = CallResult(status=CallStatus.CHANNEL, message=monitor.error)
                 run.results[call.key] = _kept(keep, call.key, failed)
 
 

@@ -8,6 +8,7 @@ from typing import Any
 
 import numpy as np
 
+from grader._vocab import SIGNAL_PREFIX, CallStatus, Stage
 from grader.bundle import Bundle, TestSpec
 from grader.grading._messages import accuracy_message, crash_hints
 from grader.grading._reference import ReferenceRun
@@ -32,45 +33,47 @@ def ran_message(test: TestSpec, res: CallResult, limit_s: float, memory_mb: int)
     fn = test.function
     tb = f"\n{res.traceback.rstrip()}" if res.traceback.strip() else ""
     status = res.status
-    if status == "notimpl":
+    if status == CallStatus.NOTIMPL:
         return f"{fn} is not implemented yet (it raised NotImplementedError)."
-    if status == "import":
+    if status == CallStatus.IMPORT:
         return f"Could not import {res.file}: {res.message}{tb}"
-    if status == "type":
+    if status == CallStatus.TYPE:
         return res.message or f"{fn} returned the wrong kind of value."
-    if status == "error":
+    if status == CallStatus.ERROR:
         return f"{fn} raised {res.message}{tb}"
-    if status == "memory":
+    if status == CallStatus.MEMORY:
         return f"{fn} ran out of memory (limit {memory_mb} MB).{tb}"
-    if status == "exit":
+    if status == CallStatus.EXIT:
         return f"{fn} called sys.exit() ({res.message}) instead of returning."
-    if status == "exited":
+    if status == CallStatus.EXITED:
         return f"{fn} ended its process (os._exit or similar) before returning a result."
-    if status in ("timeout", "cpu"):
-        kind = "wall-clock" if status == "timeout" else "CPU"
+    if status in (CallStatus.TIMEOUT, CallStatus.CPU):
+        kind = "wall-clock" if status == CallStatus.TIMEOUT else "CPU"
         return (
             f"{fn} did not finish within its {given(limit_s)} s {kind} time limit. "
             "Look for an infinite loop, or a Python loop over every element that could be vectorised."
         )
-    if status.startswith("signal:"):
+    if status.startswith(SIGNAL_PREFIX):
         return f"{fn} crashed its process ({_signal_name(status)})."
     return _infrastructure_message(fn, status, res.message)
 
 
 def _infrastructure_message(fn: str, status: str, detail: str) -> str:
     why = f" ({detail})" if detail else ""
-    messages = {
-        "output": f"{fn} printed more than the output limit allows; the test was stopped. Remove debugging prints.",
-        "overflow": (
+    messages: dict[str, str] = {
+        CallStatus.OUTPUT: (
+            f"{fn} printed more than the output limit allows; the test was stopped. Remove debugging prints."
+        ),
+        CallStatus.OVERFLOW: (
             f"{fn} returned more data than the grader accepts (a few times what the reference returns). "
             "Return only the results the statement asks for, with the shapes it gives."
         ),
-        "budget": (
+        CallStatus.BUDGET: (
             f"{fn} was not graded: the submission's total time budget{why} for all its tests together was used "
             "up before this test finished. Make the slow functions faster (vectorise Python loops)."
         ),
-        "channel": f"{fn} wrote something other than its result into the grader's result channel{why}.",
-        "harness": f"{fn} stopped the grading process itself (it killed it or exhausted a resource).",
+        CallStatus.CHANNEL: f"{fn} wrote something other than its result into the grader's result channel{why}.",
+        CallStatus.HARNESS: f"{fn} stopped the grading process itself (it killed it or exhausted a resource).",
     }
     return messages.get(status, f"{fn} did not return a result ({status}).")
 
@@ -143,11 +146,11 @@ def _opening(bundle: Bundle, test: TestSpec, res: CallResult) -> TestReport:
         max_points=test.points,
         passed=False,
         visible=test.visible,
-        stage="ran",
+        stage=Stage.RAN,
         feedback="",
         seconds=res.seconds,
     )
-    if res.status != "ok":
+    if res.status != CallStatus.OK:
         seconds = test.time_seconds or limits.time_seconds
         report.feedback = ran_message(test, res, seconds, test.memory_mb or limits.memory_mb)
     return report
@@ -156,7 +159,7 @@ def _opening(bundle: Bundle, test: TestSpec, res: CallResult) -> TestReport:
 def score_unit(bundle: Bundle, test: TestSpec, res: CallResult, ref: ReferenceRun) -> TestReport:
     """Judge one unit test against the reference's results."""
     report = _opening(bundle, test, res)
-    if res.status != "ok":
+    if res.status != CallStatus.OK:
         report.diagnosis = crash_hints(bundle, test, res, ref)
         names = {m.hint: m.name for m in bundle.spec.mistakes}
         report.causes = [{"kind": f"mistake:{names[h]}", "tier": int(Tier.VARIANT)} for h in report.diagnosis]
@@ -164,7 +167,7 @@ def score_unit(bundle: Bundle, test: TestSpec, res: CallResult, ref: ReferenceRu
             report.feedback += "\nLikely cause: " + "\n".join(report.diagnosis)
         return report
     if not isinstance(res.value, dict):
-        report.stage, report.feedback = "type", f"The driver for {test.function} returned no results."
+        report.stage, report.feedback = Stage.TYPE, f"The driver for {test.function} returned no results."
         return report
     tol, per, context, variants = _judging(bundle, test, ref)
     verdicts = judge(
@@ -212,7 +215,7 @@ def score_accuracy(bundle: Bundle, test: TestSpec, res: CallResult) -> tuple[Tes
     """Accuracy of the returned predictions against the secret labels, through the thresholds."""
     report = _opening(bundle, test, res)
     metrics: dict[str, Any] = {}
-    if res.status != "ok":
+    if res.status != CallStatus.OK:
         return report, metrics
     assert test.data is not None and test.labels is not None
     labels = bundle.data(test.data)[test.labels]
@@ -222,13 +225,13 @@ def score_accuracy(bundle: Bundle, test: TestSpec, res: CallResult) -> tuple[Tes
         metrics["history"] = history
     pred, problem = _predictions(value.get(test.prediction), labels)
     if problem:
-        report.stage, report.feedback = "type", f"{test.function}: {problem}"
+        report.stage, report.feedback = Stage.TYPE, f"{test.function}: {problem}"
         return report, metrics
     assert pred is not None
     accuracy = float(np.mean(pred == labels.astype(np.int64)))
     metrics["accuracy"] = accuracy
     report.accuracy = accuracy
-    report.stage = "accuracy"
+    report.stage = Stage.ACCURACY
     fraction = next((t.fraction for t in test.thresholds if accuracy >= t.accuracy), 0.0)
     report.points = round(test.points * fraction, 6)
     report.passed = fraction >= 1.0
@@ -269,7 +272,7 @@ def smallest_failing_inputs(reports: list[TestReport], ref: ReferenceRun) -> Non
     """Append the smallest failing input of each function to its visible failing test."""
     by_function: dict[str, list[TestReport]] = {}
     for rep in reports:
-        if not rep.passed and rep.visible and rep.name in ref.inputs and rep.stage != "ran":
+        if not rep.passed and rep.visible and rep.name in ref.inputs and rep.stage != Stage.RAN:
             by_function.setdefault(rep.function, []).append(rep)
     for group in by_function.values():
         smallest = min(group, key=lambda r: _size(ref.inputs[r.name]))

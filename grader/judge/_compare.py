@@ -7,6 +7,7 @@ from dataclasses import replace
 
 import numpy as np
 
+from grader._vocab import Stage
 from grader.judge._closeness import Closeness, as_float, measure, measure_finite
 from grader.judge._diagnose import Evidence, diagnose
 from grader.judge._finite import finite_failure
@@ -75,11 +76,11 @@ def judge_leaf(leaf: Leaf, tol: Tolerance, ctx: Context) -> Judged:
         return _judge_exact(leaf, fn), None, None
     oversized = _oversized(leaf.stu, r)
     if oversized is not None:
-        return ResultVerdict(path, False, "shape", f"{fn}: {path} {oversized}"), None, None
+        return ResultVerdict(path, False, Stage.SHAPE, f"{fn}: {path} {oversized}"), None, None
     s = as_float(leaf.stu)
     if s is None:
         msg = f"{fn}: {path} should be {_expected_kind(leaf.ref)}; got {describe(leaf.stu)}."
-        return ResultVerdict(path, False, "type", msg + type_advice(leaf.stu)), None, None
+        return ResultVerdict(path, False, Stage.TYPE, msg + type_advice(leaf.stu)), None, None
     ref_is_number = not isinstance(leaf.ref, np.ndarray)
     if ref_is_number or r.ndim == 0:
         if isinstance(leaf.stu, np.ndarray) and leaf.stu.ndim > 0:
@@ -90,7 +91,7 @@ def judge_leaf(leaf: Leaf, tol: Tolerance, ctx: Context) -> Judged:
     if s.shape != r.shape:
         hint = shape_hint(path, r.shape, s.shape, ctx)
         msg = f"{fn}: {path} has shape {shape(s.shape)}; expected {shape(r.shape)}." + (f" {hint}" if hint else "")
-        return ResultVerdict(path, False, "shape", msg), r, s
+        return ResultVerdict(path, False, Stage.SHAPE, msg), r, s
     d = s - r  # (`judge` runs this under np.errstate(all="ignore"): overflow here is an answer, not a warning)
     if bool(np.isfinite(d).all()):  # the usual case: both finite everywhere, so nothing to check first
         return _judge_close(path, r, s, tol, fn, measure_finite(s, r, d, tol)), r, s
@@ -126,15 +127,17 @@ def _not_a_number(leaf: Leaf, r: np.ndarray, tol: Tolerance, fn: str) -> ResultV
         value_ok = measure(s.reshape(()), r.reshape(()), tol).passed
         verdict = "matches" if value_ok else "does not match either"
         msg += f" Return a number (e.g. float(value) or value.item()); the value inside {verdict}."
-    return ResultVerdict(leaf.path, False, "type", msg)
+    return ResultVerdict(leaf.path, False, Stage.TYPE, msg)
 
 
 def _number_for_array(leaf: Leaf, r: np.ndarray, fn: str) -> ResultVerdict:
     """An array was expected; the student returned a single number."""
     msg = f"{fn}: {leaf.path} should be an array of shape {shape(r.shape)}; got {describe(leaf.stu)}."
     if r.size == 1:
-        return ResultVerdict(leaf.path, False, "shape", msg + " Keep the axis: return an array like np.array([value]).")
-    return ResultVerdict(leaf.path, False, "type", msg + " Did you sum or average over every axis?")
+        return ResultVerdict(
+            leaf.path, False, Stage.SHAPE, msg + " Keep the axis: return an array like np.array([value])."
+        )
+    return ResultVerdict(leaf.path, False, Stage.TYPE, msg + " Did you sum or average over every axis?")
 
 
 def _judge_exact(leaf: Leaf, fn: str) -> ResultVerdict:
@@ -152,7 +155,7 @@ def _judge_exact(leaf: Leaf, fn: str) -> ResultVerdict:
     if same:
         return ResultVerdict(leaf.path, True, None, f"{fn}: {leaf.path} matches.")
     want = describe(ref) if not isinstance(ref, str | bool | np.bool_) else repr(ref)[:60]
-    return ResultVerdict(leaf.path, False, "type", f"{fn}: {leaf.path} should be {want}; got {describe(stu)}.")
+    return ResultVerdict(leaf.path, False, Stage.TYPE, f"{fn}: {leaf.path} should be {want}; got {describe(stu)}.")
 
 
 def _judge_close(path: str, r: np.ndarray, s: np.ndarray, tol: Tolerance, fn: str, c: Closeness) -> ResultVerdict:
@@ -169,4 +172,6 @@ def _judge_close(path: str, r: np.ndarray, s: np.ndarray, tol: Tolerance, fn: st
             f"{fn}: {path} does not match the reference: {errors}. "
             f"Worst element {where}: expected {expected}, got {got}."
         )
-    return ResultVerdict(path, False, "close", msg, (), c.rel_error, c.max_rel_error, c.worst_index, c.expected, c.got)
+    return ResultVerdict(
+        path, False, Stage.CLOSE, msg, (), c.rel_error, c.max_rel_error, c.worst_index, c.expected, c.got
+    )

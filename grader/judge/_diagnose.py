@@ -7,6 +7,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from grader._vocab import Stage
 from grader.judge._consistency import batchnorm_diagnosis, numgrad_diagnosis
 from grader.judge._patterns import constant_offset, pattern_diagnosis, regularisation_diagnosis
 from grader.judge._rank import rank_leaf
@@ -40,7 +41,7 @@ def diagnose(e: Evidence, earlier: Sequence[Cause] = ()) -> tuple[Cause, ...]:
         for v in variant_hints(e.r, e.s, e.leaf.keys, e.tol, e.variants, e.whole)
     ]
     found += earlier
-    if e.stage == "close":
+    if e.stage == Stage.CLOSE:
         found += close_causes(e)
     return rank_leaf(found)
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from grader._vocab import Stage
 from grader.judge._messages import indices, num
 from grader.judge._types import Cause, Context, ResultVerdict, Tier
 from grader.values import Value
@@ -23,7 +24,7 @@ def finite_failure(path: str, s: np.ndarray, bad: np.ndarray, ctx: Context) -> R
     )
     kind, text = _cause(ctx, s)
     cause = Cause.of(text, Tier.STAGE, path, kind=f"non-finite:{kind}")
-    return ResultVerdict(path, False, "finite", msg, (text,), causes=(cause,))
+    return ResultVerdict(path, False, Stage.FINITE, msg, (text,), causes=(cause,))
 
 
 def _cause(ctx: Context, s: np.ndarray) -> tuple[str, str]:

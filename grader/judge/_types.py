@@ -8,6 +8,7 @@ from enum import IntEnum
 
 import numpy as np
 
+from grader._vocab import Stage
 from grader.values import Value
 
 
@@ -86,7 +87,7 @@ class ResultVerdict:
 
     name: str
     passed: bool
-    stage: str | None
+    stage: Stage | None  # None when passed
     message: str
     diagnosis: tuple[str, ...] = ()  # texts of `causes`, most specific first
     rel_error: float | None = None

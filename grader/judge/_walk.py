@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
 
+from grader._vocab import Stage
 from grader.judge._messages import MISSING, describe, type_advice
 from grader.judge._types import Leaf, ResultVerdict
 from grader.values import Value
@@ -16,7 +17,7 @@ def leaves(reference: Mapping[str, Value], student: Mapping[str, Value], fn: str
             continue
         if top not in student:
             msg = f"{fn}: no result named {top!r} came back; expected {describe(ref)}."
-            yield ResultVerdict(top, False, "type", msg)
+            yield ResultVerdict(top, False, Stage.TYPE, msg)
             continue
         yield from _walk(top, (top,), ref, student[top], fn)
 
@@ -35,14 +36,14 @@ def _walk_dict(
 ) -> Iterator[Leaf | ResultVerdict]:
     if not isinstance(stu, dict):
         msg = f"{fn}: {path} should be a dict with keys {sorted(ref)}; got {describe(stu)}."
-        yield ResultVerdict(path, False, "type", msg + type_advice(stu))
+        yield ResultVerdict(path, False, Stage.TYPE, msg + type_advice(stu))
         return
     missing = [k for k in ref if k not in stu]
     extra = sorted(str(k) for k in stu if k not in ref)
     if missing or extra:
         parts = ([f"missing {missing}"] if missing else []) + ([f"unexpected {extra}"] if extra else [])
         msg = f"{fn}: {path} must be a dict with exactly the keys {sorted(ref)}: {'; '.join(parts)}."
-        yield ResultVerdict(path, False, "type", msg)
+        yield ResultVerdict(path, False, Stage.TYPE, msg)
     for key, value in ref.items():
         if key in stu:
             yield from _walk(f"{path}[{key!r}]", (*keys, key), value, stu[key], fn)
@@ -54,11 +55,11 @@ def _walk_sequence(
     kind = type(ref).__name__
     if not isinstance(stu, list | tuple):
         msg = f"{fn}: {path} should be a {kind} of {len(ref)} values; got {describe(stu)}."
-        yield ResultVerdict(path, False, "type", msg)
+        yield ResultVerdict(path, False, Stage.TYPE, msg)
         return
     if len(stu) != len(ref):
         msg = f"{fn}: {path} should be a {kind} of {len(ref)} values; got {len(stu)}."
-        yield ResultVerdict(path, False, "type", msg)
+        yield ResultVerdict(path, False, Stage.TYPE, msg)
         return
     for i, value in enumerate(ref):
         yield from _walk(f"{path}[{i}]", (*keys, i), value, stu[i], fn)

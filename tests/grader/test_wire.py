@@ -15,7 +15,7 @@ from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
 from grader._harness import wire
-from grader.codec import MAX_DEPTH, MAX_NODES, Frame, FrameReader, MalformedFrame, decode_body
+from grader._harness.wire import MAX_DEPTH, MAX_NODES, Frame, FrameReader, MalformedFrame, decode_body
 from grader.values import Opaque
 
 
