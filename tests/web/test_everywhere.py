@@ -64,6 +64,12 @@ def audit(page: Any, watch: Watch, path: str, name: str) -> list[str]:
     screenshot(page, f"everywhere-{name}")
     found = [f"{path}: {p}" for p in watch.take()]
     found += [f"{path}: CSP {v}" for v in page.evaluate("window.__csp")]
+    width, viewport = page.evaluate("document.documentElement.scrollWidth"), page.viewport_size["width"]
+    if width > viewport + 1:
+        found.append(f"{path}: the page scrolls sideways ({width}px wide in a {viewport}px window)")
+    tables = page.locator("table.grid").count()
+    if page.get_by_role("table").count() < tables:
+        found.append(f"{path}: a table lost its table role")
     page.evaluate(AXE.read_text())
     results = page.evaluate("axe.run(document, {resultTypes: ['violations']})")
     for violation in results["violations"]:
@@ -125,7 +131,22 @@ def test_every_main_page_is_allowed_by_its_policy_and_has_no_serious_accessibili
             target = path.format(**course_with_work)
             name = re.sub(r"[^a-z0-9]+", "-", f"{who}-{target}-{width}").strip("-")
             found += audit(page, watch, target, name)
-    assert found == []
+    assert found == [], "\n".join(found)
+
+
+def test_the_watchers_see_a_blocked_inline_style_and_an_inaccessible_image(live: LiveServer, page_for: Any) -> None:
+    page = page_for(None)
+    watch = Watch(page)
+    page.goto("/login")
+    page.evaluate("""() => document.querySelector("main").insertAdjacentHTML(
+        "beforeend", '<p style="color: red">styled</p><img src="/static/favicon.svg">')""")
+    page.evaluate("() => new Promise(r => setTimeout(r, 200))")
+    assert any(v.startswith("style-src-attr blocked inline") for v in page.evaluate("window.__csp"))
+    assert page.evaluate("getComputedStyle(document.querySelector('main p:last-of-type')).color") != "rgb(255, 0, 0)"
+    assert any("Content Security Policy" in p for p in watch.take())
+    page.evaluate(AXE.read_text())
+    results = page.evaluate("axe.run(document, {resultTypes: ['violations']})")
+    assert ("image-alt", "critical") in [(v["id"], v["impact"]) for v in results["violations"]]
 
 
 def test_error_pages_are_in_the_layout_and_allowed_by_the_policy(live: LiveServer, page_for: Any) -> None:
