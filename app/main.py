@@ -199,9 +199,9 @@ def _error_handlers(app: FastAPI) -> None:
 
 
 _PLAIN_500 = (
-    "<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\"><title>Something went wrong · gradelab</title>"
+    '<!doctype html><html lang="en"><head><meta charset="utf-8"><title>Something went wrong · gradelab</title>'
     "</head><body><main><h1>Something went wrong</h1><p>The error was logged. Try again in a moment; if it keeps "
-    "happening, tell the course staff.</p><p><a href=\"/\">Back to your courses</a></p></main></body></html>"
+    'happening, tell the course staff.</p><p><a href="/">Back to your courses</a></p></main></body></html>'
 )
 
 
