@@ -26,8 +26,8 @@ from app.errors import ServiceError
 from app.runtime import Runtime
 from app.web import docs, pages, staff, upload_pages
 from app.web.headers import SecurityHeaders, security_headers
-from app.web.render import page
-from app.web.session import LoginRequired, known_user
+from app.web.render import page, templates
+from app.web.session import COOKIE, LoginRequired, known_user
 
 STATIC = Path(__file__).resolve().parent / "web" / "static"
 
@@ -218,7 +218,7 @@ class BodyLimit:
             return
         for key, value in scope.get("headers", []):
             if key == b"content-length" and value.isdigit() and int(value) > self.limit:
-                await _too_large(send, self.limit)
+                await _too_large(send, self.limit, scope)
                 return
         seen = 0
 
@@ -234,22 +234,31 @@ class BodyLimit:
         try:
             await self.app(scope, limited, send)
         except _BodyTooLarge:
-            await _too_large(send, self.limit)
+            await _too_large(send, self.limit, scope)
 
 
 class _BodyTooLarge(Exception):
     pass
 
 
-async def _too_large(send: Callable[[Message], Awaitable[None]], limit: int) -> None:
+async def _too_large(send: Callable[[Message], Awaitable[None]], limit: int, scope: Scope) -> None:
     import json
 
-    body = json.dumps(_error_body(f"the request is larger than {limit} bytes: send smaller files")).encode()
+    path = scope["path"]
+    detail = f"the request is larger than {limit} bytes: send smaller files"
+    if path.startswith("/api/"):
+        body, kind = json.dumps(_error_body(detail)).encode(), b"application/json"
+    else:  # a dashboard form: the error page, without the navigation (the request was never read)
+        cookies = b"; ".join(value for key, value in scope.get("headers", []) if key == b"cookie")
+        signed_in = f"{COOKIE}=".encode() in cookies
+        message = detail[0].upper() + detail[1:] + "."
+        context = {"title": _TITLES[413], "message": message, "details": [], "signed_in": signed_in}
+        body, kind = templates.get_template("error.html").render(context).encode(), b"text/html; charset=utf-8"
     await send(
         {
             "type": "http.response.start",
             "status": 413,
-            "headers": [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())],
+            "headers": [(b"content-type", kind), (b"content-length", str(len(body)).encode())],
         }
     )
     await send({"type": "http.response.body", "body": body})

@@ -187,3 +187,20 @@ def test_no_template_or_chart_has_an_inline_script_style_or_event_handler() -> N
     assert found == []
     svg = str(charts.histogram([0.1, 0.5, 0.9], 0, 1, "scores")) + str(charts.sparkline([1, 2, 3], 3, "trend"))
     assert not inline.search(svg)
+
+
+def test_a_form_over_the_body_limit_is_a_413_page_and_the_api_answers_json(
+    make_world: WorldFactory, sqlite_url: str
+) -> None:
+    world = make_world(sqlite_url, max_request_bytes=2048)
+    world.user("ian", role=Role.INSTRUCTOR)
+    client = as_browser(world, "ian")
+    files = {"bundle": ("big.zip", b"x" * 10_000, "application/zip")}
+    answer = client.post("/c/dl/upload", files=files)
+    assert answer.status_code == 413 and answer.headers["content-type"] == "text/html; charset=utf-8"
+    assert main_text(answer.text) == (
+        "Too large The request is larger than 2048 bytes: send smaller files. Back to your courses"
+    )
+    assert answer.headers["content-security-policy"] == PAGE_POLICY
+    api = client.post("/api/v1/courses/dl/problems", files=files, headers=world.headers("ian"))
+    assert api.status_code == 413 and api.json()["detail"].startswith("the request is larger than 2048 bytes")
