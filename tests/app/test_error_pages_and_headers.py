@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import structlog.testing
 
 from app.db.models import Role
 from app.web import charts
@@ -109,7 +110,10 @@ def test_a_malformed_address_is_a_422_page_listing_what_is_wrong(world: World) -
 
 
 def test_a_crash_on_a_page_is_a_500_page_without_the_traceback(world: World) -> None:
-    answer = as_browser(world, "alice").get("/c/dl/boom")
+    with structlog.testing.capture_logs() as logs:
+        answer = as_browser(world, "alice").get("/c/dl/boom")
+    logged = [e for e in logs if e["event"] == "unhandled_error"]
+    assert [(e["path"], e["log_level"]) for e in logged] == [("/c/dl/boom", "error")]
     assert answer.status_code == 500
     assert main_text(answer.text) == (
         "Something went wrong The error was logged. Try again in a moment; if it keeps happening, "
