@@ -80,7 +80,18 @@ def page_user(request: Request, runtime: RuntimeDep) -> User:
     except ServiceError:
         raise LoginRequired("your session ended: log in again") from None
     request.state.csrf = csrf_token(runtime.settings.secret_key, token)
+    request.state.user = user
     return user
+
+
+def known_user(request: Request) -> User | None:
+    """The logged-in user of an error page, if the request has a live session (else None, and no redirect)."""
+    if getattr(request.state, "user", None) is not None:
+        return request.state.user  # type: ignore[no-any-return]
+    try:
+        return page_user(request, request.app.state.runtime)
+    except ServiceError:
+        return None
 
 
 PageUser = Annotated[User, Depends(page_user)]
