@@ -15,7 +15,7 @@ from sqlalchemy import func, select
 
 from app.courses.overview import _identified
 from app.db.models import Role, Submission, User
-from app.submissions import lease
+from app.jobs import lease
 from app.web.session import COOKIE
 from grader.bundle import Bundle
 from grader.grading import GradeReport, ReferenceCache, grade_files

@@ -11,7 +11,7 @@ from typing import Any
 from sqlalchemy import select
 
 from app.db.models import Problem, Role, Submission, SubmissionState, User
-from app.submissions import lease
+from app.jobs import lease
 from grader.grading import GradeReport
 from tests.app.conftest import World, load_toy
 from tests.app.test_overview import CLASS, reports  # noqa: F401  (the session's real graded reports)
