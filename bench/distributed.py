@@ -1,13 +1,13 @@
 """Distributed mode: throughput of one grading worker vs two on the same PostgreSQL and Redis.
 
-PostgreSQL and Redis are throwaway servers started from the installed binaries (as the tests do);
-a web process takes the submissions, 1 or 2 worker processes with one slot each grade them.
+PostgreSQL and Redis are throwaway servers started from the installed binaries (bench/_servers.py,
+which the tests share); a web process takes the submissions, 1 or 2 worker processes with one slot
+each grade them.
 """
 
 from __future__ import annotations
 
 import os
-import shutil
 import signal
 import subprocess
 import sys
@@ -17,6 +17,18 @@ import uuid
 from pathlib import Path
 
 from bench._common import table
+from bench._servers import (
+    POSTGRES_APT_PACKAGE,
+    REDIS_APT_PACKAGE,
+    PostgresUnavailable,
+    RedisUnavailable,
+    Server,
+    check_postgres,
+    find_redis,
+    multipart,
+    running_postgres,
+    running_redis,
+)
 
 ROOT = Path(__file__).resolve().parent.parent
 SOLUTION = (ROOT / "reference" / "layers" / "solution" / "layers.py").read_bytes()
@@ -28,7 +40,6 @@ def _round(url: str, redis_url: str, workers: int, n: int, folder: Path) -> floa
     from app.db import Database, migrate
     from app.db.models import Role
     from app.setup import install_pack
-    from tests.app.test_process import Server, multipart
 
     migrate.upgrade(url)
     db = Database(url)
@@ -95,44 +106,32 @@ def _wait(db: object, total: int) -> None:
 def missing() -> str | None:
     """What this machine lacks for table 6, said before any benchmark starts; None when nothing is missing.
 
-    The table borrows the tests' throwaway PostgreSQL and Redis servers and their HTTP client, so it needs
-    the test install (the `dev` extras) and the two servers' binaries, which `scripts/start.sh` does not install.
+    The table starts its own PostgreSQL and Redis servers from their binaries, which `scripts/start.sh`
+    does not install.
     """
     try:
-        from tests._postgres import PostgresUnavailable, find_bindir
-        from tests._redis import RedisServer  # noqa: F401
-        from tests.app.test_process import Server, multipart  # noqa: F401
-    except ImportError as exc:
+        check_postgres()
+    except PostgresUnavailable as exc:
         return (
-            f"table 6 (distributed mode) borrows the tests' server helpers, which need the test install "
-            f"({exc}): run `bash scripts/test.sh` once, or `.venv/bin/python -m pip install -e '.[dev]'`"
+            f"table 6 (distributed mode) starts its own PostgreSQL server: {exc}; "
+            f"`apt-get install {POSTGRES_APT_PACKAGE}`"
         )
     try:
-        find_bindir()
-    except PostgresUnavailable as exc:
-        return f"table 6 (distributed mode) starts its own PostgreSQL server: {exc}; `apt-get install postgresql`"
-    if shutil.which("redis-server") is None:
-        return "table 6 (distributed mode) starts its own Redis server: `apt-get install redis-server`"
+        find_redis()
+    except RedisUnavailable as exc:
+        return f"table 6 (distributed mode) starts its own Redis server: {exc}; `apt-get install {REDIS_APT_PACKAGE}`"
     return None
 
 
 def run(n: int) -> str:
-    from tests._postgres import running_postgres
-    from tests._redis import RedisServer
-
     rows = []
-    with running_postgres() as pg, tempfile.TemporaryDirectory() as tmp:
-        (Path(tmp) / "redis").mkdir()
-        redis = RedisServer(shutil.which("redis-server") or "redis-server", Path(tmp) / "redis")
-        try:
-            results = {}
-            for workers in (1, 2):
-                url = pg.new_database(f"bench_{uuid.uuid4().hex[:8]}")
-                results[workers] = _round(url, redis.url, workers, n, Path(tmp))
-            for workers, rate in results.items():
-                rows.append([f"{workers} worker(s) x 1 slot", f"{rate:.2f} submissions/s", f"{rate / results[1]:.2f}"])
-        finally:
-            redis.stop()
+    with running_postgres() as pg, running_redis() as redis, tempfile.TemporaryDirectory() as tmp:
+        results = {}
+        for workers in (1, 2):
+            url = pg.new_database(f"bench_{uuid.uuid4().hex[:8]}")
+            results[workers] = _round(url, redis.url, workers, n, Path(tmp))
+        for workers, rate in results.items():
+            rows.append([f"{workers} worker(s) x 1 slot", f"{rate:.2f} submissions/s", f"{rate / results[1]:.2f}"])
     return table(
         f"6. Distributed mode: `layers` submissions graded per second ({n} per run)",
         ["", "throughput", "vs one worker"],

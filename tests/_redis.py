@@ -1,63 +1,33 @@
-"""A throwaway Redis server for the tests, started from the installed `redis-server` by pytest-redis.
+"""The throwaway Redis server fixture: one `redis-server` for the whole test session.
 
-Random loopback port, its own temporary data directory, nothing persisted; `restart()` stops
-and starts it on the same port (what a Redis outage looks like to the service). A machine
-without `redis-server` skips loudly, and fails under CI=true.
+The server (random loopback port, its own temporary data directory; `restart()` stops and starts
+it on the same port) is started by ``bench._servers``, which the bench shares and which needs no
+test framework. A machine without `redis-server` skips loudly, and fails under CI=true.
 """
 
 from __future__ import annotations
 
 import os
-import shutil
-import socket
-import tempfile
 from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
-from pytest_redis.executor import RedisExecutor
 
+from bench._servers import RedisServer, RedisUnavailable, find_redis, running_redis
 
-class RedisServer:
-    def __init__(self, executable: str, datadir: Path) -> None:
-        with socket.socket() as s:
-            s.bind(("127.0.0.1", 0))
-            self.port = int(s.getsockname()[1])
-        self.executor = RedisExecutor(
-            executable=executable,
-            databases=4,
-            redis_timeout=30,
-            loglevel="warning",
-            host="127.0.0.1",
-            port=self.port,
-            datadir=datadir,
-        )
-        self.executor.start()
-
-    @property
-    def url(self) -> str:
-        return f"redis://127.0.0.1:{self.port}/0"
-
-    def restart(self) -> None:
-        """Stop and start again on the same port (every message it held is lost: nothing is persisted)."""
-        self.executor.stop()
-        self.executor.start()
-
-    def stop(self) -> None:
-        self.executor.stop()
+__all__ = ["RedisServer", "redis_server"]
 
 
 @pytest.fixture(scope="session")
 def redis_server() -> Iterator[RedisServer]:
-    executable = shutil.which("redis-server")
-    if executable is None:
+    try:
+        find_redis()
+        missing = False
+    except RedisUnavailable:
+        missing = True
+    if missing:
         message = "REDIS UNAVAILABLE: install `redis-server` (apt-get install redis-server) to run these tests"
         if os.environ.get("CI"):
             pytest.fail(message)
         pytest.skip(message)
-    with tempfile.TemporaryDirectory(prefix="gradelab-redis-") as datadir:
-        server = RedisServer(executable, Path(datadir))
-        try:
-            yield server
-        finally:
-            server.stop()
+    with running_redis() as server:
+        yield server

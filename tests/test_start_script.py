@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.app.test_process import _free_port, multipart
+from bench._servers import free_port, multipart
 
 ROOT = Path(__file__).resolve().parent.parent
 LAYERS = ROOT / "reference" / "layers"
@@ -19,7 +19,7 @@ LAYERS = ROOT / "reference" / "layers"
 
 @pytest.mark.slow
 def test_start_script_serves_the_demo_course_and_grades_a_curl_submission(tmp_path: Path) -> None:
-    port = _free_port()
+    port = free_port()
     env = {**os.environ, "GRADELAB_DATA_DIR": str(tmp_path / "var"), "GRADELAB_PORT": str(port)}
     log = (tmp_path / "start.log").open("wb")
     proc = subprocess.Popen(["bash", "scripts/start.sh"], cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)

@@ -5,18 +5,16 @@ from __future__ import annotations
 import json
 import os
 import signal
-import socket
 import subprocess
 import sys
 import time
-import urllib.error
-import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 
+from bench._servers import Server, multipart
 from tests.app.conftest import load_toy, solution_of
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -39,73 +37,6 @@ def app_cli(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]
     return subprocess.run(
         [sys.executable, "-m", "app", *args], env=env, cwd=ROOT, capture_output=True, text=True, timeout=120
     )
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-class Server:
-    def __init__(self, env: dict[str, str], log: Path) -> None:
-        self.port = _free_port()
-        self.log = log.open("ab")
-        self.proc = subprocess.Popen(
-            [sys.executable, "-m", "app", "serve", "--port", str(self.port)],
-            env=env,
-            cwd=ROOT,
-            stdout=self.log,
-            stderr=subprocess.STDOUT,
-        )
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                if self.request("GET", "/healthz")[0] == 200:
-                    return
-            except OSError:
-                pass
-            if self.proc.poll() is not None or time.monotonic() > deadline:
-                raise AssertionError(f"the server did not start; see {log}")
-            time.sleep(0.1)
-
-    def request(
-        self,
-        method: str,
-        path: str,
-        token: str | None = None,
-        body: bytes | None = None,
-        content_type: str | None = None,
-    ) -> tuple[int, Any]:
-        req = urllib.request.Request(f"http://127.0.0.1:{self.port}{path}", data=body, method=method)
-        if token:
-            req.add_header("Authorization", f"Bearer {token}")
-        if content_type:
-            req.add_header("Content-Type", content_type)
-        try:
-            with urllib.request.urlopen(req, timeout=30) as answer:
-                return answer.status, json.loads(answer.read() or b"null")
-        except urllib.error.HTTPError as err:
-            return err.code, json.loads(err.read() or b"null")
-
-    def stop(self, sig: int = signal.SIGTERM) -> None:
-        if self.proc.poll() is None:
-            self.proc.send_signal(sig)
-            self.proc.wait(30)
-        self.log.close()
-
-
-def multipart(field: str, files: dict[str, bytes]) -> tuple[bytes, str]:
-    boundary = "gradelab-test-boundary"
-    parts = []
-    for name, content in files.items():
-        parts.append(
-            f'--{boundary}\r\nContent-Disposition: form-data; name="{field}"; filename="{name}"\r\n'
-            "Content-Type: application/octet-stream\r\n\r\n".encode()
-            + content
-            + b"\r\n"
-        )
-    return b"".join(parts) + f"--{boundary}--\r\n".encode(), f"multipart/form-data; boundary={boundary}"
 
 
 @pytest.fixture

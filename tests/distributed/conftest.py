@@ -21,9 +21,8 @@ from app.courses.service import create_course, enrol
 from app.db import Database, migrate
 from app.db.models import Course, Role, Submission, SubmissionState
 from app.problems.service import add_problem
-from tests._redis import RedisServer
+from bench._servers import RedisServer, Server
 from tests.app.conftest import load_toy
-from tests.app.test_process import Server
 
 ROOT = Path(__file__).resolve().parents[2]
 

@@ -12,8 +12,8 @@ import pytest
 from sqlalchemy import func, select, text, update
 
 from app.db.models import Submission, SubmissionFile, SubmissionState, TestResult
+from bench._servers import free_port, multipart
 from tests.app.conftest import load_toy, solution_of
-from tests.app.test_process import _free_port, multipart
 from tests.distributed.conftest import Cluster
 
 CORRECT = solution_of(load_toy("toy-layers"))["toy.py"]
@@ -100,7 +100,7 @@ def test_a_submission_committed_but_never_sent_is_graded_by_the_sweeper(cluster:
         session.flush()
         session.add(SubmissionFile(submission_id=row.id, name="toy.py", content=CORRECT))
         sid = row.id
-    port = _free_port()
+    port = free_port()
     cluster.start_worker(metrics_port=port)
     cluster.wait_all_done(1, timeout=120)
     _check_each_graded_once(cluster, {sid: CORRECT})
