@@ -1,5 +1,6 @@
-// Typeset the statement's LaTeX, show times in the reader's time zone, and let files be dropped on the
-// submit form. Every page works without this script (times then read in UTC).
+// Typeset the statement's LaTeX, show times in the reader's time zone, give regions that scroll by themselves
+// a tab stop, let files be dropped on the submit form and show a bundle upload's progress. Every page
+// works without this script (times then read in UTC).
 
 // <time datetime="...Z" data-local> elements: the server wrote the UTC time; show the local one
 // ("2026-03-01 09:30 EST"), keeping the UTC text in the title for hover.
@@ -17,6 +18,24 @@ function localTimes(root) {
   });
 }
 
+// A region that scrolls by itself because it is wider than the screen (a table on a phone, a long
+// line of code, a wide formula; see app.css) must be reachable by keyboard to be scrolled without a
+// mouse: give it a tab stop while, and only while, it overflows.
+var SCROLLERS = "table.grid, pre, .katex-display, .statement table";
+function keyboardScrollable(root) {
+  root.querySelectorAll(SCROLLERS).forEach(function (el) {
+    var style = window.getComputedStyle(el);
+    var scrolls = style.overflowX === "auto" || style.overflowX === "scroll";
+    if (scrolls && el.scrollWidth > el.clientWidth + 1) {
+      el.setAttribute("tabindex", "0");
+    } else if (el.getAttribute("tabindex") === "0") {
+      el.removeAttribute("tabindex");
+    }
+  });
+}
+window.addEventListener("resize", function () { keyboardScrollable(document); });
+document.addEventListener("htmx:afterSettle", function () { keyboardScrollable(document); });
+
 // Content that htmx swaps in (a submission's live results) gets local times too.
 document.addEventListener("htmx:load", function (e) {
   if (e.detail && e.detail.elt && e.detail.elt.querySelectorAll) { localTimes(e.detail.elt); }
@@ -33,6 +52,7 @@ document.addEventListener("DOMContentLoaded", function () {
       });
     });
   }
+  keyboardScrollable(document);  // after KaTeX, whose formulas may be the widest thing on the page
   document.querySelectorAll("[data-dropzone]").forEach(function (form) {
     var input = form.querySelector("input[type=file]");
     ["dragenter", "dragover"].forEach(function (name) {
