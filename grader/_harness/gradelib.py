@@ -2,17 +2,22 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+import inspect
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
+from types import ModuleType
 from typing import Any
 
 import numpy as np
 
 __all__ = [
     "SubmissionTypeError",
+    "TrainingLog",
     "describe",
     "expect_dict",
     "expect_tuple",
     "numeric_gradient",
+    "training_log",
 ]
 
 
@@ -86,3 +91,108 @@ def _objective(value: Any, dout: np.ndarray | None) -> float:
     if dout is None:
         return float(arr.sum())
     return float(np.sum(arr * dout))
+
+
+# At most this many loss values travel back; a longer run is reported as means over blocks of steps.
+MAX_STEPS = 5000
+
+# Counts one call's correct predictions and examples from its arguments, in the statement's order.
+Batch = Callable[[list[Any]], "tuple[int, int] | None"]
+
+
+class TrainingLog:
+    """The loss of each call of a submitted loss function, and the training accuracy of each epoch.
+
+    An epoch ends each time the calls have seen `n_train` examples; its accuracy is the correct
+    predictions over the examples of its calls (the running accuracy most training loops print).
+    """
+
+    def __init__(self, n_train: int, batch: Batch | None) -> None:
+        self.n_train = max(1, int(n_train))
+        self.batch = batch
+        self.losses: list[float] = []
+        self.accuracy: list[float] = []
+        self._correct = 0
+        self._seen = 0
+
+    def record(self, out: Any, arguments: list[Any]) -> None:
+        """Note one call: its loss (the first value returned) and, when countable, its correct predictions."""
+        try:
+            loss = float(np.asarray(out[0] if isinstance(out, tuple | list) else out, dtype=np.float64).reshape(-1)[0])
+        except (TypeError, ValueError, IndexError, KeyError):
+            return
+        self.losses.append(loss)
+        counts = None
+        if self.batch is not None:
+            try:
+                with np.errstate(all="ignore"):
+                    counts = self.batch(arguments)
+            except Exception:
+                counts = None
+        if counts is None:
+            return
+        correct, size = counts
+        self._correct += int(correct)
+        self._seen += int(size)
+        if self._seen >= self.n_train:
+            self.accuracy.append(self._correct / self._seen)
+            self._correct = self._seen = 0
+
+    def history(self) -> dict[str, Any]:
+        """The history a driver returns: loss per step (block means past MAX_STEPS), accuracy per epoch."""
+        losses = np.asarray(self.losses, dtype=np.float64)
+        every = max(1, -(-losses.size // MAX_STEPS))
+        if every > 1:
+            starts = np.arange(0, losses.size, every)
+            losses = np.add.reduceat(losses, starts) / np.diff(np.append(starts, losses.size))
+        out: dict[str, Any] = {
+            "loss": losses,
+            "per": {"loss": "step", "train_accuracy": "epoch"},
+            "every": {"loss": every},
+        }
+        if self.accuracy:
+            out["train_accuracy"] = np.asarray(self.accuracy, dtype=np.float64)
+        return out
+
+
+@contextmanager
+def training_log(module: ModuleType, name: str, n_train: int, batch: Batch | None = None) -> Iterator[TrainingLog]:
+    """Record every call of `module.name` (a submitted loss function) made while the block runs.
+
+    The student's training finds the function by its name in its module, as it would anyway; each call
+    goes through with the same arguments and returns the same result. `batch(arguments)` may count a
+    call's correct predictions and examples, as `(correct, size)`, for the accuracy per epoch.
+    """
+    original = getattr(module, name, None)
+    log = TrainingLog(n_train, batch)
+    if not callable(original):
+        yield log
+        return
+
+    try:
+        signature: inspect.Signature | None = inspect.signature(original)
+    except (TypeError, ValueError):
+        signature = None
+
+    def watched(*args: Any, **kwargs: Any) -> Any:
+        out = original(*args, **kwargs)
+        log.record(out, _in_order(signature, args, kwargs))
+        return out
+
+    setattr(module, name, watched)
+    try:
+        yield log
+    finally:
+        setattr(module, name, original)
+
+
+def _in_order(signature: inspect.Signature | None, args: tuple[Any, ...], kwargs: dict[str, Any]) -> list[Any]:
+    """A call's arguments in the function's parameter order, defaults filled in (positional only if unbindable)."""
+    if signature is None:
+        return list(args)
+    try:
+        bound = signature.bind(*args, **kwargs)
+    except TypeError:
+        return list(args)
+    bound.apply_defaults()
+    return list(bound.arguments.values())

@@ -9,6 +9,7 @@ from typing import Any
 import numpy as np
 
 from grader.bundle import Bundle, TestSpec
+from grader.grading._history import loss_values, training_history
 from grader.grading._messages import accuracy_message, crash_hints
 from grader.grading._reference import ReferenceRun
 from grader.grading._report import TestReport
@@ -203,7 +204,7 @@ def score_accuracy(bundle: Bundle, test: TestSpec, res: CallResult) -> tuple[Tes
     assert test.data is not None and test.labels is not None
     labels = bundle.data(test.data)[test.labels]
     value = res.value if isinstance(res.value, dict) else {}
-    history = _history(value.get("history"))
+    history = training_history(value.get("history"))
     if history is not None:
         metrics["history"] = history
     pred, problem = _predictions(value.get(test.prediction), labels)
@@ -222,7 +223,7 @@ def score_accuracy(bundle: Bundle, test: TestSpec, res: CallResult) -> tuple[Tes
     if report.passed:
         report.stage = None
     else:
-        report.diagnosis = training_causes(pred, labels.astype(np.int64), history)
+        report.diagnosis = training_causes(pred, labels.astype(np.int64), loss_values(history))
         if report.diagnosis:
             report.feedback += "\nLikely cause: " + "\n".join(report.diagnosis)
     return report, metrics
@@ -236,17 +237,6 @@ def _predictions(pred: Value, labels: np.ndarray) -> tuple[np.ndarray | None, st
     if pred.dtype.kind == "f" and (not np.all(np.isfinite(pred)) or not np.all(pred == np.round(pred))):
         return None, "the predictions must be whole class labels, not scores or probabilities"
     return pred.astype(np.int64), ""
-
-
-def _history(value: Value) -> list[float] | None:
-    if isinstance(value, np.ndarray) and value.ndim == 1:
-        items = value.tolist()
-    elif isinstance(value, list | tuple):
-        items = list(value)
-    else:
-        return None
-    out = [float(v) for v in items[:10_000] if isinstance(v, int | float) and not isinstance(v, bool)]
-    return [v if np.isfinite(v) else float("nan") for v in out]
 
 
 def smallest_failing_inputs(reports: list[TestReport], ref: ReferenceRun) -> None:
