@@ -129,14 +129,14 @@ def line_chart(
         y = py(value)
         body.append(f'<line x1="{left}" x2="{left + plot_w}" y1="{y:.1f}" y2="{y:.1f}" class="grid-line"/>')
         body.append(
-            f'<text x="{left - 6}" y="{y + 5:.1f}" class="axis tick" text-anchor="end">'
+            f'<text x="{left - 6}" y="{y + 5:.1f}" class="axis tick y-tick" text-anchor="end">'
             f"{escape(_tick(value, [value] if log else y_ticks))}</text>"
         )
     for value in x_ticks:
         x = px(value)
         body.append(f'<line x1="{x:.1f}" x2="{x:.1f}" y1="{top + plot_h}" y2="{top + plot_h + 4}" class="frame"/>')
         body.append(
-            f'<text x="{x:.1f}" y="{top + plot_h + 19}" class="axis tick" text-anchor="middle">{value:,}</text>'
+            f'<text x="{x:.1f}" y="{top + plot_h + 19}" class="axis tick x-tick" text-anchor="middle">{value:,}</text>'
         )
     body.append(
         f'<text x="{left + plot_w / 2:.1f}" y="{top + plot_h + 42}" class="axis-label" text-anchor="middle">'
