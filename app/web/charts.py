@@ -79,6 +79,34 @@ class Curve:
     every: int = 1
 
 
+LEGEND_ROW = 22  # the height of one row of the legend above the plot
+
+
+@dataclass(frozen=True)
+class _Plot:
+    """The plot area inside a chart and its two scales (x in steps or epochs, y linear or log)."""
+
+    left: float
+    top: float
+    width: float
+    height: float
+    x_lo: float
+    x_hi: float
+    y_lo: float
+    y_hi: float
+    log: bool
+
+    def x(self, value: float) -> float:
+        return self.left + self.width * (value - self.x_lo) / (self.x_hi - self.x_lo)
+
+    def y(self, value: float) -> float:
+        if self.log:
+            t = (math.log10(value) - math.log10(self.y_lo)) / (math.log10(self.y_hi) - math.log10(self.y_lo))
+        else:
+            t = (value - self.y_lo) / (self.y_hi - self.y_lo)
+        return self.top + self.height * (1 - t)
+
+
 def line_chart(
     curves: Sequence[Curve],
     *,
@@ -100,86 +128,100 @@ def line_chart(
     finite = [float(v) for c in curves for v in c.values if _finite(v)]
     if not finite:
         return Markup("")
-    if bar is not None and not _finite(bar):
-        bar = None
+    bar = bar if bar is not None and _finite(bar) else None
     gaps = sum(1 for c in curves for v in c.values if not _finite(v))
-    left, right, top, bottom = 62, 16, 14 + 22 * (len(curves) > 1), 50 + 22 * (gaps > 0)
-    plot_w, plot_h = width - left - right, height - top - bottom
-    x_hi = max(len(c.values) * c.every for c in curves)
-    x_lo = min(c.every for c in curves)
-    x_ticks = _int_ticks(x_lo, x_hi)
-    if x_hi == x_lo:
-        x_lo, x_hi = x_lo - 1, x_hi + 1
-    lo, hi = min(finite + ([bar] if bar is not None else [])), max(finite + ([bar] if bar is not None else []))
+    legend, rows = _legend(curves, left=62, right=width - 16)
+    top = 14 + LEGEND_ROW * rows
+    height += LEGEND_ROW * max(0, rows - 1) + 22 * (gaps > 0)
+    x_lo, x_hi = min(c.every for c in curves), max(len(c.values) * c.every for c in curves)
+    lo, hi = min([*finite, *([bar] if bar is not None else [])]), max([*finite, *([bar] if bar is not None else [])])
     log = log_allowed and lo > 0 and hi / lo > 100
     y_ticks, y_lo, y_hi = _log_ticks(lo, hi) if log else _linear_ticks(lo, hi)
-
-    def px(x: float) -> float:
-        return left + plot_w * (x - x_lo) / (x_hi - x_lo)
-
-    def py(y: float) -> float:
-        if log:
-            t = (math.log10(y) - math.log10(y_lo)) / (math.log10(y_hi) - math.log10(y_lo))
-        else:
-            t = (y - y_lo) / (y_hi - y_lo)
-        return top + plot_h * (1 - t)
-
-    body = [f'<rect x="{left}" y="{top}" width="{plot_w}" height="{plot_h}" class="frame"/>']
-    for value in y_ticks:
-        y = py(value)
-        body.append(f'<line x1="{left}" x2="{left + plot_w}" y1="{y:.1f}" y2="{y:.1f}" class="grid-line"/>')
-        body.append(
-            f'<text x="{left - 6}" y="{y + 5:.1f}" class="axis tick y-tick" text-anchor="end">'
-            f"{escape(_tick(value, [value] if log else y_ticks))}</text>"
-        )
-    for value in x_ticks:
-        x = px(value)
-        body.append(f'<line x1="{x:.1f}" x2="{x:.1f}" y1="{top + plot_h}" y2="{top + plot_h + 4}" class="frame"/>')
-        body.append(
-            f'<text x="{x:.1f}" y="{top + plot_h + 19}" class="axis tick x-tick" text-anchor="middle">{value:,}</text>'
-        )
-    body.append(
-        f'<text x="{left + plot_w / 2:.1f}" y="{top + plot_h + 42}" class="axis-label" text-anchor="middle">'
-        f"{escape(x_label)}</text>"
-    )
-    y_text = f"{y_label} (log scale)" if log else y_label
-    body.append(
-        f'<text transform="translate(15 {top + plot_h / 2:.1f}) rotate(-90)" class="axis-label" '
-        f'text-anchor="middle">{escape(y_text)}</text>'
-    )
-    for idx, curve in enumerate(curves):
-        points = _reduced(curve, plot_w)
-        for run in _runs(points):
-            coords = " ".join(f"{px(x):.1f},{py(y):.1f}" for x, y in run)
-            if len(run) == 1:
-                x, y = run[0]
-                body.append(f'<circle cx="{px(x):.1f}" cy="{py(y):.1f}" r="2.5" class="dot c{idx % 3}"/>')
-            else:
-                body.append(f'<polyline fill="none" class="curve c{idx % 3}" stroke-width="2" points="{coords}"/>')
-    if bar is not None:
-        y = py(bar)
-        body.append(f'<line x1="{left}" x2="{left + plot_w}" y1="{y:.1f}" y2="{y:.1f}" class="bar-line"/>')
-        label_y = y - 4 if y - 4 > top + 10 else y + 12
-        body.append(
-            f'<text x="{left + plot_w - 4}" y="{label_y:.1f}" class="bar-label" text-anchor="end">'
-            f"{escape(bar_label)} {escape(_plain(bar))}</text>"
-        )
-    if len(curves) > 1:
-        x = left
-        for idx, curve in enumerate(curves):
-            body.append(
-                f'<line x1="{x}" x2="{x + 18}" y1="{top - 14}" y2="{top - 14}" class="curve c{idx % 3}" '
-                'stroke-width="3"/>'
-                f'<text x="{x + 22}" y="{top - 9}" class="legend">{escape(curve.name)}</text>'
-            )
-            x += 40 + 8 * len(curve.name)
+    x_pad = 1 if x_hi == x_lo else 0
+    plot = _Plot(62, top, width - 78, height - top - 50 - 22 * (gaps > 0), x_lo - x_pad, x_hi + x_pad, y_lo, y_hi, log)
+    body = [
+        f'<rect x="{plot.left}" y="{plot.top}" width="{plot.width}" height="{plot.height}" class="frame"/>',
+        _axes(plot, y_ticks, _int_ticks(x_lo, x_hi), x_label, f"{y_label} (log scale)" if log else y_label),
+        *(_lines(plot, curve, idx) for idx, curve in enumerate(curves)),
+        _bar(plot, bar, bar_label) if bar is not None else "",
+        legend,
+    ]
     if gaps:
         note = (
             f"{gaps} value{'s' if gaps != 1 else ''} not finite (NaN or inf): gap{'s' if gaps != 1 else ''} in the line"
         )
-        body.append(f'<text x="{left}" y="{height - 6}" class="note">{escape(note)}</text>')
+        body.append(f'<text x="{plot.left}" y="{height - 6}" class="note">{escape(note)}</text>')
     label = _summary(curves, x_label, y_label, (bar_label, bar), gaps, log)
     return _svg(width, height, "".join(body), label, css="chart line-chart")
+
+
+def _axes(plot: _Plot, y_ticks: Sequence[float], x_ticks: Sequence[int], x_label: str, y_label: str) -> str:
+    """Grid lines and tick values on both axes, and the axis labels (the y label turned upright)."""
+    right, bottom = plot.left + plot.width, plot.top + plot.height
+    out = []
+    for value in y_ticks:
+        y = plot.y(value)
+        out.append(
+            f'<line x1="{plot.left}" x2="{right}" y1="{y:.1f}" y2="{y:.1f}" class="grid-line"/>'
+            f'<text x="{plot.left - 6}" y="{y + 5:.1f}" class="axis tick y-tick" text-anchor="end">'
+            f"{escape(_tick(value, [value] if plot.log else y_ticks))}</text>"
+        )
+    for tick in x_ticks:
+        x = plot.x(tick)
+        out.append(
+            f'<line x1="{x:.1f}" x2="{x:.1f}" y1="{bottom}" y2="{bottom + 4}" class="frame"/>'
+            f'<text x="{x:.1f}" y="{bottom + 19}" class="axis tick x-tick" text-anchor="middle">{tick:,}</text>'
+        )
+    out.append(
+        f'<text x="{plot.left + plot.width / 2:.1f}" y="{bottom + 42}" class="axis-label" text-anchor="middle">'
+        f"{escape(x_label)}</text>"
+        f'<text transform="translate(15 {plot.top + plot.height / 2:.1f}) rotate(-90)" class="axis-label" '
+        f'text-anchor="middle">{escape(y_label)}</text>'
+    )
+    return "".join(out)
+
+
+def _lines(plot: _Plot, curve: Curve, idx: int) -> str:
+    """The curve as polylines broken at its gaps; a point standing alone is a dot."""
+    out = []
+    for run in _runs(_reduced(curve, int(plot.width))):
+        if len(run) == 1:
+            x, y = run[0]
+            out.append(f'<circle cx="{plot.x(x):.1f}" cy="{plot.y(y):.1f}" r="2.5" class="dot c{idx % 3}"/>')
+        else:
+            coords = " ".join(f"{plot.x(x):.1f},{plot.y(y):.1f}" for x, y in run)
+            out.append(f'<polyline fill="none" class="curve c{idx % 3}" stroke-width="2" points="{coords}"/>')
+    return "".join(out)
+
+
+def _bar(plot: _Plot, bar: float, label: str) -> str:
+    """The bar as a dashed line across the plot, labelled at its right end (below it when it is at the top)."""
+    y = plot.y(bar)
+    label_y = y - 5 if y - 5 > plot.top + 12 else y + 15
+    return (
+        f'<line x1="{plot.left}" x2="{plot.left + plot.width}" y1="{y:.1f}" y2="{y:.1f}" class="bar-line"/>'
+        f'<text x="{plot.left + plot.width - 4}" y="{label_y:.1f}" class="bar-label" text-anchor="end">'
+        f"{escape(label)} {escape(_plain(bar))}</text>"
+    )
+
+
+def _legend(curves: Sequence[Curve], left: float, right: float) -> tuple[str, int]:
+    """A swatch and name per curve when there are several, in rows that fit the width; and the number of rows."""
+    if len(curves) < 2:
+        return "", 0
+    out, x, row = [], left, 0
+    for idx, curve in enumerate(curves):
+        name = curve.name if len(curve.name) <= 40 else curve.name[:39] + "…"
+        size = 40 + 8 * len(name)
+        if x > left and x + size > right:
+            x, row = left, row + 1
+        y = 14 + LEGEND_ROW * row
+        out.append(
+            f'<line x1="{x}" x2="{x + 18}" y1="{y - 5}" y2="{y - 5}" class="curve c{idx % 3}" stroke-width="3"/>'
+            f'<text x="{x + 22}" y="{y}" class="legend">{escape(name)}</text>'
+        )
+        x += size
+    return "".join(out), row + 1
 
 
 def _summary(

@@ -13,7 +13,8 @@ import pytest
 from app.db.models import Role
 from app.web.session import COOKIE
 from grader.bundle import load_bundle
-from tests.app.conftest import World, WorldFactory, solution_of, wait_graded
+from tests.app.conftest import World, WorldFactory, load_toy, solution_of, wait_graded
+from tests.hidden_leak import hidden_classifier
 
 PACK = Path(__file__).resolve().parents[2] / "reference"
 SVG = "{http://www.w3.org/2000/svg}"
@@ -83,3 +84,39 @@ def test_a_graded_reference_solution_shows_its_training_curves(
         assert _points(accuracy_chart) == epochs
         assert f"required test accuracy {bar:.2f}" in texts
         assert len([line for line in accuracy_chart.iter(f"{SVG}line") if line.get("class") == "bar-line"]) == 1
+
+
+def _page(world: World, who: str, sid: int) -> str:
+    response = world.client.get(f"/s/{sid}", headers={"Cookie": f"{COOKIE}={world.tokens[who]}"})
+    assert response.status_code == 200
+    return str(response.text)
+
+
+def test_a_training_run_that_recorded_no_history_says_so_instead_of_a_curve(
+    make_world: WorldFactory, sqlite_url: str
+) -> None:
+    world = make_world(sqlite_url, slots=1)
+    world.user("alice", role=Role.STUDENT)
+    bundle = load_toy("toy-classifier")
+    world.add_problem(bundle)
+    source = solution_of(bundle)["clf.py"].replace(b"return W, history", b"return W, []")
+    sid = world.submit("alice", "toy-classifier", {"clf.py": source}).json()["id"]
+    assert wait_graded(world, "alice", sid, timeout=120)["status"] == "graded"
+    page = _page(world, "alice", sid)
+    assert "training-curve" not in page
+    assert "No training curve for train_accuracy: its run recorded no training history" in page
+
+
+def test_a_hidden_training_test_shows_its_curve_to_staff_only(make_world: WorldFactory, sqlite_url: str) -> None:
+    world = make_world(sqlite_url, slots=1)
+    world.user("alice", role=Role.STUDENT)
+    world.user("ian", role=Role.INSTRUCTOR)
+    world.add_problem(hidden_classifier())
+    bundle = load_toy("toy-classifier")
+    sid = world.submit("alice", "toy-classifier", solution_of(bundle)).json()["id"]
+    assert wait_graded(world, "alice", sid, timeout=120)["status"] == "graded"
+    student = _page(world, "alice", sid)
+    assert "<svg" in student  # the pass/fail strip, and nothing about the training
+    assert "training-curve" not in student and "No training curve" not in student and "loss from" not in student
+    [loss] = _figure(_page(world, "ian", sid), "train_accuracy")
+    assert re.match(r"loss from [\d.]+ to [\d.]+ over 200 steps", loss.get("aria-label", ""))
