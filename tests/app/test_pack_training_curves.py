@@ -65,7 +65,7 @@ def test_a_graded_reference_solution_shows_its_training_curves(
     world.add_problem(bundle)
     sid = world.submit("alice", slug, solution_of(bundle)).json()["id"]
     body = wait_graded(world, "alice", sid, timeout=900)
-    assert body["status"] == "graded" and body["score"] == body["max_score"]
+    assert body["status"] == "graded" and body["score"] == body["max_score"], body
     response = world.client.get(f"/s/{sid}", headers={"Cookie": f"{COOKIE}={world.tokens['alice']}"})
     assert response.status_code == 200
     for test, steps, per, epochs, bar in TRAINING[slug]:
