@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import inspect
+import math
+import time
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from types import ModuleType
@@ -95,48 +97,64 @@ def _objective(value: Any, dout: np.ndarray | None) -> float:
 
 # At most this many loss values travel back; a longer run is reported as means over blocks of steps.
 MAX_STEPS = 5000
+# The time that counting correct predictions may add to a training (a second, plus this share of the time
+# the training has taken): past it, calls go uncounted until the training has caught up.
+OVERHEAD_SECONDS = 1.0
+OVERHEAD_SHARE = 0.05
 
-# Counts one call's correct predictions and examples from its arguments, in the statement's order.
-Batch = Callable[[list[Any]], "tuple[int, int] | None"]
+# The predicted labels of one call's batch, from its arguments (in the statement's order).
+Predict = Callable[[list[Any]], Any]
 
 
 class TrainingLog:
     """The loss of each call of a submitted loss function, and the training accuracy of each epoch.
 
     An epoch ends each time the calls have seen `n_train` examples; its accuracy is the correct
-    predictions over the examples of its calls (the running accuracy most training loops print).
+    predictions over the examples of its counted calls (the running accuracy most training loops
+    print). Predicting costs time that the student's limit pays for, so past an epoch's first call,
+    calls are counted only while that time stays within OVERHEAD_SECONDS plus OVERHEAD_SHARE of the
+    training's time (an epoch whose predictions all failed has NaN, a gap in the curve).
     """
 
-    def __init__(self, n_train: int, batch: Batch | None) -> None:
+    def __init__(self, n_train: int, labels: int, predict: Predict | None) -> None:
         self.n_train = max(1, int(n_train))
-        self.batch = batch
+        self.labels = labels
+        self.predict = predict
         self.losses: list[float] = []
         self.accuracy: list[float] = []
-        self._correct = 0
-        self._seen = 0
+        self._started = time.perf_counter()
+        self._spent = 0.0
+        self._correct = self._counted = self._seen = 0
 
     def record(self, out: Any, arguments: list[Any]) -> None:
-        """Note one call: its loss (the first value returned) and, when countable, its correct predictions."""
+        """Note one call: its loss (the first value returned) and, within the time allowed, its correct predictions."""
         try:
             loss = float(np.asarray(out[0] if isinstance(out, tuple | list) else out, dtype=np.float64).reshape(-1)[0])
+            y = np.asarray(arguments[self.labels]).reshape(-1)
         except (TypeError, ValueError, IndexError, KeyError):
             return
         self.losses.append(loss)
-        counts = None
-        if self.batch is not None:
-            try:
-                with np.errstate(all="ignore"):
-                    counts = self.batch(arguments)
-            except Exception:
-                counts = None
-        if counts is None:
-            return
-        correct, size = counts
-        self._correct += int(correct)
-        self._seen += int(size)
+        self._count(arguments, y)
+        self._seen += y.size
         if self._seen >= self.n_train:
-            self.accuracy.append(self._correct / self._seen)
-            self._correct = self._seen = 0
+            self.accuracy.append(self._correct / self._counted if self._counted else math.nan)
+            self._correct = self._counted = self._seen = 0
+
+    def _count(self, arguments: list[Any], y: np.ndarray) -> None:
+        allowed = OVERHEAD_SECONDS + OVERHEAD_SHARE * (time.perf_counter() - self._started)
+        if self.predict is None or (self._counted and self._spent > allowed):
+            return
+        start = time.perf_counter()
+        try:
+            with np.errstate(all="ignore"):
+                pred = np.asarray(self.predict(arguments)).reshape(-1)
+            if pred.shape == y.shape:
+                self._correct += int(np.sum(pred == y))
+                self._counted += y.size
+        except Exception:
+            pass  # a prediction we cannot make is no reason to disturb the student's training
+        finally:
+            self._spent += time.perf_counter() - start
 
     def history(self) -> dict[str, Any]:
         """The history a driver returns: loss per step (block means past MAX_STEPS), accuracy per epoch."""
@@ -150,21 +168,24 @@ class TrainingLog:
             "per": {"loss": "step", "train_accuracy": "epoch"},
             "every": {"loss": every},
         }
-        if self.accuracy:
+        if any(math.isfinite(a) for a in self.accuracy):
             out["train_accuracy"] = np.asarray(self.accuracy, dtype=np.float64)
         return out
 
 
 @contextmanager
-def training_log(module: ModuleType, name: str, n_train: int, batch: Batch | None = None) -> Iterator[TrainingLog]:
+def training_log(
+    module: ModuleType, name: str, n_train: int, *, labels: int, predict: Predict | None = None
+) -> Iterator[TrainingLog]:
     """Record every call of `module.name` (a submitted loss function) made while the block runs.
 
     The student's training finds the function by its name in its module, as it would anyway; each call
-    goes through with the same arguments and returns the same result. `batch(arguments)` may count a
-    call's correct predictions and examples, as `(correct, size)`, for the accuracy per epoch.
+    goes through with the same arguments and returns the same result. `labels` is the position of the
+    labels among the function's arguments (it counts the examples toward an epoch); `predict(arguments)`
+    may give the batch's predicted labels, for the training accuracy per epoch.
     """
     original = getattr(module, name, None)
-    log = TrainingLog(n_train, batch)
+    log = TrainingLog(n_train, labels, predict)
     if not callable(original):
         yield log
         return
