@@ -16,6 +16,12 @@ UPHILL = (
     "The update goes uphill: subtract the gradient (w -= lr * dw), do not add it. Gradient ascent makes the "
     "loss grow and pushes every prediction away from its label."
 )
+# A loss that climbs is also what a learning rate too large does (each step overshoots): both are said, so that a
+# student whose update subtracts the gradient already is not sent looking for a sign that is right.
+CLIMBS = (
+    "The update goes uphill: the loss in your training history grows. Either it adds the gradient (subtract the "
+    "gradient: w -= lr * dw), or the learning rate is so large that each step overshoots the minimum."
+)
 
 
 def training_causes(pred: np.ndarray, labels: np.ndarray, history: Sequence[float] | None) -> list[str]:
@@ -26,13 +32,12 @@ def training_causes(pred: np.ndarray, labels: np.ndarray, history: Sequence[floa
     accuracy = float(np.mean(pred == labels))
     chance = 1.0 / classes.size
     out = []
-    if accuracy < BACKWARDS * chance or _rises(history):
-        why = (
-            f"accuracy {num(accuracy)} is far below chance ({num(chance)} for {classes.size} classes)"
-            if accuracy < BACKWARDS * chance
-            else "the loss in your training history grows"
+    if accuracy < BACKWARDS * chance:
+        out.append(
+            f"{UPHILL} Here accuracy {num(accuracy)} is far below chance ({num(chance)} for {classes.size} classes)."
         )
-        out.append(f"{UPHILL} Here {why}.")
+    elif _rises(history):
+        out.append(CLIMBS)
     values = np.unique(pred)
     if values.size == 1:
         out.append(
