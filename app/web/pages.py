@@ -30,6 +30,7 @@ from app.security import token_digest
 from app.submissions import intake
 from app.submissions.service import check_window, readable_submission, stored_files, submission_view
 from app.web.code_view import attachment, check_file_name, file_view
+from app.web.curves import training_figures
 from app.web.render import page
 from app.web.session import COOKIE, SESSION_DAYS, CsrfChecked, PageUser, session_name
 
@@ -284,12 +285,8 @@ def _submission_context(runtime: Runtime, user: User, submission_id: int) -> dic
         view = submission_view(submission, viewer)
         bundle = runtime.bundles.get(session, submission.version_id)
     bars = {t.name: t.thresholds[0].accuracy for t in bundle.spec.tests if t.thresholds}
-    histories = {
-        name: {"history": values}
-        for name, values in (view["metrics"].get("history") or {}).items()
-        if isinstance(values, list) and values
-    }
-    return {"sub": view, "bars": bars, "histories": histories}
+    curves = {figure.test: figure for figure in training_figures(view["metrics"], bars)}
+    return {"sub": view, "bars": bars, "curves": curves}
 
 
 def _again_context(runtime: Runtime, user: User, submission_id: int) -> dict[str, Any]:

@@ -9,6 +9,7 @@ from grader.grading._grade import (
     public_data,
     validate_submission,
 )
+from grader.grading._history import Series, history_series
 from grader.grading._reference import (
     ReferenceCache,
     ReferenceFailure,
@@ -37,12 +38,14 @@ __all__ = [
     "ReferenceFailure",
     "ReferenceRun",
     "SandboxFailure",
+    "Series",
     "SubmissionError",
     "TestReport",
     "check_problem",
     "compute_reference",
     "format_table",
     "grade_files",
+    "history_series",
     "mutated_files",
     "public_data",
     "shown_metrics",

@@ -10,6 +10,7 @@ import numpy as np
 
 from grader._vocab import SIGNAL_PREFIX, CallStatus, Stage
 from grader.bundle import Bundle, TestSpec
+from grader.grading._history import loss_values, training_history
 from grader.grading._messages import accuracy_message, crash_hints
 from grader.grading._reference import ReferenceRun
 from grader.grading._report import TestReport
@@ -220,7 +221,7 @@ def score_accuracy(bundle: Bundle, test: TestSpec, res: CallResult) -> tuple[Tes
     assert test.data is not None and test.labels is not None
     labels = bundle.data(test.data)[test.labels]
     value = res.value if isinstance(res.value, dict) else {}
-    history = _history(value.get("history"))
+    history = training_history(value.get("history"))
     if history is not None:
         metrics["history"] = history
     pred, problem = _predictions(value.get(test.prediction), labels)
@@ -239,7 +240,7 @@ def score_accuracy(bundle: Bundle, test: TestSpec, res: CallResult) -> tuple[Tes
     if report.passed:
         report.stage = None
     else:
-        found = trained_causes(pred, labels.astype(np.int64), history)
+        found = trained_causes(pred, labels.astype(np.int64), loss_values(history))
         report.diagnosis = [c.text for c in found]
         report.causes = [c.identity for c in found]
         if report.diagnosis:
@@ -255,17 +256,6 @@ def _predictions(pred: Value, labels: np.ndarray) -> tuple[np.ndarray | None, st
     if pred.dtype.kind == "f" and (not np.all(np.isfinite(pred)) or not np.all(pred == np.round(pred))):
         return None, "the predictions must be whole class labels, not scores or probabilities"
     return pred.astype(np.int64), ""
-
-
-def _history(value: Value) -> list[float] | None:
-    if isinstance(value, np.ndarray) and value.ndim == 1:
-        items = value.tolist()
-    elif isinstance(value, list | tuple):
-        items = list(value)
-    else:
-        return None
-    out = [float(v) for v in items[:10_000] if isinstance(v, int | float) and not isinstance(v, bool)]
-    return [v if np.isfinite(v) else float("nan") for v in out]
 
 
 def smallest_failing_inputs(reports: list[TestReport], ref: ReferenceRun) -> None:

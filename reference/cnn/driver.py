@@ -7,7 +7,9 @@ parameter.
 convnet_scores: compares the scores.
 train_convnet: trains with the submitted train_convnet on the training split
 (pixels converted to float64 in [0, 1]) and predicts argmax of the submitted
-convnet_scores on the test images.
+convnet_scores on the test images. Every call of convnet_loss during training is a
+step of the history (its loss, and the correct predictions of convnet_scores on its
+batch for the accuracy per epoch).
 """
 
 import copy
@@ -52,7 +54,8 @@ def train_convnet(data):
     X_train, y_train = _images(data["X_train"]), np.asarray(data["y_train"], dtype=np.int64)
     X_test = _images(data["X_test"])
     num_classes = 10
-    params = cnn.train_convnet(X_train, y_train, num_classes)
+    with gradelib.training_log(cnn, "convnet_loss", X_train.shape[0], labels=2, predict=_predicted) as log:
+        params = cnn.train_convnet(X_train, y_train, num_classes)
     if not isinstance(params, dict) or any(k not in params for k in KEYS):
         raise gradelib.SubmissionTypeError(
             f"train_convnet must return a dict with keys {list(KEYS)}; it returned {gradelib.describe(params)}"
@@ -63,4 +66,10 @@ def train_convnet(data):
             f"convnet_scores(params, X_test) must return shape {(X_test.shape[0], num_classes)}; "
             f"it returned {gradelib.describe(scores)}"
         )
-    return {"pred": scores.argmax(axis=1).astype(np.int64)}
+    return {"pred": scores.argmax(axis=1).astype(np.int64), "history": log.history()}
+
+
+def _predicted(arguments):
+    """The labels convnet_loss(params, X, y)'s params predict for its batch: argmax of the submitted scores."""
+    params, X = arguments[:2]
+    return np.argmax(np.asarray(cnn.convnet_scores(params, X)), axis=1)

@@ -229,17 +229,19 @@ def train_mnist(data):
     p = nodes.SoftMax(nodes.Add(nodes.VDot(h, W2), b2))
     loss = nodes.Mul(nodes.Log(nodes.Aref(p, label)), edf.Value(-1.0))
 
-    history = []
+    losses, accuracy = [], []
     for _ in range(EPOCHS):
-        total = 0.0
+        total, correct = 0.0, 0
         for i in rng.permutation(X.shape[0]):
             x.value = X[i]
             label.value = int(y[i])
             edf.forward()
+            correct += _predicts(p.value, label.value)
             edf.backward(loss)
             edf.sgd(LEARNING_RATE)
             total += float(np.sum(loss.value))
-        history.append(total / X.shape[0])
+        losses.append(total / X.shape[0])
+        accuracy.append(correct / X.shape[0])
 
     pred = np.zeros(X_test.shape[0], dtype=np.int64)
     label.value = 0
@@ -250,4 +252,18 @@ def train_mnist(data):
         if scores.shape != (classes,):
             raise gradelib.SubmissionTypeError(f"SoftMax.value must have shape ({classes},); it has {scores.shape}")
         pred[j] = int(np.argmax(scores))
-    return {"pred": pred, "history": np.asarray(history, dtype=np.float64)}
+    history = {
+        "loss": np.asarray(losses, dtype=np.float64),
+        "train_accuracy": np.asarray(accuracy, dtype=np.float64),
+        "per": "epoch",
+    }
+    return {"pred": pred, "history": history}
+
+
+def _predicts(probabilities, label):
+    """1 when the SoftMax's output picks `label` (the training accuracy, before this example's update)."""
+    try:
+        values = np.asarray(probabilities, dtype=np.float64).reshape(-1)
+        return int(values.size > 0 and int(np.argmax(values)) == label)
+    except (TypeError, ValueError):
+        return 0

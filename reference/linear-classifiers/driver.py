@@ -8,6 +8,8 @@ cases also return the numeric gradient of the submitted loss with respect to the
 scores (centred differences, h = 1e-5) under "@numgrad".
 
 Training drivers train on X_train / 255 and predict argmax(X_test / 255 @ W + b).
+Every call of softmax_loss (svm_loss) during training is a step of the history (its
+loss, and the correct predictions of its scores for the accuracy per epoch).
 """
 
 import numpy as np
@@ -56,7 +58,10 @@ def _train(name, data):
     X_test = np.asarray(data["X_test"], dtype=np.float64) / 255.0
     d, c = X.shape[1], 10
     np.random.seed(0)  # students who use the legacy global generator get reproducible runs
-    W, b = gradelib.expect_tuple(getattr(classifiers, name)(X, y, c), 2, name)
+    loss = "softmax_loss" if name == "train_softmax" else "svm_loss"
+    with gradelib.training_log(classifiers, loss, X.shape[0], labels=1, predict=_predicted) as log:
+        trained = getattr(classifiers, name)(X, y, c)
+    W, b = gradelib.expect_tuple(trained, 2, name)
     try:
         W = np.asarray(W, dtype=np.float64)
         b = np.asarray(b, dtype=np.float64)
@@ -71,7 +76,12 @@ def _train(name, data):
         raise gradelib.SubmissionTypeError(f"{name} must return b of shape ({c},); it has shape {b.shape}")
     with np.errstate(all="ignore"):
         pred = np.argmax(X_test @ W + b, axis=1).astype(np.int64)
-    return {"pred": pred}
+    return {"pred": pred, "history": log.history()}
+
+
+def _predicted(arguments):
+    """The labels softmax_loss / svm_loss(scores, y)'s scores predict: their argmax."""
+    return np.argmax(np.asarray(arguments[0]), axis=1)
 
 
 def train_softmax(data):

@@ -64,12 +64,18 @@ def logreg_loss_grad(case):
 
 
 def train_logreg(data):
-    """Train on the training split with the submitted train_logreg, predict X_test @ w + b > 0."""
+    """Train on the training split with the submitted train_logreg, predict X_test @ w + b > 0.
+
+    Every call of logreg_loss_grad during training is a step of the history (its loss, and its
+    correct predictions for the accuracy per epoch).
+    """
     X = np.asarray(data["X_train"], dtype=np.float64)
     y = np.asarray(data["y_train"], dtype=np.int64)
     X_test = np.asarray(data["X_test"], dtype=np.float64)
     np.random.seed(0)  # students who use the legacy global generator get reproducible runs
-    w, b = gradelib.expect_tuple(logistic.train_logreg(X.copy(), y.copy()), 2, "train_logreg")
+    with gradelib.training_log(logistic, "logreg_loss_grad", X.shape[0], labels=3, predict=_predicted) as log:
+        trained = logistic.train_logreg(X.copy(), y.copy())
+    w, b = gradelib.expect_tuple(trained, 2, "train_logreg")
     try:
         w = np.asarray(w, dtype=np.float64)
         b = np.asarray(b, dtype=np.float64)
@@ -84,4 +90,10 @@ def train_logreg(data):
         raise gradelib.SubmissionTypeError(f"train_logreg must return b as a single number; it has shape {b.shape}")
     with np.errstate(all="ignore"):
         z = X_test @ w + float(b.reshape(-1)[0])
-    return {"pred": (z > 0).astype(np.int64)}
+    return {"pred": (z > 0).astype(np.int64), "history": log.history()}
+
+
+def _predicted(arguments):
+    """The labels logreg_loss_grad(w, b, X, y)'s weights predict for its batch: X @ w + b > 0."""
+    w, b, X = (np.asarray(a, dtype=np.float64) for a in arguments[:3])
+    return (X @ w + b > 0).astype(np.int64)

@@ -9,7 +9,9 @@ the submitted loss with respect to every parameter (centred differences,
 h = 1e-5) under "@numgrad".
 
 The training driver trains on X_train / 255 and predicts
-argmax(two_layer_scores(params, X_test / 255)).
+argmax(two_layer_scores(params, X_test / 255)). Every call of two_layer_loss during
+training is a step of the history (its loss, and the correct predictions of
+two_layer_scores on its batch for the accuracy per epoch).
 """
 
 import numpy as np
@@ -64,7 +66,9 @@ def train_two_layer(data):
     X_test = np.asarray(data["X_test"], dtype=np.float64) / 255.0
     d, c = X.shape[1], 10
     np.random.seed(0)  # students who use the legacy global generator get reproducible runs
-    params = gradelib.expect_dict(two_layer.train_two_layer(X, y, c), KEYS, "train_two_layer")
+    with gradelib.training_log(two_layer, "two_layer_loss", X.shape[0], labels=2, predict=_predicted) as log:
+        trained = two_layer.train_two_layer(X, y, c)
+    params = gradelib.expect_dict(trained, KEYS, "train_two_layer")
     params = {k: _array(params[k], f"params[{k!r}]") for k in KEYS}
     W1 = params["W1"]
     hidden = W1.shape[1] if W1.ndim == 2 else -1
@@ -82,4 +86,10 @@ def train_two_layer(data):
         raise gradelib.SubmissionTypeError(
             f"two_layer_scores(params, X_test) must have shape ({X_test.shape[0]}, {c}); it has shape {scores.shape}"
         )
-    return {"pred": np.argmax(scores, axis=1).astype(np.int64)}
+    return {"pred": np.argmax(scores, axis=1).astype(np.int64), "history": log.history()}
+
+
+def _predicted(arguments):
+    """The labels two_layer_loss(params, X, y)'s params predict for its batch: argmax of the submitted scores."""
+    params, X = arguments[:2]
+    return np.argmax(np.asarray(two_layer.two_layer_scores(params, X)), axis=1)

@@ -63,8 +63,8 @@ def _train_linear(loss_fn, X, y, num_classes, lr, reg, epochs, batch_size=100, s
 
 
 def train_softmax(X, y, num_classes):
-    return _train_linear(_softmax_ce, X, y, num_classes, lr=0.5, reg=1e-4, epochs=15)
+    return _train_linear(softmax_loss, X, y, num_classes, lr=0.5, reg=1e-4, epochs=15)
 
 
 def train_svm(X, y, num_classes):
-    return _train_linear(lambda s, t: _svm(s, t, 1.0), X, y, num_classes, lr=0.05, reg=1e-3, epochs=15)
+    return _train_linear(lambda s, t: svm_loss(s, t, 1.0), X, y, num_classes, lr=0.05, reg=1e-3, epochs=15)
