@@ -51,10 +51,15 @@ fi
 hostname cgroup2-guest
 ip link set lo up 2>/dev/null
 echo "guest kernel \$(uname -r); cgroup: \$(cat \$R/proc/self/cgroup); controllers: \$(cat \$R/sys/fs/cgroup/cgroup.controllers)" > \$R$OUT/guest.log
-chroot \$R /usr/bin/env -i PATH=/usr/local/bin:/usr/bin:/bin HOME=/tmp GUEST_USER=$USERMODE /bin/sh $OUT/.guest-run.sh >> \$R$OUT/guest.log 2>&1
-echo "guest exit \$?" >> \$R$OUT/guest.log
+# switch_root, not chroot: the kernel refuses a new user namespace to a chrooted process.
+cat > \$R$OUT/.guest-init.sh <<'GUEST'
+#!/bin/sh
+/usr/bin/env -i PATH=/usr/local/bin:/usr/bin:/bin HOME=/tmp GUEST_USER=$USERMODE /bin/sh $OUT/.guest-run.sh >> $OUT/guest.log 2>&1
+echo "guest exit \$?" >> $OUT/guest.log
 sync
-poweroff -f
+/bin/busybox poweroff -f
+GUEST
+exec switch_root \$R /bin/sh $OUT/.guest-init.sh
 INIT
 chmod +x "$WORK/init/init"
 # The guest's start: as root, or as uid 1000 in a cgroup v2 subtree delegated to it (the
