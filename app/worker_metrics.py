@@ -30,6 +30,8 @@ NEEDS = (
     "(GRADELAB_METRICS_TOKEN) or an admin's API token"
 )
 
+FOR_WHOM = "the worker's metrics are for admins and the metrics scraper: use an admin's token or the metrics token"
+
 StartResponse = Callable[..., Any]
 WSGIApp = Callable[[dict[str, Any], StartResponse], Iterable[bytes]]
 
@@ -50,7 +52,7 @@ def is_loopback(host: str) -> bool:
 
 def guarded_app(registry: CollectorRegistry, token: str | None, db: Database | None) -> WSGIApp:
     """The metrics WSGI app behind the token rule (no rule without a token: then it is loopback only)."""
-    inner = make_wsgi_app(registry)
+    inner: WSGIApp = make_wsgi_app(registry)
 
     def refuse(start_response: StartResponse, status: str, detail: str) -> list[bytes]:
         body = json.dumps({"detail": detail}).encode()
@@ -74,11 +76,7 @@ def guarded_app(registry: CollectorRegistry, token: str | None, db: Database | N
         except Unauthorized:
             return refuse(start_response, "401 Unauthorized", NEEDS)
         if not admin:
-            return refuse(
-                start_response,
-                "403 Forbidden",
-                "the worker's metrics are for admins and the metrics scraper: use an admin's token or the metrics token",
-            )
+            return refuse(start_response, "403 Forbidden", FOR_WHOM)
         return inner(environ, start_response)
 
     return app
@@ -89,7 +87,7 @@ class _Server(ThreadingMixIn, WSGIServer):
 
 
 class _QuietHandler(WSGIRequestHandler):
-    def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 - the base class's name
+    def log_message(self, format: str, *args: Any) -> None:
         """Requests are not logged (a scraper every few seconds would flood the worker's log)."""
 
 
@@ -112,7 +110,11 @@ class MetricsListener:
 
 
 def serve_metrics(
-    registry: CollectorRegistry, port: int, host: str = DEFAULT_HOST, token: str | None = None, db: Database | None = None
+    registry: CollectorRegistry,
+    port: int,
+    host: str = DEFAULT_HOST,
+    token: str | None = None,
+    db: Database | None = None,
 ) -> MetricsListener:
     """Start the listener on `host:port`; refused (MetricsRefused) on a non-loopback address without a token."""
     token = token or None
