@@ -52,6 +52,8 @@ def _lost_status(outcome: Outcome, monitor: GradingMonitor, budget: Budget) -> s
         return "output"
     if outcome.killed is KillReason.CHANNEL_OVERFLOW:
         return "overflow"
+    if outcome.killed is KillReason.MEMORY:  # the call's processes together went over its memory limit
+        return "memory"
     return "harness"
 
 
