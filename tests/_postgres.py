@@ -50,7 +50,8 @@ START_TIMEOUT = 30  # seconds; startup normally takes well under 2
 # Durability is worthless for a server that is deleted at the end of the session.
 # A whole test session shares one server and opens many databases and pools: room for them all.
 SERVER_OPTIONS = (
-    f"-c listen_addresses={HOST} -c fsync=off -c synchronous_commit=off -c full_page_writes=off -c max_connections=500"
+    f"-c listen_addresses={HOST} -c fsync=off -c synchronous_commit=off -c full_page_writes=off "
+    "-c max_connections=500"
 )
 
 
