@@ -80,13 +80,9 @@ def start_job(index):
             os._exit(os.WEXITSTATUS(status) if os.WIFEXITED(status) else 128 + os.WTERMSIG(status))
 """
 
-BOOTSTRAP = (
-    r"""
+BOOTSTRAP = r"""
 import json, os, signal, stat, sys, runpy
-"""
-    + UNPACK
-    + START_JOB
-    + r"""
+""" + UNPACK + START_JOB + r"""
 chan = int(sys.argv[1])
 index = unpack(0)
 null = os.open("/dev/null", os.O_RDONLY)
@@ -105,7 +101,6 @@ sys.path.insert(0, os.path.dirname(entry))
 del index, chan, null
 runpy.run_path(entry, run_name="__main__")
 """
-)
 
 
 def pack_files(job: Job, *, attachments_as_files: bool = True) -> bytes:
