@@ -85,7 +85,7 @@ chmod +x "$WORK/init/init"
   echo '  mkdir -p $C/container'
   echo '  chown 1000:1000 $C/container $C/container/cgroup.procs $C/container/cgroup.subtree_control $C/container/cgroup.threads'
   echo '  echo $$ > $C/container/cgroup.procs'
-  echo '  exec unshare --cgroup --mount --propagation private sh -c '"'"'mount -t cgroup2 cgroup2 /sys/fs/cgroup && exec setpriv --reuid 1000 --regid 1000 --clear-groups --inh-caps=-all --reset-env -- env HOME=/tmp PATH=/usr/local/bin:/usr/bin:/bin "$@"'"'"' sh "$@"'
+  echo '  exec unshare --cgroup --mount --propagation private sh -c '"'"'umount /sys/fs/cgroup && mount -t cgroup2 container /sys/fs/cgroup && exec setpriv --reuid 1000 --regid 1000 --clear-groups --inh-caps=-all --reset-env -- env HOME=/tmp PATH=/usr/local/bin:/usr/bin:/bin "$@"'"'"' sh "$@"'
   echo 'fi'
   echo 'exec "$@"'
 } > "$OUT/.guest-run.sh.head"

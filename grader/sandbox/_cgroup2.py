@@ -20,6 +20,10 @@ MOUNTS = (Path("/sys/fs/cgroup"), Path("/sys/fs/cgroup/unified"))
 REQUIRED = ("memory", "pids")
 LEAF = "service"  # where the base's own processes go, so that it may hand controllers to its children
 SLOTS = "gradelab"  # the slots' parent
+HOW = (
+    "delegate a cgroup v2 subtree with the memory and pids controllers to the service's user (systemd: "
+    "Delegate=yes; a container: a cgroup v2 host, --cgroupns=private and a writable /sys/fs/cgroup)"
+)
 
 
 class CgroupV2:
@@ -41,7 +45,7 @@ class CgroupV2:
         if missing:
             return None, (
                 f"cgroup v2 controller(s) {', '.join(missing)} are not available to {base} "
-                f"(it has: {' '.join(available) or 'none'}); delegate them to the service"
+                f"(it has: {' '.join(available) or 'none'}); {HOW}"
             )
         wanted = [c for c in (*REQUIRED, "cpu") if c in available]
         try:
@@ -51,7 +55,7 @@ class CgroupV2:
             group = cls(folder)
             group.prepare(Limits())
         except OSError as exc:
-            return None, f"cannot configure the slot's cgroup v2 under {base}: {exc}"
+            return None, f"cannot configure the slot's cgroup v2 under {base}: {exc}; {HOW}"
         share = "an equal CPU share" if "cpu" in wanted else "no CPU share (cpu is not delegated)"
         return group, f"memory and pids cgroup v2 per slot under {parent}, {share}"
 
