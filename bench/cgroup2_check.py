@@ -142,6 +142,22 @@ def main() -> None:
     print(f"exit {outcome.exit_code} signal {outcome.signal} killed {outcome.killed}; {took:.1f} s")  # type: ignore[attr-defined]
     print("stdout:", outcome.stdout.decode(errors="replace").strip())  # type: ignore[attr-defined]
 
+    # The job's RLIMIT_NPROC stops it first; the cgroup's cap is the backstop. Checked on its own: a
+    # process with no rlimit joins the slot (as a job's chain does) and forks until the kernel refuses.
+    pids = _dir(group, "pids")
+    group.prepare(Limits(processes=16))
+    bomb = "import os, time\nn = 0\ntry:\n    while True:\n        if os.fork() == 0:\n            time.sleep(5)\n"
+    bomb += "            os._exit(0)\n        n += 1\nexcept OSError as exc:\n    print(n, exc)\n"
+    joined = subprocess.run(
+        ["/bin/sh", "-c", f'echo $$ > {pids}/cgroup.procs && exec "$0" -c "$1"', sys.executable, bomb],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    print(f"without the rlimit, in the slot's cgroup: forks before the refusal and why: {joined.stdout.strip()}")
+    print(f"slot: {_files(pids, ('pids.max', 'pids.peak', 'pids.events'))}")
+    time.sleep(6)  # the bomb's children end
+
     second = ensure_sandbox(first + 1)
     used: dict[str, float] = {}
     start = time.time() + 4.0
