@@ -16,7 +16,7 @@
 # own cgroup namespace with the subtree mounted at /sys/fs/cgroup, as a container sees it),
 # GUEST_MEM_MB (default 6144), GUEST_TIMEOUT (seconds, default 1800).
 set -eu
-OUT=$(realpath "$1"); shift
+mkdir -p "$1"; OUT=$(realpath "$1"); shift
 KVER=${KVER:-$(ls /lib/modules | grep -m1 amd64)}
 MEM=${GUEST_MEM_MB:-6144}
 USERMODE=${GUEST_USER:-delegated}
