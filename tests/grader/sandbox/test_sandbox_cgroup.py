@@ -165,7 +165,7 @@ def test_every_v2_slot_is_a_sibling_under_one_parent_after_the_service_moved_int
         *seen, own = ran.stdout.split()
         assert seen == [str(base), str(base / "gradelab")] * 3
         assert own == "/" + str((base / "service").relative_to(mount))
-    finally:
-        for folder in (base / "service", base / "gradelab", base):
+    finally:  # deepest first (a failing run may have nested them); the processes have ended
+        for folder in [*sorted((p for p in base.rglob("*") if p.is_dir()), key=lambda p: -len(p.parts)), base]:
             with contextlib.suppress(FileNotFoundError):
                 folder.rmdir()
