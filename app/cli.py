@@ -70,6 +70,11 @@ def _parser() -> argparse.ArgumentParser:
     worker = sub.add_parser("worker", help="grade queued submissions from Redis (distributed mode)")
     worker.add_argument("--slots", type=int, help="sandbox slots (default: GRADELAB_SLOTS)")
     worker.add_argument("--metrics-port", type=int, help="serve Prometheus metrics of this worker on this port")
+    worker.add_argument(
+        "--metrics-host",
+        default="127.0.0.1",
+        help="the address of the metrics port (default 127.0.0.1; any other needs GRADELAB_METRICS_TOKEN)",
+    )
     return parser
 
 
@@ -213,4 +218,4 @@ def _worker(args: argparse.Namespace, settings: Settings) -> int:
     from app.logging import configure_logging
 
     configure_logging()
-    return run_worker(settings, slots=args.slots, metrics_port=args.metrics_port)
+    return run_worker(settings, slots=args.slots, metrics_port=args.metrics_port, metrics_host=args.metrics_host)

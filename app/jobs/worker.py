@@ -13,7 +13,6 @@ import threading
 from types import FrameType
 
 import structlog
-from prometheus_client import start_http_server
 
 from app.config import Mode, Settings
 from app.db import Database
@@ -23,6 +22,7 @@ from app.jobs.leader import LeaderLock
 from app.jobs.periodic import Periodic
 from app.jobs.pool import acquire_sandboxes
 from app.jobs.sweeper import sweep_once
+from app.jobs.worker_metrics import DEFAULT_HOST, MetricsListener, MetricsRefused, serve_metrics
 from app.metrics import Metrics
 from app.runtime import _close
 
@@ -36,6 +36,7 @@ def run_worker(
     drain_seconds: float = 600.0,
     stop: threading.Event | None = None,
     metrics_port: int | None = None,
+    metrics_host: str = DEFAULT_HOST,
 ) -> int:
     """Grade until SIGTERM/SIGINT (or `stop` is set); returns the exit code."""
     if settings.mode is not Mode.DISTRIBUTED or not settings.redis_url:
@@ -53,8 +54,14 @@ def run_worker(
         running_per_student=settings.running_per_student,
     )
     grader = Grader(db, config, metrics)
+    listener: MetricsListener | None = None
     if metrics_port is not None:  # grading latency and sandbox kills are counted where the grading happens
-        start_http_server(metrics_port, addr="0.0.0.0", registry=metrics.registry)
+        try:
+            listener = serve_metrics(metrics.registry, metrics_port, metrics_host, settings.metrics_token, db)
+        except (MetricsRefused, OSError) as exc:
+            log.error("worker_metrics_refused", error=str(exc))
+            db.dispose()
+            return 2
     sandboxes = acquire_sandboxes(slots if slots is not None else settings.slots, settings.sandbox)
     worker = SlotWorker(make_broker(settings.redis_url), grader.grade, sandboxes)
     grader.wake = worker.notify  # a student's waiting job, once their running one ends
@@ -82,6 +89,8 @@ def run_worker(
         leader.release()
         for sandbox in sandboxes:
             _close(sandbox)
+        if listener is not None:
+            listener.close()
         db.dispose()
         log.info("worker_stopped")
     return 0

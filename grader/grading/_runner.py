@@ -53,6 +53,8 @@ def _lost_status(outcome: Outcome, monitor: GradingMonitor, budget: Budget) -> s
         return CallStatus.OUTPUT
     if outcome.killed is KillReason.CHANNEL_OVERFLOW:
         return CallStatus.OVERFLOW
+    if outcome.killed is KillReason.MEMORY:  # the call's processes together went over its memory limit
+        return CallStatus.MEMORY
     return CallStatus.HARNESS
 
 

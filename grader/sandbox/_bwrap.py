@@ -17,7 +17,7 @@ from grader.sandbox._command import Plan, StartMode, Tools
 from grader.sandbox._layout import DEFAULT_PACKAGES, discover
 from grader.sandbox._procs import kill_until_gone, live, live_pids_of_uid
 from grader.sandbox._seccomp import seccomp_memfd, seccomp_program
-from grader.sandbox._supervise import CHANNEL_PIPE_BYTES, outcome, supervise
+from grader.sandbox._supervise import CHANNEL_PIPE_BYTES, MemoryWatch, outcome, supervise
 from grader.sandbox._types import Job, Limits, Monitor, Outcome, SandboxUnavailable
 
 UID_BASE = 61000
@@ -101,6 +101,7 @@ class BwrapSandbox:
                 raise SandboxUnavailable(f"sandbox slot {self.slot} was closed")
             if self._cgroup is not None:
                 self._cgroup.prepare(limits)
+                monitor = MemoryWatch(monitor, self._cgroup.oom_kills)
             return self._run(archive, limits, monitor)
 
     def _run(self, archive: bytes, limits: Limits, monitor: Monitor) -> Outcome:

@@ -18,6 +18,12 @@ from grader.sandbox._types import Limits
 
 MOUNTS = (Path("/sys/fs/cgroup"), Path("/sys/fs/cgroup/unified"))
 REQUIRED = ("memory", "pids")
+LEAF = "service"  # where the base's own processes go, so that it may hand controllers to its children
+SLOTS = "gradelab"  # the slots' parent
+HOW = (
+    "delegate a cgroup v2 subtree with the memory and pids controllers to the service's user (systemd: "
+    "Delegate=yes; a container: a cgroup v2 host, --cgroupns=private and a writable /sys/fs/cgroup)"
+)
 
 
 class CgroupV2:
@@ -39,7 +45,7 @@ class CgroupV2:
         if missing:
             return None, (
                 f"cgroup v2 controller(s) {', '.join(missing)} are not available to {base} "
-                f"(it has: {' '.join(available) or 'none'}); delegate them to the service"
+                f"(it has: {' '.join(available) or 'none'}); {HOW}"
             )
         wanted = [c for c in (*REQUIRED, "cpu") if c in available]
         try:
@@ -49,7 +55,7 @@ class CgroupV2:
             group = cls(folder)
             group.prepare(Limits())
         except OSError as exc:
-            return None, f"cannot configure the slot's cgroup v2 under {base}: {exc}"
+            return None, f"cannot configure the slot's cgroup v2 under {base}: {exc}; {HOW}"
         share = "an equal CPU share" if "cpu" in wanted else "no CPU share (cpu is not delegated)"
         return group, f"memory and pids cgroup v2 per slot under {parent}, {share}"
 
@@ -97,25 +103,33 @@ class CgroupV2:
 
 
 def _own_cgroup() -> Path | None:
-    """The cgroup v2 directory of this process, on whichever mount has the v2 hierarchy."""
+    """The cgroup v2 directory the service was given, on whichever mount has the v2 hierarchy.
+
+    That is this process's cgroup, unless it is the `service` leaf a first slot moved it into
+    (a second slot, or a restarted service inheriting the leaf): then the base is its parent,
+    so every slot is a sibling under one `gradelab` and gets the same share.
+    """
     path = next((line[3:] for line in (_read(Path("/proc/self/cgroup")) or "").splitlines() if line[:3] == "0::"), None)
     for mount in MOUNTS:
         if path is not None and (mount / "cgroup.controllers").is_file():
-            return mount / path.strip().lstrip("/")
+            own = mount / path.strip().lstrip("/")
+            if own.name == LEAF and own != mount and (own.parent / SLOTS / "cgroup.controllers").is_file():
+                return own.parent
+            return own
     return None
 
 
 def _slots_parent(base: Path, controllers: list[str]) -> Path:
     """`base/gradelab`, with `controllers` enabled for its children (moving base's processes out first)."""
     if (base / "cgroup.type").exists():  # not the hierarchy's root, so "no internal processes" applies
-        leaf = base / "service"
+        leaf = base / LEAF
         leaf.mkdir(exist_ok=True)
         for pid in (_read(base / "cgroup.procs") or "").split():
             with contextlib.suppress(ProcessLookupError):  # it ended meanwhile
                 _write(leaf / "cgroup.procs", pid)
     enable = " ".join(f"+{c}" for c in controllers)
     _write(base / "cgroup.subtree_control", enable)
-    parent = base / "gradelab"
+    parent = base / SLOTS
     parent.mkdir(exist_ok=True)
     _write(parent / "cgroup.subtree_control", enable)
     if "cpu" in controllers:

@@ -33,7 +33,7 @@ from grader.sandbox._command import ENVIRONMENT, StartMode, rlimit_values
 from grader.sandbox._masks import proc_masks
 from grader.sandbox._procs import kill_until_gone, live
 from grader.sandbox._seccomp import seccomp_program
-from grader.sandbox._supervise import CHANNEL_PIPE_BYTES, outcome, watch
+from grader.sandbox._supervise import CHANNEL_PIPE_BYTES, MemoryWatch, outcome, watch
 from grader.sandbox._types import Attachment, Job, Limits, Monitor, Outcome, SandboxUnavailable
 from grader.sandbox._zygote import ZYGOTE
 
@@ -155,6 +155,7 @@ class PreforkSandbox(BwrapSandbox):
                 raise SandboxUnavailable(f"sandbox slot {self.slot} was closed")
             if self._cgroup is not None:
                 self._cgroup.prepare(limits)
+                monitor = MemoryWatch(monitor, self._cgroup.oom_kills)
             zygote = self._ensure_zygote()
             try:
                 return self._run_in(zygote, archive, list(job.attached.values()), limits, monitor)

@@ -14,6 +14,7 @@ import selectors
 import signal
 import subprocess
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Protocol
 
@@ -24,6 +25,39 @@ _CHUNK = 1 << 16
 CHANNEL_PIPE_BYTES = 1 << 20
 _DRAIN_SECONDS = 1.0
 _POLL_SECONDS = 0.25
+
+
+class MemoryWatch:
+    """A monitor that also stops the job once the slot's cgroup killed one of its processes for memory.
+
+    The kernel kills one process when the tree reaches the cap; the job as a whole is then ended
+    (at the next poll) and reported as `KillReason.MEMORY`, so a job whose helpers were killed
+    cannot carry on as if it had stayed within its limit.
+    """
+
+    def __init__(self, monitor: Monitor, oom_kills: Callable[[], int]) -> None:
+        self.inner = monitor
+        self._oom_kills = oom_kills
+        self._before = oom_kills()
+
+    def tripped(self) -> bool:
+        return self._oom_kills() > self._before
+
+    def feed(self, data: bytes) -> None:
+        self.inner.feed(data)
+
+    def deadline(self) -> float | None:
+        return self.inner.deadline()
+
+    def should_stop(self) -> bool:
+        return self.tripped() or self.inner.should_stop()
+
+
+def _stop_reason(monitor: Monitor) -> KillReason | None:
+    """Why the monitor wants the job stopped now, or None."""
+    if isinstance(monitor, MemoryWatch) and monitor.tripped():
+        return KillReason.MEMORY
+    return KillReason.MONITOR if monitor.should_stop() else None
 
 
 @dataclass
@@ -143,6 +177,8 @@ def watch(
         sel.register(chan_r, selectors.EVENT_READ, "channel")
         sel.register(job.exit_fd, selectors.EVENT_READ, "exit")
         _loop(sel, job, stdin_fd, memoryview(archive), limits, monitor, started, seen)
+        if seen.killed is None and isinstance(monitor, MemoryWatch) and monitor.tripped():
+            seen.killed = KillReason.MEMORY  # a process was killed for memory after the last poll
     finally:
         if not job.ended():
             job.kill()
@@ -199,8 +235,9 @@ def _readers(sel: selectors.BaseSelector) -> bool:
 
 
 def _time_left(started: float, limits: Limits, monitor: Monitor, now: float) -> tuple[float, KillReason]:
-    if monitor.should_stop():
-        return 0.0, KillReason.MONITOR
+    stop = _stop_reason(monitor)
+    if stop is not None:
+        return 0.0, stop
     wall = started + limits.wall_seconds - now
     extra = monitor.deadline()
     if extra is not None and extra - now < wall:
@@ -216,7 +253,7 @@ def _take(seen: Watched, which: str, data: bytes, limits: Limits, monitor: Monit
             monitor.feed(data[:room])
         if len(data) > room:
             return KillReason.CHANNEL_OVERFLOW
-        return KillReason.MONITOR if monitor.should_stop() else None
+        return _stop_reason(monitor)
     buf = seen.stdout if which == "stdout" else seen.stderr
     cap = limits.stdout_bytes if which == "stdout" else limits.stderr_bytes
     room = max(cap - len(buf), 0)

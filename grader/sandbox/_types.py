@@ -110,6 +110,7 @@ class KillReason(enum.StrEnum):
     STDERR_OVERFLOW = "stderr_overflow"
     CHANNEL_OVERFLOW = "channel_overflow"
     MONITOR = "monitor"  # the monitor asked for the job to stop (e.g. malformed channel)
+    MEMORY = "memory"  # the job's processes together went over its memory cap: the slot's cgroup killed one
 
 
 @dataclass(frozen=True)

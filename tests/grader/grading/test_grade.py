@@ -124,6 +124,37 @@ def test_a_crash_in_one_function_costs_only_that_function(
     assert tests["mse_small"].passed and tests["mse_hidden"].passed
 
 
+HELPERS_OVER_THE_LIMIT = """
+def relu_forward(x):
+    import os, time
+    helpers = []
+    for _ in range(4):  # each helper under the per-process limit, all four well over the job's
+        pid = os.fork()
+        if pid == 0:
+            block = bytearray(300 * 1024 * 1024)
+            block[::4096] = b"x" * len(block[::4096])
+            time.sleep(5)
+            os._exit(0)
+        helpers.append(pid)
+    for pid in helpers:
+        os.waitpid(pid, 0)
+    return np.maximum(x, 0.0), x
+"""
+
+
+def test_helper_processes_over_the_memory_limit_together_fail_the_call_as_out_of_memory(
+    toy_layers: Bundle, either_backend: Sandbox, reference_cache: ReferenceCache
+) -> None:
+    # Each helper alone fits; the slot's cgroup kills one when they pass the job's memory together,
+    # and the job is then ended: the call ran out of memory, it did not pass on the survivors' work.
+    report = grade(toy_layers, with_function(HELPERS_OVER_THE_LIMIT), either_backend, reference_cache)
+    tests = {t.name: t for t in report.tests}
+    assert not tests["relu_forward_small"].passed
+    assert tests["relu_forward_small"].feedback.startswith("relu_forward ran out of memory (limit 512 MB)")
+    assert tests["mse_small"].passed and tests["mse_hidden"].passed
+    assert report.status == "graded" and report.kills.get("memory", 0) >= 1
+
+
 def test_forged_bytes_on_any_file_descriptor_do_not_change_a_result(
     toy_layers: Bundle, sandbox: Sandbox, reference_cache: ReferenceCache
 ) -> None:

@@ -102,6 +102,8 @@ def test_cgroup_v2_says_which_controllers_it_lacks() -> None:
         assert int((group.folder / "memory.max").read_text()) == tree_caps(Limits(memory_bytes=300 * MiB))[0]
         return
     assert "cgroup v2" in why and ("memory" in why or "mounted" in why or "configure" in why), why
+    if "mounted" not in why:  # says what to configure, for a host service and for a container
+        assert "Delegate=yes" in why and "--cgroupns=private and a writable /sys/fs/cgroup" in why, why
 
 
 def test_an_unprivileged_start_joins_the_slots_cgroup_before_bwrap(tmp_path: Path) -> None:
@@ -138,3 +140,32 @@ def test_a_v2_slot_counts_the_cpu_and_lists_the_processes_of_what_joined_it() ->
         folder.rmdir()
         with contextlib.suppress(OSError):  # another run may be using it
             folder.parent.rmdir()
+
+
+def test_every_v2_slot_is_a_sibling_under_one_parent_after_the_service_moved_into_its_leaf() -> None:
+    # On the real cgroup v2 mount (the unified one of a hybrid host has no controllers, which these steps do
+    # not need): a process given `base` opens a first slot, is moved into `base/service`, and then opens more.
+    mount = next(m for m in MOUNTS if (m / "cgroup.controllers").is_file())
+    base = mount / f"gradelab-base-test-{os.getpid()}"
+    base.mkdir()
+    script = (
+        "import sys\n"
+        "from pathlib import Path\n"
+        "from grader.sandbox._cgroup2 import _own_cgroup, _slots_parent\n"
+        "Path(sys.argv[1], 'cgroup.procs').write_text('0')\n"  # 0: the writing process itself
+        "seen = []\n"
+        "for _ in range(3):\n"
+        "    given = _own_cgroup()\n"
+        "    seen += [str(given), str(_slots_parent(given, []))]\n"
+        "print(' '.join(seen), Path('/proc/self/cgroup').read_text().split('0::')[1].strip())\n"
+    )
+    try:
+        ran = subprocess.run([sys.executable, "-c", script, str(base)], capture_output=True, text=True, check=False)
+        assert ran.returncode == 0, ran.stderr
+        *seen, own = ran.stdout.split()
+        assert seen == [str(base), str(base / "gradelab")] * 3
+        assert own == "/" + str((base / "service").relative_to(mount))
+    finally:  # deepest first (a failing run may have nested them); the processes have ended
+        for folder in [*sorted((p for p in base.rglob("*") if p.is_dir()), key=lambda p: -len(p.parts)), base]:
+            with contextlib.suppress(FileNotFoundError):
+                folder.rmdir()
