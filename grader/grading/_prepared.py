@@ -55,7 +55,9 @@ class PreparedProblem:
     """A bundle and its reference run, with what grading works out from them once and shares.
 
     Each entry (a test's encoded inputs, a unit test's `Judging`, a list of tests' `PackedInputs`) is built
-    lazily, the first time it is asked for, and never again: submissions graded at the same time by several
+    lazily, the first time it is asked for, and never again (all of `layers`' entries together take a few
+    milliseconds, against a reference run's second or so, and a list of tests is known only when a grading
+    runs it, so nothing is gained by building them ahead): submissions graded at the same time by several
     slots share one prepared problem (through `ReferenceCache.prepared`), so every entry is built under a
     lock, checked again once the lock is held, and stored only when complete. A stored entry is never
     replaced or changed, so readers share it without copying.
