@@ -10,7 +10,7 @@ import numpy as np
 
 from grader.bundle import Bundle, MistakeSpec
 from grader.grading._grade import grade_files
-from grader.grading._reference import ReferenceCache, ReferenceFailure, ReferenceRun, input_digests
+from grader.grading._reference import ReferenceCache, ReferenceFailure, ReferenceRun
 from grader.grading._report import GradeReport
 from grader.grading._soundness import nonfinite, uncarried
 from grader.grading._starter import starter_gaps
@@ -88,13 +88,14 @@ def check_problem(
     report.add("loads", True, f"{len(bundle.spec.tests)} tests, {len(bundle.spec.mistakes)} mistake variants")
     cache = ReferenceCache()
     try:
-        ref = cache.get(bundle, sandbox, seed_key)
+        prepared = cache.prepared(bundle, sandbox, seed_key)
     except ReferenceFailure as exc:
         report.add("reference runs", False, str(exc))
         return report
+    ref = prepared.run
     report.add("reference runs", True)
     _check_values(bundle, ref, report)
-    report.inputs = input_digests(bundle, ref)
+    report.inputs = prepared.input_digests()
     _check_numgrad(bundle, ref, report)
     done.step()
     solution = {k: v for k, v in bundle.folder("solution").items() if k in bundle.submitted_files}

@@ -3,21 +3,20 @@
 from __future__ import annotations
 
 import dataclasses
-import functools
 import time
 from collections.abc import Callable, Mapping
 from typing import Any
 
-from grader._harness import wire
 from grader._vocab import SIGNAL_PREFIX, CallStatus
 from grader.bundle import Bundle, TestSpec
-from grader.grading._caps import result_cap, submission_budget
+from grader.grading._caps import submission_budget
 from grader.grading._files import MAX_FILE_BYTES, MAX_FILES, SubmissionError, student_files, validate_submission
+from grader.grading._prepared import PreparedProblem, public_data
 from grader.grading._reference import ReferenceCache, ReferenceRun
 from grader.grading._report import GradeReport, TestReport
-from grader.grading._runner import Budget, Call, CallResult, JobRun, run_calls
+from grader.grading._runner import Budget, CallResult, JobRun, run_calls
 from grader.grading._score import score_accuracy, score_unit, smallest_failing_inputs
-from grader.sandbox import Attachment, Sandbox
+from grader.sandbox import Sandbox
 
 __all__ = [
     "MAX_FILES",
@@ -32,30 +31,6 @@ Judged = dict[str, tuple[TestReport, dict[str, Any]]]
 Keep = Callable[[str, CallResult], CallResult]
 
 
-def _call_for(
-    bundle: Bundle, test: TestSpec, call_id: str, inputs_path: str, at: tuple[int, int], ref: ReferenceRun
-) -> Call:
-    limits = bundle.spec.limits
-    return Call(
-        test_id=call_id,
-        driver=test.driver_name,
-        seconds=test.time_seconds or limits.time_seconds,
-        memory_mb=test.memory_mb or limits.memory_mb,
-        inputs=inputs_path,
-        at=at,
-        quiet=not test.visible,
-        max_bytes=result_cap(bundle, test, ref),
-    )
-
-
-@functools.lru_cache(maxsize=32)
-def public_data(bundle: Bundle, name: str) -> bytes:
-    """A data file's arrays without the secret ones, in the wire format (encoded once per bundle)."""
-    secret = set(bundle.data_spec(name).secret)
-    arrays = {k: v for k, v in bundle.data(name).items() if k not in secret}
-    return wire.encode_frame({"k": "inputs"}, arrays, with_value=True)
-
-
 @dataclasses.dataclass
 class _Run:
     """What one job run gave: each test's result by test name, and the output of its visible tests."""
@@ -68,7 +43,7 @@ def _run_tests(
     bundle: Bundle,
     tests: list[TestSpec],
     files: Mapping[str, bytes],
-    ref: ReferenceRun,
+    prepared: PreparedProblem,
     sandbox: Sandbox,
     *,
     budget: Budget | None = None,
@@ -79,10 +54,11 @@ def _run_tests(
     inputs are sealed (a read-only attachment, or a file under `sealed/`, that the harness hands over
     for hidden tests alone, once nothing can show their traces) and its output is discarded: nothing
     the visible tests can see or print tells anything about the hidden ones. Each result goes through
-    `keep` as it arrives (so a run holds no more than what `keep` returns)."""
+    `keep` as it arrives (so a run holds no more than what `keep` returns). The lists of tests every submission
+    runs (with `lazy_numgrad`) are packed once and kept by `prepared`; a rerun of whichever tests failed is not."""
     budget = budget or Budget()
     judged = keep or (lambda _name, res: res)
-    inputs = _inputs_of(bundle, tests, ref, keep=lazy_numgrad)
+    inputs = prepared.inputs_for(tests) if lazy_numgrad else prepared.pack(tests)
     job_files = {**student_files(bundle, files), **inputs.files}
     modules = [f for f in bundle.submitted_files if f in files]
     output_bytes = bundle.spec.limits.output_kb * 1024
@@ -110,57 +86,6 @@ def _explained(res: CallResult, budget: Budget) -> CallResult:
     return res
 
 
-@dataclasses.dataclass(frozen=True)
-class _Inputs:
-    """The calls of a list of tests, and their inputs packed for the job (the same for every submission)."""
-
-    calls: list[Call]
-    names: dict[str, str]  # call id -> test name
-    files: dict[str, bytes]  # the visible tests' inputs
-    attached: dict[str, Attachment]  # the hidden tests' inputs
-
-
-def _inputs_of(bundle: Bundle, tests: list[TestSpec], ref: ReferenceRun, keep: bool) -> _Inputs:
-    """The tests' calls and packed inputs; with `keep`, packed once and kept with the reference run (for
-    the test lists every submission runs, not for a rerun of whichever tests failed)."""
-    key = ("inputs", *(t.name for t in tests))
-    found = ref.memo.get(key)
-    if found is None:
-        found = _pack_inputs(bundle, tests, ref)
-        if keep:
-            ref.memo[key] = found
-    return found
-
-
-def _pack_inputs(bundle: Bundle, tests: list[TestSpec], ref: ReferenceRun) -> _Inputs:
-    calls, names = [], {}
-    packed = {"inputs.bin": bytearray(), "sealed/inputs.bin": bytearray()}
-    where: dict[tuple[str, str], tuple[int, int]] = {}
-    ordered = [t for t in tests if t.visible] + [t for t in tests if not t.visible]
-    for i, test in enumerate(ordered):
-        path = "inputs.bin" if test.visible else "sealed/inputs.bin"
-        if test.kind == "accuracy":
-            assert test.data is not None
-            key = (path, "data:" + test.data)
-            frame = public_data(bundle, test.data) if key not in where else b""
-        else:
-            key = (path, "test:" + test.name)
-            frame = ref.encoded_inputs(test.name)
-        if key not in where:
-            where[key] = (len(packed[path]), len(frame))
-            packed[path] += frame
-        call_id = test.name if test.visible else f"hidden-{i}"
-        names[call_id] = test.name
-        calls.append(_call_for(bundle, test, call_id, path, where[key], ref))
-    visible, hidden = packed["inputs.bin"], packed["sealed/inputs.bin"]
-    return _Inputs(
-        calls=calls,
-        names=names,
-        files={"inputs.bin": bytes(visible)} if visible else {},
-        attached={"sealed/inputs.bin": Attachment(bytes(hidden))} if hidden else {},
-    )
-
-
 def grade_files(
     bundle: Bundle,
     files: Mapping[str, bytes],
@@ -173,13 +98,15 @@ def grade_files(
     """Grade submitted files against a bundle through the sandbox (inputs seeded from `seed_key`)."""
     started = time.monotonic()
     validate_submission(bundle, files)
-    ref = (cache or ReferenceCache()).get(bundle, sandbox, seed_key)
+    prepared = (cache or ReferenceCache()).prepared(bundle, sandbox, seed_key)
+    ref = prepared.run
     tests = [t for t in bundle.spec.tests if t.kind == "unit" or not units_only]
     budget = submission_budget(bundle, tests, ref)
     scored: Judged = {}
-    run = _run_tests(bundle, tests, files, ref, sandbox, budget=budget, keep=_judge_on_arrival(bundle, ref, scored))
-    for name, res in _with_numgrad(bundle, tests, run, scored, files, ref, sandbox, budget).items():
-        scored[name] = _score(bundle, bundle.test(name), res, ref)
+    keep = _judge_on_arrival(bundle, prepared, scored)
+    run = _run_tests(bundle, tests, files, prepared, sandbox, budget=budget, keep=keep)
+    for name, res in _with_numgrad(bundle, tests, run, scored, files, prepared, sandbox, budget).items():
+        scored[name] = _score(bundle, bundle.test(name), res, prepared)
     metrics: dict[str, Any] = {}
     for test in tests:
         for key, value in scored[test.name][1].items():
@@ -209,14 +136,14 @@ def grade_files(
     )
 
 
-def _judge_on_arrival(bundle: Bundle, ref: ReferenceRun, scored: Judged) -> Keep:
+def _judge_on_arrival(bundle: Bundle, prepared: PreparedProblem, scored: Judged) -> Keep:
     """Judge each result as it arrives and drop its value, unless the rerun with numeric gradients needs it:
     a submission's results are never all held at once."""
 
     def keep(name: str, res: CallResult) -> CallResult:
         test = bundle.test(name)
-        scored[name] = _score(bundle, test, res, ref)
-        if _needs_numgrad(ref, test, res, scored[name][0]):
+        scored[name] = _score(bundle, test, res, prepared)
+        if _needs_numgrad(prepared.run, test, res, scored[name][0]):
             return res
         return dataclasses.replace(res, value=None)
 
@@ -227,9 +154,11 @@ def _needs_numgrad(ref: ReferenceRun, test: TestSpec, res: CallResult, report: T
     return test.kind == "unit" and _wants_numgrad(ref, test) and res.status == CallStatus.OK and not report.passed
 
 
-def _score(bundle: Bundle, test: TestSpec, res: CallResult, ref: ReferenceRun) -> tuple[TestReport, dict[str, Any]]:
+def _score(
+    bundle: Bundle, test: TestSpec, res: CallResult, prepared: PreparedProblem
+) -> tuple[TestReport, dict[str, Any]]:
     if test.kind == "unit":
-        return score_unit(bundle, test, res, ref), {}
+        return score_unit(bundle, test, res, prepared), {}
     report, extra = score_accuracy(bundle, test, res)
     return report, dict(extra)
 
@@ -245,17 +174,17 @@ def _with_numgrad(
     run: _Run,
     scored: Judged,
     files: Mapping[str, bytes],
-    ref: ReferenceRun,
+    prepared: PreparedProblem,
     sandbox: Sandbox,
     budget: Budget,
 ) -> dict[str, CallResult]:
     """Numeric gradients cost two forward calls per input element, and only a failing test's diagnosis uses
     them: the first run skips them, and the unit tests that failed run again with them."""
-    retry = [t for t in tests if _needs_numgrad(ref, t, run.results[t.name], scored[t.name][0])]
+    retry = [t for t in tests if _needs_numgrad(prepared.run, t, run.results[t.name], scored[t.name][0])]
     if not retry or budget.out_of_time():
         return {}
     found: dict[str, CallResult] = {}
-    again = _run_tests(bundle, retry, files, ref, sandbox, budget=budget, keep=_numgrad_only, lazy_numgrad=False)
+    again = _run_tests(bundle, retry, files, prepared, sandbox, budget=budget, keep=_numgrad_only, lazy_numgrad=False)
     for test in retry:
         first = run.results[test.name]
         second = again.results.get(test.name)

@@ -11,9 +11,9 @@ import hashlib
 import os
 import threading
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from grader._harness import wire
 from grader._harness.wire import FrameReader
@@ -24,6 +24,9 @@ from grader.grading._runner import Call, CallResult, JobRun, run_calls
 from grader.grading._soundness import uncarried
 from grader.sandbox import Sandbox
 from grader.values import Value
+
+if TYPE_CHECKING:
+    from grader.grading._prepared import PreparedProblem
 
 
 class ReferenceFailure(RuntimeError):
@@ -38,34 +41,6 @@ class ReferenceRun:
     results: Mapping[str, Mapping[str, Value]]
     variants: Mapping[tuple[str, str], Mapping[str, Value]]  # (variant, test) -> results
     failures: Mapping[tuple[str, str | None], CallResult]  # calls that did not return
-    # What grading works out once and reuses for every submission graded against this run, by a key whose
-    # first part names the kind of entry: ("encoded", test) here, ("judging", test) in `_score`, and
-    # ("inputs", *tests) in `_grade`.
-    memo: dict[tuple[str, ...], Any] = field(default_factory=dict, compare=False, repr=False)
-
-    def encoded_inputs(self, test: str) -> bytes:
-        """A test's inputs in the wire format, encoded once and shared by every submission."""
-        key = ("encoded", test)
-        if key not in self.memo:
-            self.memo[key] = wire.encode_frame({"k": "inputs"}, self.inputs[test], with_value=True)
-        encoded: bytes = self.memo[key]
-        return encoded
-
-    def input_digest(self, test: str) -> str:
-        """A digest of a unit test's generated inputs: equal digests, equal inputs."""
-        return hashlib.sha256(self.encoded_inputs(test)).hexdigest()[:32]
-
-
-def input_digests(bundle: Bundle, run: ReferenceRun) -> dict[str, str]:
-    """Per test, a digest of what its calls receive: generated inputs, or an accuracy test's data file."""
-    digests = {}
-    for test in bundle.spec.tests:
-        if test.kind == "unit" and test.name in run.inputs:
-            digests[test.name] = run.input_digest(test.name)
-        elif test.data is not None and test.data in bundle.files:
-            data = hashlib.sha256(bundle.files[test.data]).hexdigest()
-            digests[test.name] = hashlib.sha256(f"{data}:{test.labels}".encode()).hexdigest()[:32]
-    return digests
 
 
 def seed_key_or_local(bundle: Bundle, seed_key: bytes | None) -> bytes:
@@ -244,29 +219,39 @@ def cache_key(bundle: Bundle, seed_key: bytes | None) -> str:
 
 
 class ReferenceCache:
-    """Reference runs by bundle digest and seed key; safe to share between threads."""
+    """Reference runs by bundle digest and seed key, each with its problem prepared for grading (one
+    `PreparedProblem`, built once per run and shared by every submission graded against it); safe to share
+    between threads: a run is computed, and its problem prepared, by one thread while the others wait."""
 
     def __init__(self, folder: Path | None = None) -> None:
         self.folder = folder
-        self._runs: dict[str, ReferenceRun] = {}
+        self._prepared: dict[str, PreparedProblem] = {}
         self._lock = threading.Lock()
         self._building: dict[str, threading.Lock] = {}
 
     def get(self, bundle: Bundle, sandbox: Sandbox, seed_key: bytes | None = None) -> ReferenceRun:
         """The cached run for this bundle and seed key, computing it once if needed."""
+        return self.prepared(bundle, sandbox, seed_key).run
+
+    def prepared(self, bundle: Bundle, sandbox: Sandbox, seed_key: bytes | None = None) -> PreparedProblem:
+        """The bundle prepared for grading against its cached run for this seed key (computed once if needed)."""
+        # imported here: the prepared problem judges with `_score`, which reads reference runs from this module
+        from grader.grading._prepared import PreparedProblem
+
         key = cache_key(bundle, seed_key)
         with self._lock:
-            if key in self._runs:
-                return self._runs[key]
+            if key in self._prepared:
+                return self._prepared[key]
             lock = self._building.setdefault(key, threading.Lock())
         with lock:
-            if key in self._runs:
-                return self._runs[key]
+            if key in self._prepared:
+                return self._prepared[key]
             run = self._load(key) or compute_reference(bundle, sandbox, seed_key)
             self._store(key, run)
+            prepared = PreparedProblem(bundle, run)
             with self._lock:
-                self._runs[key] = run
-            return run
+                self._prepared[key] = prepared
+            return prepared
 
     def _path(self, digest: str) -> Path | None:
         return None if self.folder is None else self.folder / f"reference-{digest}.bin"

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import signal
 from collections.abc import Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -19,7 +19,6 @@ from grader.judge import (
     Context,
     Tier,
     Tolerance,
-    Variant,
     given,
     judge,
     ranked_causes,
@@ -27,6 +26,9 @@ from grader.judge import (
     trained_causes,
 )
 from grader.values import Value
+
+if TYPE_CHECKING:
+    from grader.grading._prepared import PreparedProblem
 
 
 def ran_message(test: TestSpec, res: CallResult, limit_s: float, memory_mb: int) -> str:
@@ -157,8 +159,9 @@ def _opening(bundle: Bundle, test: TestSpec, res: CallResult) -> TestReport:
     return report
 
 
-def score_unit(bundle: Bundle, test: TestSpec, res: CallResult, ref: ReferenceRun) -> TestReport:
+def score_unit(bundle: Bundle, test: TestSpec, res: CallResult, prepared: PreparedProblem) -> TestReport:
     """Judge one unit test against the reference's results."""
+    ref = prepared.run
     report = _opening(bundle, test, res)
     if res.status != CallStatus.OK:
         report.diagnosis = crash_hints(bundle, test, res, ref)
@@ -170,14 +173,14 @@ def score_unit(bundle: Bundle, test: TestSpec, res: CallResult, ref: ReferenceRu
     if not isinstance(res.value, dict):
         report.stage, report.feedback = Stage.TYPE, f"The driver for {test.function} returned no results."
         return report
-    tol, per, context, variants = _judging(bundle, test, ref)
+    judging = prepared.judging(test)
     verdicts = judge(
         ref.results[test.name],
         res.value,
-        tolerance=tol,
-        per_result=per,
-        context=context,
-        variants=variants,
+        tolerance=judging.tolerance,
+        per_result=judging.per_result,
+        context=judging.context,
+        variants=judging.variants,
     )
     failed = [v for v in verdicts if not v.passed]
     if not failed:
@@ -194,22 +197,6 @@ def score_unit(bundle: Bundle, test: TestSpec, res: CallResult, ref: ReferenceRu
     if report.diagnosis:
         report.feedback += "\nLikely cause: " + "\n".join(report.diagnosis)
     return report
-
-
-def _judging(
-    bundle: Bundle, test: TestSpec, ref: ReferenceRun
-) -> tuple[Tolerance, dict[str, Tolerance], Context, list[Variant]]:
-    """The test's tolerances, context and variants: the same for every submission, so worked out once."""
-    found = ref.memo.get(("judging", test.name))
-    if found is None:
-        tol, per = tolerances(bundle, test)
-        variants = [
-            Variant(name=m.name, hint=m.hint, results=ref.variants[(m.name, test.name)])
-            for m in bundle.spec.mistakes
-            if (m.name, test.name) in ref.variants
-        ]
-        found = ref.memo["judging", test.name] = (tol, per, build_context(test, ref.inputs.get(test.name)), variants)
-    return found
 
 
 def score_accuracy(bundle: Bundle, test: TestSpec, res: CallResult) -> tuple[TestReport, Mapping[str, Any]]:

@@ -289,10 +289,10 @@ def test_numeric_gradients_are_computed_only_to_diagnose_a_failing_test(sandbox:
 
     bundle = load_bundle(Path(__file__).resolve().parents[3] / "reference" / "layers")
     cache = ReferenceCache()
-    ref = cache.get(bundle, sandbox)
+    prepared = cache.prepared(bundle, sandbox)
     tests = [t for t in bundle.spec.tests if t.name == "max_pool_backward_basic"]
     solution = {"layers.py": bundle.files["solution/layers.py"]}
-    first = _run_tests(bundle, tests, solution, ref, sandbox)
+    first = _run_tests(bundle, tests, solution, prepared, sandbox)
     assert all("@numgrad" not in r.value for r in first.results.values() if isinstance(r.value, dict))
     mistake = bundle.files["mistakes/max_pool_grad_to_every_element.py"]
     # average pooling's gradient: close to a known variant but none of them, so the numeric gradient is the diagnosis

@@ -177,11 +177,11 @@ def test_a_result_over_its_cap_is_stopped_in_the_job_and_never_crosses_the_chann
 ) -> None:
     from grader.grading._grade import _run_tests
 
-    ref = reference_cache.get(toy_layers, either_backend)
+    prepared = reference_cache.prepared(toy_layers, either_backend)
     source = SOLUTION + "\n\ndef relu_forward(x):\n    import numpy as np\n    return np.ones(8 * 2**20), None\n"
     tests = [t for t in toy_layers.spec.tests if t.name in ("relu_forward_small", "mse_small")]
     budget = Budget()
-    run = _run_tests(toy_layers, tests, {"toy.py": source.encode()}, ref, either_backend, budget=budget)
+    run = _run_tests(toy_layers, tests, {"toy.py": source.encode()}, prepared, either_backend, budget=budget)
     assert run.results["relu_forward_small"].status == "overflow"
     assert run.results["mse_small"].status == "ok"
     assert budget.used_bytes < 2 * 2**20  # the 64 MB result stayed in the job
@@ -194,10 +194,10 @@ def test_a_spent_channel_budget_fails_every_call_left_without_an_infrastructure_
 ) -> None:
     from grader.grading._grade import _run_tests
 
-    ref = reference_cache.get(toy_layers, either_backend)
+    prepared = reference_cache.prepared(toy_layers, either_backend)
     budget = Budget(channel_bytes=1)
     run = _run_tests(
-        toy_layers, list(toy_layers.spec.tests), {"toy.py": SOLUTION.encode()}, ref, either_backend, budget=budget
+        toy_layers, list(toy_layers.spec.tests), {"toy.py": SOLUTION.encode()}, prepared, either_backend, budget=budget
     )
     assert {r.status for r in run.results.values()} == {"overflow"}
     assert set(run.results) == {t.name for t in toy_layers.spec.tests}

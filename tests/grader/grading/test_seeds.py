@@ -11,7 +11,7 @@ import pytest
 from grader.bundle import Bundle, bundle_from_files
 from grader.bundle._archive import read_folder
 from grader.grading import CheckReport, ReferenceCache, check_problem, compute_reference
-from grader.grading._reference import input_digests
+from grader.grading._prepared import PreparedProblem
 from grader.sandbox import Sandbox
 
 BUNDLES = Path(__file__).resolve().parents[2] / "bundles"
@@ -36,7 +36,7 @@ def toml(old: str, new: str) -> Callable[[Files], None]:
 
 
 def digests(bundle: Bundle, sandbox: Sandbox, key: bytes = KEY) -> dict[str, str]:
-    return input_digests(bundle, compute_reference(bundle, sandbox, key))
+    return PreparedProblem(bundle, compute_reference(bundle, sandbox, key)).input_digests()
 
 
 def test_inputs_stay_the_same_when_only_points_tolerances_and_the_statement_change(sandbox: Sandbox) -> None:
@@ -75,11 +75,12 @@ def test_inputs_change_only_for_the_tests_whose_params_generator_or_seed_changed
 
 def test_another_seed_key_draws_other_inputs_and_the_cache_keeps_them_apart(sandbox: Sandbox) -> None:
     bundle, cache = toy(), ReferenceCache()
-    first = cache.get(bundle, sandbox, KEY)
-    other = cache.get(bundle, sandbox, b"o" * 32)
-    assert other is not first
-    assert cache.get(bundle, sandbox, KEY) is first
-    ours, theirs = input_digests(bundle, first), input_digests(bundle, other)
+    first = cache.prepared(bundle, sandbox, KEY)
+    other = cache.prepared(bundle, sandbox, b"o" * 32)
+    assert other is not first and other.run is not first.run
+    assert cache.prepared(bundle, sandbox, KEY) is first
+    assert cache.get(bundle, sandbox, KEY) is first.run
+    ours, theirs = first.input_digests(), other.input_digests()
     assert all(ours[name] != theirs[name] for name in ours)
 
 
@@ -103,9 +104,8 @@ def test_the_local_seed_key_is_used_when_none_is_given(sandbox: Sandbox) -> None
     from grader.bundle import local_seed_key
 
     bundle = toy()
-    assert digests(bundle, sandbox, local_seed_key(bundle.slug)) == input_digests(
-        bundle, compute_reference(bundle, sandbox)
-    )
+    local = PreparedProblem(bundle, compute_reference(bundle, sandbox))
+    assert digests(bundle, sandbox, local_seed_key(bundle.slug)) == local.input_digests()
 
 
 @pytest.mark.parametrize("key", [b"", b"short"])
