@@ -7,8 +7,8 @@ probe). Each program is one module's text; a line importing from `unpack` (marke
 `# inside: the text of unpack.py`) is dropped and unpack.py's text goes first instead,
 so that the program needs nothing but the standard library (and NumPy, for the zygote).
 
-Inside a sandbox each program runs as `__main__`; imported on the host, a module only
-defines its functions (the zygote excepted: it reads its arguments when loaded).
+Inside a sandbox each program runs as `__main__`; imported on the host (to test it), a
+module only defines its functions: it reads its arguments and acts only as `__main__`.
 """
 
 from functools import cache

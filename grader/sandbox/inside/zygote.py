@@ -31,12 +31,14 @@ import numpy.random  # loaded lazily by NumPy otherwise: once here instead of on
 from grader.sandbox.inside.unpack import start_job, unpack  # inside: the text of unpack.py
 
 libc = ctypes.CDLL(None, use_errno=True)
-CTRL = int(sys.argv[1])
-SECCOMP = open(sys.argv[2], "rb").read()  # noqa: SIM115
-BASE_PATH = [p for p in sys.path if p != os.path.dirname(os.path.abspath(__file__))]  # without the zygote's own folder
-UID, GID = os.getuid(), os.getgid()  # read before any unshare: in a new user namespace they read as unmapped
-ENV: dict[str, str] = json.loads(sys.argv[3])
-MASKS: dict[str, list[str]] = json.loads(sys.argv[4])  # the global entries of /proc every job masks (see _masks.py)
+# Set when the zygote starts (at the end of this file), so that the host can import this module to test it.
+CTRL: int
+SECCOMP: bytes
+BASE_PATH: list[str]
+UID: int
+GID: int
+ENV: dict[str, str]
+MASKS: dict[str, list[str]]
 CLONE = 0x10000000 | 0x00020000 | 0x20000000 | 0x40000000 | 0x08000000 | 0x04000000
 MS_RDONLY, MS_NOSUID, MS_NODEV, MS_NOEXEC, MS_BIND, MS_REC, MS_PRIVATE = 1, 2, 4, 8, 4096, 16384, 1 << 18
 RLIMITS = {
@@ -55,8 +57,8 @@ class Fprog(ctypes.Structure):
     _fields_ = [("len", ctypes.c_ushort), ("filter", ctypes.c_void_p)]
 
 
-PROGRAM = ctypes.create_string_buffer(SECCOMP, len(SECCOMP))
-FPROG = Fprog(len(SECCOMP) // 8, ctypes.cast(PROGRAM, ctypes.c_void_p))  # built once, before any job
+PROGRAM: "ctypes.Array[ctypes.c_char]"
+FPROG: Fprog
 
 
 class CloneArgs(ctypes.Structure):
@@ -145,7 +147,7 @@ def preload(root: str) -> dict[str, tuple[bytes, str | None, types.CodeType]]:
     return found
 
 
-PRELOADED = preload("/job/preload")
+PRELOADED: dict[str, tuple[bytes, str | None, types.CodeType]]
 
 
 def job_file(rel: str) -> bytes | None:
@@ -369,6 +371,15 @@ def main() -> None:
 
 
 if __name__ == "__main__":
+    CTRL = int(sys.argv[1])
+    SECCOMP = open(sys.argv[2], "rb").read()  # noqa: SIM115
+    BASE_PATH = [p for p in sys.path if p != os.path.dirname(os.path.abspath(__file__))]  # without the zygote's folder
+    UID, GID = os.getuid(), os.getgid()  # read before any unshare: in a new user namespace they read as unmapped
+    ENV = json.loads(sys.argv[3])
+    MASKS = json.loads(sys.argv[4])  # the global entries of /proc every job masks (see _masks.py)
+    PROGRAM = ctypes.create_string_buffer(SECCOMP, len(SECCOMP))
+    FPROG = Fprog(len(SECCOMP) // 8, ctypes.cast(PROGRAM, ctypes.c_void_p))  # built once, before any job
+    PRELOADED = preload("/job/preload")
     try:
         main()
     finally:

@@ -8,7 +8,9 @@ from __future__ import annotations
 import ast
 import json
 import os
+import socket
 import stat
+import sys
 import threading
 from pathlib import Path
 
@@ -191,3 +193,45 @@ def test_the_probe_allows_only_the_fixed_environment_and_pwd() -> None:
     assert not fixed_environment(b"HOME=/job\0SECRET=x\0", ["HOME", "LANG"])
     assert fails(os.open, "/nonexistent", os.O_RDONLY) and not fails(len, "x")
     assert counter("/nonexistent") == b"" and counter("/proc/self/comm") != b""
+
+
+def test_the_zygote_preloads_the_harness_and_imports_its_lib_modules(tmp_path: Path) -> None:
+    from grader.sandbox.inside import zygote  # imported here: on the host it only defines its functions
+
+    (tmp_path / "lib").mkdir()
+    (tmp_path / "harness.py").write_text("X = 1\n")
+    (tmp_path / "lib" / "gradelab_preload_probe.py").write_text("VALUE = 6 * 7\n")
+    (tmp_path / "lib" / "notes.txt").write_text("not python\n")
+    try:
+        found = zygote.preload(str(tmp_path))
+        assert sorted(found) == ["harness.py", "lib/gradelab_preload_probe.py"]
+        source, module, code = found["harness.py"]
+        assert (source, module, code.co_filename) == (b"X = 1\n", None, "/job/harness.py")
+        source, module, code = found["lib/gradelab_preload_probe.py"]
+        assert (module, code.co_filename) == ("gradelab_preload_probe", "/job/lib/gradelab_preload_probe.py")
+        loaded = sys.modules["gradelab_preload_probe"]
+        assert loaded.VALUE == 42 and loaded.__file__ == "/job/lib/gradelab_preload_probe.py"
+    finally:
+        sys.modules.pop("gradelab_preload_probe", None)
+
+
+def test_the_zygote_receives_an_order_with_its_descriptors() -> None:
+    from grader.sandbox.inside import zygote
+
+    host, inner = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
+    read, write = os.pipe()
+    received: list[int] = []
+    try:
+        order = json.dumps({"op": "run", "attached": 0}).encode()
+        socket.send_fds(host, [order], [read, write])
+        msg, received = zygote.receive(inner)
+        assert json.loads(msg) == {"op": "run", "attached": 0} and len(received) == 2
+        os.write(received[1], b"through the passed descriptors")
+        assert os.read(received[0], 100) == b"through the passed descriptors"
+        host.close()
+        assert zygote.receive(inner) == (b"", [])  # the host hung up: the zygote ends
+    finally:
+        for fd in (read, write, *received):
+            os.close(fd)
+        host.close()
+        inner.close()
