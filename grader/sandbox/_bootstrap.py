@@ -19,88 +19,11 @@ from __future__ import annotations
 import json
 
 from grader.sandbox._types import Job
+from grader.sandbox.inside import bootstrap_program
 
-# Unpacks a job's archive into /job (used by the bootstrap and by the zygote's jobs alike).
-UNPACK = r"""
-def unpack(fd):
-    # The index, then each file moved by the kernel from the archive (a pipe or a memfd) straight into its
-    # file: no byte of a file ever passes through this process's memory, so none is inherited by the job
-    # it forks (files meant for only some of a job's processes stay out of the others' memory).
-    head = b""
-    while not head.endswith(b"\n"):
-        byte = os.read(fd, 1)
-        if not byte or len(head) > 12:
-            raise SystemExit("bad job archive")
-        head += byte
-    want = int(head)
-    raw_index = bytearray()
-    while len(raw_index) < want:
-        chunk = os.read(fd, want - len(raw_index))
-        if not chunk:
-            raise SystemExit("bad job archive")
-        raw_index += chunk
-    index = json.loads(bytes(raw_index))
-    pipe = stat.S_ISFIFO(os.fstat(fd).st_mode)
-    for name, size in index["files"]:
-        parts = name.split("/")
-        if name.startswith("/") or "\0" in name or any(p in ("", ".", "..") for p in parts) or size < 0:
-            raise SystemExit("bad job archive")
-        path = os.path.join("/job", name)
-        os.makedirs(os.path.dirname(path), mode=0o700, exist_ok=True)
-        out = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | os.O_CLOEXEC, 0o644)
-        try:
-            left = size
-            while left:
-                moved = os.splice(fd, out, left) if pipe else os.sendfile(out, fd, None, left)
-                if moved <= 0:
-                    raise SystemExit("bad job archive")
-                left -= moved
-        finally:
-            os.close(out)
-    return index
-"""
-
-# Splits pid 1 of a job's namespace from the job (used by the bootstrap and by the zygote's jobs alike).
-START_JOB = r"""
-def start_job(index):
-    # Returns in the job's process: pid 2, forked here, or this process itself for an `init` entry.
-    # Otherwise this process stays pid 1: it reaps every orphan, and ends (which ends the namespace)
-    # when the job ends.
-    if index.get("init"):
-        return
-    job = os.fork()
-    if job == 0:
-        return
-    signal.signal(signal.SIGINT, signal.SIG_DFL)
-    os.close(1)
-    os.close(3)
-    while True:
-        pid, status = os.wait()
-        if pid == job:
-            os._exit(os.WEXITSTATUS(status) if os.WIFEXITED(status) else 128 + os.WTERMSIG(status))
-"""
-
-BOOTSTRAP = r"""
-import json, os, signal, stat, sys, runpy
-""" + UNPACK + START_JOB + r"""
-chan = int(sys.argv[1])
-index = unpack(0)
-null = os.open("/dev/null", os.O_RDONLY)
-os.dup2(null, 0)
-os.close(null)
-if chan != 3:
-    os.dup2(chan, 3)
-    os.close(chan)
-os.set_inheritable(3, True)
-os.closerange(4, 65536)
-start_job(index)
-sys.stdin = open(0, closefd=False)
-entry = os.path.join("/job", index["entry"])
-sys.argv = [entry, *index["args"]]
-sys.path.insert(0, os.path.dirname(entry))
-del index, chan, null
-runpy.run_path(entry, run_name="__main__")
-"""
+# The bootstrap's text (see grader/sandbox/inside/bootstrap.py and unpack.py): it unpacks the archive and
+# starts the job, in the sandbox's interpreter, which never sees the project's files.
+BOOTSTRAP = bootstrap_program()
 
 
 def pack_files(job: Job, *, attachments_as_files: bool = True) -> bytes:
