@@ -119,14 +119,26 @@ def preload(root):
             with open(path, "rb") as fh:
                 source = fh.read()
             code = compile(source, "/job/" + rel, "exec", dont_inherit=True)
-            module = None
-            if os.path.dirname(rel) == "lib":
-                module = rel[4:-3]
-                mod = types.ModuleType(module)
-                mod.__file__ = "/job/" + rel
-                sys.modules[module] = mod
-                exec(code, mod.__dict__)
+            module = rel[4:-3] if os.path.dirname(rel) == "lib" else None
             found[rel] = (source, module, code)
+    pending = [rel for rel, (_, module, _) in sorted(found.items()) if module is not None]
+    while pending:  # a lib/ module that imports another one goes after it
+        waiting = []
+        for rel in pending:
+            _, module, code = found[rel]
+            mod = types.ModuleType(module)
+            mod.__file__ = "/job/" + rel
+            sys.modules[module] = mod
+            try:
+                exec(code, mod.__dict__)
+            except ModuleNotFoundError as exc:
+                del sys.modules[module]
+                if exc.name not in {found[r][1] for r in pending} or exc.name == module:
+                    raise
+                waiting.append(rel)
+        if len(waiting) == len(pending):
+            raise ImportError(f"the preloaded modules {waiting} import one another")
+        pending = waiting
     return found
 
 
