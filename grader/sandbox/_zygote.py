@@ -155,9 +155,12 @@ def job_file(rel):
 
 
 def keep_preloaded():
-    for rel, (source, module, _) in PRELOADED.items():
-        if module is not None and job_file(rel) != source:
-            sys.modules.pop(module, None)  # the job brings its own, or none: it must import what it has
+    lib = [(rel, source, module) for rel, (source, module, _) in PRELOADED.items() if module is not None]
+    if any(job_file(rel) != source for rel, source, _ in lib):
+        # The job brings its own, or none, of one of them: it must import what it has, and the others
+        # (which may import that one) over again with it.
+        for _, _, module in lib:
+            sys.modules.pop(module, None)
 
 
 def entry_code(rel):
