@@ -5,6 +5,12 @@ from __future__ import annotations
 from importlib import resources
 
 _FILES: dict[str, bytes] = {}
+# The parts of the harness it imports from the job's lib/ (next to wire and gradelib).
+LIB_MODULES = ("harness_state", "harness_runner", "harness_relay")
+# Names a problem's support files cannot have: the job's own modules would shadow them, or they these.
+RESERVED_NAMES = frozenset(
+    {"driver.py", "harness.py", "wire.py", "gradelib.py", *(f"{name}.py" for name in LIB_MODULES)}
+)
 
 
 def harness_files() -> dict[str, bytes]:
@@ -17,5 +23,7 @@ def harness_files() -> dict[str, bytes]:
         pkg = resources.files("grader._harness")
         _FILES["harness.py"] = pkg.joinpath("harness.py").read_bytes()
         _FILES["lib/wire.py"] = pkg.joinpath("wire.py").read_bytes()
+        for name in LIB_MODULES:
+            _FILES[f"lib/{name}.py"] = pkg.joinpath(f"{name}.py").read_bytes()
         _FILES["lib/gradelib.py"] = pkg.joinpath("gradelib.py").read_bytes()
     return dict(_FILES)

@@ -16,6 +16,7 @@ from pathlib import Path
 import numpy as np
 from pydantic import ValidationError
 
+from grader._harness import RESERVED_NAMES
 from grader.bundle._archive import ArchiveError, ArchiveLimits, read_folder, read_zip
 from grader.bundle._npz import DataError, load_npz
 from grader.bundle._schema import DataSpec, MistakeSpec, ProblemSpec, TestSpec, explain
@@ -204,7 +205,7 @@ class _Checker:
                 rel = name[len("support/") :]
                 if rel in submitted:
                     self.errors.append(f"{name}: a support file cannot have the name of a submitted file")
-                if rel in ("driver.py", "gradelib.py", "wire.py", "harness.py"):
+                if rel in RESERVED_NAMES:
                     self.errors.append(f"{name}: this name is reserved by the grader")
 
     def _functions(self, name: str, required: bool) -> set[str] | None:

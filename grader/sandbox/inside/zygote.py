@@ -136,14 +136,27 @@ def preload(root: str) -> dict[str, tuple[bytes, str | None, types.CodeType]]:
             with open(path, "rb") as fh:
                 source = fh.read()
             code = compile(source, "/job/" + rel, "exec", dont_inherit=True)
-            module = None
-            if os.path.dirname(rel) == "lib":
-                module = rel[4:-3]
-                mod = types.ModuleType(module)
-                mod.__file__ = "/job/" + rel
-                sys.modules[module] = mod
-                exec(code, mod.__dict__)
+            module = rel[4:-3] if os.path.dirname(rel) == "lib" else None
             found[rel] = (source, module, code)
+    pending = [(rel, module) for rel, (_, module, _) in sorted(found.items()) if module is not None]
+    while pending:  # a lib/ module that imports another one goes after it
+        waiting: list[tuple[str, str]] = []
+        waited = {name for _, name in pending}
+        for rel, name in pending:
+            code = found[rel][2]
+            mod = types.ModuleType(name)
+            mod.__file__ = "/job/" + rel
+            sys.modules[name] = mod
+            try:
+                exec(code, mod.__dict__)
+            except ModuleNotFoundError as exc:
+                del sys.modules[name]
+                if exc.name not in waited or exc.name == name:
+                    raise
+                waiting.append((rel, name))
+        if len(waiting) == len(pending):
+            raise ImportError(f"the preloaded modules {[name for _, name in waiting]} import one another")
+        pending = waiting
     return found
 
 
@@ -160,9 +173,12 @@ def job_file(rel: str) -> bytes | None:
 
 
 def keep_preloaded() -> None:
-    for rel, (source, module, _) in PRELOADED.items():
-        if module is not None and job_file(rel) != source:
-            sys.modules.pop(module, None)  # the job brings its own, or none: it must import what it has
+    lib = [(rel, source, module) for rel, (source, module, _) in PRELOADED.items() if module is not None]
+    if any(job_file(rel) != source for rel, source, _ in lib):
+        # The job brings its own, or none, of one of them: it must import what it has, and the others
+        # (which may import that one) over again with it.
+        for _, _, module in lib:
+            sys.modules.pop(module, None)
 
 
 def entry_code(rel: str) -> types.CodeType:

@@ -181,6 +181,10 @@ LAYERS_ERRORS = {
         put("support/gradelib.py", b"x = 1\n"),
         ["support/gradelib.py: this name is reserved by the grader"],
     ),
+    "support_file_named_like_a_part_of_the_harness": (
+        put("support/harness_relay.py", b"x = 1\n"),
+        ["support/harness_relay.py: this name is reserved by the grader"],
+    ),
     "missing_problem_toml": (remove("problem.toml"), ["problem.toml is missing from the bundle's top level"]),
     "invalid_toml": (
         put("problem.toml", b'slug = "toy"\ntitle = \n'),

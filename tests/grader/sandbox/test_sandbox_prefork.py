@@ -9,6 +9,7 @@ from collections.abc import Iterator
 import pytest
 from sandbox_helpers import run_job
 
+from grader._harness import LIB_MODULES, harness_files
 from grader.sandbox import SlotBusy, self_test
 from grader.sandbox._prefork import PreforkSandbox
 
@@ -166,3 +167,46 @@ def test_a_job_cannot_reach_the_zygotes_control_socket(prefork: PreforkSandbox) 
         """,
     )
     assert json.loads(data) == []
+
+
+HARNESS_MODULES = ["wire", "gradelib", *LIB_MODULES]
+LOADED = """
+import json, os, sys
+names = json.loads(sys.argv[1])
+loaded = {n: getattr(sys.modules.get(n), "__file__", None) for n in names}
+sys.path.insert(0, "/job/lib")
+import harness_relay, harness_runner, harness_state, wire
+os.write(3, json.dumps({
+    "loaded": loaded,
+    "relay_wire": harness_relay.wire is wire,
+    "runner_state": harness_runner.HarnessState is harness_state.HarnessState,
+    "relay_state": harness_relay.HarnessState is harness_state.HarnessState,
+    "mark": getattr(harness_state, "MARK", None),
+}).encode())
+"""
+
+
+def test_a_job_carrying_the_harness_finds_its_modules_loaded_each_with_the_ones_it_imports(
+    prefork: PreforkSandbox,
+) -> None:
+    outcome, data = run_job(prefork, LOADED, args=(json.dumps(HARNESS_MODULES),), files=harness_files())
+    assert json.loads(data) == {
+        "loaded": {name: f"/job/lib/{name}.py" for name in HARNESS_MODULES},
+        "relay_wire": True,
+        "runner_state": True,
+        "relay_state": True,
+        "mark": None,
+    }, outcome.stderr
+
+
+def test_a_job_with_a_harness_module_of_its_own_imports_all_of_them_afresh(prefork: PreforkSandbox) -> None:
+    files = harness_files()
+    files["lib/harness_state.py"] += b'\nMARK = "the job\'s own"\n'
+    outcome, data = run_job(prefork, LOADED, args=(json.dumps(HARNESS_MODULES),), files=files)
+    assert json.loads(data) == {
+        "loaded": dict.fromkeys(HARNESS_MODULES),  # the ones importing it would hold the zygote's copy
+        "relay_wire": True,
+        "runner_state": True,
+        "relay_state": True,
+        "mark": "the job's own",
+    }, outcome.stderr
