@@ -166,3 +166,33 @@ def test_a_job_cannot_reach_the_zygotes_control_socket(prefork: PreforkSandbox) 
         """,
     )
     assert json.loads(data) == []
+
+
+MARKER = b"import os\nZYGOTE_PID = os.getpid()\n"
+SEES_MARKER = """
+import json, os, sys
+os.write(3, json.dumps({"preloaded": "marker" in sys.modules}).encode())
+"""
+
+
+def test_the_zygote_loads_the_files_it_is_handed_and_a_job_gets_them_only_when_it_carries_them() -> None:
+    for slot in range(200, 256):
+        try:
+            backend = PreforkSandbox(slot, preload={"lib/marker.py": MARKER})
+        except SlotBusy:
+            continue
+        with backend:
+            _, same = run_job(backend, SEES_MARKER, files={"lib/marker.py": MARKER})
+            _, changed = run_job(backend, SEES_MARKER, files={"lib/marker.py": MARKER + b"# changed\n"})
+            _, without = run_job(backend, SEES_MARKER)
+        assert json.loads(same) == {"preloaded": True}
+        assert json.loads(changed) == {"preloaded": False}
+        assert json.loads(without) == {"preloaded": False}
+        return
+    pytest.fail("no free sandbox slot")
+
+
+def test_a_zygote_handed_nothing_preloads_nothing(prefork: PreforkSandbox) -> None:
+    assert prefork.preload == {}
+    _, data = run_job(prefork, SEES_MARKER, files={"lib/marker.py": MARKER})
+    assert json.loads(data) == {"preloaded": False}
