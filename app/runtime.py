@@ -20,7 +20,6 @@ from app.metrics import Metrics
 from app.problems.bundles import BundleCache
 from app.problems.checker import UploadChecker
 from grader.grading import ReferenceCache
-from grader.sandbox import Sandbox
 
 
 class NullDispatcher:
@@ -99,13 +98,7 @@ class Runtime:
         if self.pool is not None:
             self.pool.stop()
             for sandbox in self.pool.sandboxes:
-                _close(sandbox)
+                sandbox.close()
         self.checker.close()
         self.leader.release()
         self.db.dispose()
-
-
-def _close(sandbox: Sandbox) -> None:
-    close = getattr(sandbox, "close", None)
-    if close is not None:
-        close()

@@ -22,8 +22,7 @@ import threading
 import time
 from pathlib import Path
 
-from grader.sandbox import CollectingMonitor, Job, Limits
-from grader.sandbox._selftest import ensure_sandbox
+from grader.sandbox import CollectingMonitor, Job, Limits, ensure_sandbox
 
 MiB = 1024 * 1024
 GiB = 1024 * MiB

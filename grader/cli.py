@@ -17,6 +17,7 @@ from grader.grading import (
     check_problem,
     format_table,
     grade_files,
+    sandbox_preload,
     student_view,
 )
 from grader.sandbox import Sandbox, SandboxUnavailable, default_sandbox, self_test
@@ -71,7 +72,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.command == "list":
             print("\n".join(list_pack()))
             return 0
-        sandbox = default_sandbox()
+        sandbox = default_sandbox(preload=sandbox_preload())
         if args.command == "self-test":
             return _self_test(sandbox)
         if args.command == "grade":
@@ -121,5 +122,5 @@ def _check(args: argparse.Namespace, sandbox: Sandbox) -> int:
 
 def _self_test(sandbox: Sandbox) -> int:
     report = self_test(sandbox)
-    print(report.describe() if hasattr(report, "describe") else report)
-    return 0 if getattr(report, "ok", False) else EXIT_SANDBOX
+    print(report.describe())
+    return 0 if report.ok else EXIT_SANDBOX

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from grader.bundle import Bundle, load_bundle
-from grader.grading import ReferenceCache
+from grader.grading import ReferenceCache, sandbox_preload
 from grader.sandbox import Sandbox, SandboxUnavailable, default_sandbox
 from tests._postgres import postgres_server  # noqa: F401  (the throwaway PostgreSQL server fixture)
 from tests._redis import redis_server  # noqa: F401  (the throwaway Redis server fixture)
@@ -21,7 +21,7 @@ BUNDLES = Path(__file__).resolve().parent / "bundles"
 def sandbox() -> Sandbox:
     """The real sandbox; a machine without one fails loudly in CI and skips loudly elsewhere."""
     try:
-        return default_sandbox()
+        return default_sandbox(preload=sandbox_preload())
     except SandboxUnavailable as exc:
         if os.environ.get("CI"):
             raise

@@ -8,7 +8,9 @@ import threading
 from collections.abc import Callable, Iterable
 from typing import Protocol
 
-from grader.sandbox import Sandbox, SandboxUnavailable
+from grader.grading import sandbox_preload
+from grader.sandbox import Sandbox
+from grader.sandbox import acquire_sandboxes as acquire_slots
 
 log = logging.getLogger("app.jobs")
 
@@ -23,25 +25,8 @@ class Dispatcher(Protocol):
 
 
 def acquire_sandboxes(count: int, backend: str = "auto") -> list[Sandbox]:
-    """`count` distinct self-tested slots, the first free ones on this host (see `open_slot`)."""
-    from grader.sandbox import SlotBusy, open_slot
-
-    found: list[Sandbox] = []
-    slot = 0
-    try:
-        while len(found) < count:
-            try:
-                found.append(open_slot(slot, backend))
-            except SlotBusy:
-                pass
-            except ValueError:
-                raise SandboxUnavailable(f"fewer than {count} sandbox slots are free on this host") from None
-            slot += 1
-    except BaseException:
-        for taken in found:
-            taken.close()  # type: ignore[attr-defined]
-        raise
-    return found
+    """`count` distinct self-tested slots for grading, the first free ones on this host."""
+    return acquire_slots(count, backend, preload=sandbox_preload())
 
 
 _STOP = -1

@@ -24,7 +24,6 @@ from app.jobs.pool import acquire_sandboxes
 from app.jobs.sweeper import sweep_once
 from app.jobs.worker_metrics import DEFAULT_HOST, MetricsListener, MetricsRefused, serve_metrics
 from app.metrics import Metrics
-from app.runtime import _close
 
 log = structlog.get_logger("app.jobs.worker")
 
@@ -88,7 +87,7 @@ def run_worker(
         worker.stop(drain_seconds)
         leader.release()
         for sandbox in sandboxes:
-            _close(sandbox)
+            sandbox.close()
         if listener is not None:
             listener.close()
         db.dispose()

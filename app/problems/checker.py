@@ -117,9 +117,7 @@ class UploadChecker:
         with self._lock:
             sandboxes, self._sandboxes = self._sandboxes, []
         for sandbox in sandboxes:
-            close = getattr(sandbox, "close", None)
-            if close is not None:
-                close()
+            sandbox.close()
 
 
 def _stale_before() -> dt.datetime:

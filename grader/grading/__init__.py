@@ -25,7 +25,7 @@ from grader.grading._report import (
     student_names,
     student_view,
 )
-from grader.grading._runner import SandboxFailure
+from grader.grading._runner import SandboxFailure, sandbox_preload
 
 __all__ = [
     "HIDDEN_NOTE",
@@ -48,6 +48,7 @@ __all__ = [
     "history_series",
     "mutated_files",
     "public_data",
+    "sandbox_preload",
     "shown_metrics",
     "student_names",
     "student_view",

@@ -39,6 +39,12 @@ class JobRun:
         self.stderr += outcome.stderr[:room_err]
 
 
+def sandbox_preload() -> dict[str, bytes]:
+    """Files to hand a pre-forked sandbox when its slot is opened: the harness every grading job carries,
+    which its zygote then compiles (and imports) once instead of each job."""
+    return harness_files()
+
+
 def _lost_status(outcome: Outcome, monitor: GradingMonitor, budget: Budget) -> str:
     timed_out = outcome.killed in (KillReason.DEADLINE, KillReason.WALL_TIME)
     if timed_out and budget.out_of_time():  # whatever the kill cut off on its way

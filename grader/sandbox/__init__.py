@@ -3,7 +3,7 @@
 from grader.sandbox._bwrap import BwrapSandbox, SlotBusy
 from grader.sandbox._command import ENVIRONMENT, StartMode
 from grader.sandbox._prefork import PreforkSandbox
-from grader.sandbox._selftest import BACKENDS, SelfTestReport, default_sandbox, ensure_sandbox, open_slot, self_test
+from grader.sandbox._selftest import SelfTestReport, self_test
 from grader.sandbox._types import (
     Attachment,
     CollectingMonitor,
@@ -15,6 +15,7 @@ from grader.sandbox._types import (
     Sandbox,
     SandboxUnavailable,
 )
+from grader.sandbox.slots import BACKENDS, acquire_sandboxes, default_sandbox, ensure_sandbox, open_slot
 
 __all__ = [
     "BACKENDS",
@@ -33,6 +34,7 @@ __all__ = [
     "SelfTestReport",
     "SlotBusy",
     "StartMode",
+    "acquire_sandboxes",
     "default_sandbox",
     "ensure_sandbox",
     "open_slot",

@@ -23,18 +23,20 @@ import socket
 import subprocess
 import tempfile
 import time
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import BinaryIO
 
-from grader._harness import harness_files
 from grader.sandbox._bootstrap import pack_files
-from grader.sandbox._bwrap import BwrapSandbox
+from grader.sandbox._bwrap import run_cold
+from grader.sandbox._cgroup import SlotCgroup
 from grader.sandbox._command import ENVIRONMENT, StartMode, rlimit_values
+from grader.sandbox._layout import DEFAULT_PACKAGES
 from grader.sandbox._masks import proc_masks
-from grader.sandbox._procs import kill_until_gone, live
 from grader.sandbox._seccomp import seccomp_program
-from grader.sandbox._supervise import CHANNEL_PIPE_BYTES, MemoryWatch, outcome, watch
-from grader.sandbox._types import Attachment, Job, Limits, Monitor, Outcome, SandboxUnavailable
+from grader.sandbox._slot import UID_BASE, Slot
+from grader.sandbox._supervise import CHANNEL_PIPE_BYTES, outcome, watch
+from grader.sandbox._types import Attachment, Job, Limits, Monitor, Outcome, Sandbox, SandboxUnavailable
 from grader.sandbox._zygote import ZYGOTE
 
 GiB = 1024**3
@@ -132,30 +134,71 @@ class _ZygoteJob:
         )
 
 
-class PreforkSandbox(BwrapSandbox):
-    """Each job is forked from the slot's zygote and isolates itself; about a tenth of a cold start."""
+class PreforkSandbox(Sandbox):
+    """Each job is forked from the slot's zygote and isolates itself; about a tenth of a cold start.
+
+    `preload` are files (by their path in a job) the zygote compiles ahead of any job: a job that
+    carries one byte for byte gets it compiled, and the modules among them under lib/ imported.
+    The caller hands them in (grading hands in its harness); the sandbox knows nothing of them.
+    """
 
     name = "prefork"
 
-    def __init__(self, slot: int = 0, **kwargs: object) -> None:
-        super().__init__(slot, **kwargs)  # type: ignore[arg-type]
+    def __init__(
+        self,
+        slot: int = 0,
+        *,
+        uid_base: int = UID_BASE,
+        packages: tuple[str, ...] = DEFAULT_PACKAGES,
+        cgroup: bool = True,
+        preload: Mapping[str, bytes] | None = None,
+    ) -> None:
+        self.preload = dict(preload or {})
+        self._slot = Slot(slot, uid_base=uid_base, packages=packages, cgroup=cgroup)
         self._zygote: _Zygote | None = None
 
+    @property
+    def slot(self) -> int:
+        return self._slot.number
+
+    @property
+    def uid(self) -> int:
+        return self._slot.uid
+
+    @property
+    def start_mode(self) -> StartMode:
+        return self._slot.start_mode
+
+    @property
+    def _cgroup(self) -> SlotCgroup | None:
+        return self._slot.cgroup
+
+    @property
+    def cgroup_active(self) -> bool:
+        return self._slot.cgroup is not None
+
+    @property
+    def cgroup_status(self) -> str:
+        return self._slot.cgroup_status
+
     def describe(self) -> str:
-        return super().describe().replace("bwrap slot", "prefork slot", 1)
+        return self._slot.describe("prefork")
+
+    def command(self, limits: Limits, seccomp_fd: int, channel_fd: int) -> list[str]:
+        """The whole command line that starts one cold job of the slot (for inspection and tests)."""
+        return self._slot.plan.command(limits, seccomp_fd, channel_fd)
 
     def run(self, job: Job, limits: Limits, monitor: Monitor) -> Outcome:
         if job.fresh:  # a newly started interpreter, as the cold backend gives (the zygote would be in the way)
-            with self._run_lock:
+            archive = pack_files(job)
+            with self._slot.lock:
                 self._drop_zygote()
-            return super().run(job, limits, monitor)
+                self._slot.check_open()
+                return run_cold(self._slot, archive, limits, self._slot.prepare(limits, monitor), self.name)
         archive = pack_files(job, attachments_as_files=False)
-        with self._run_lock:
-            if self._slot_lock is None:
-                raise SandboxUnavailable(f"sandbox slot {self.slot} was closed")
-            if self._cgroup is not None:
-                self._cgroup.prepare(limits)
-                monitor = MemoryWatch(monitor, self._cgroup.oom_kills)
+        with self._slot.lock:
+            self._slot.check_open()
+            monitor = self._slot.prepare(limits, monitor)
             zygote = self._ensure_zygote()
             try:
                 return self._run_in(zygote, archive, list(job.attached.values()), limits, monitor)
@@ -174,7 +217,7 @@ class PreforkSandbox(BwrapSandbox):
     def _start_zygote(self) -> _Zygote:
         host, inner = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
         files = {"zygote.py": ZYGOTE.encode(), "seccomp.bpf": seccomp_program()}
-        files.update({f"preload/{name}": data for name, data in harness_files().items()})
+        files.update({f"preload/{name}": data for name, data in self.preload.items()})
         masks = {"files": proc_masks().files, "dirs": proc_masks().dirs}
         boot = Job(
             files=files, entry="zygote.py", args=("3", "/job/seccomp.bpf", json.dumps(ENVIRONMENT), json.dumps(masks))
@@ -182,7 +225,7 @@ class PreforkSandbox(BwrapSandbox):
         stderr = tempfile.TemporaryFile(prefix="gradelab-zygote-")  # noqa: SIM115 (lives as long as the zygote)
         try:
             proc = subprocess.Popen(
-                self._plan.command(ZYGOTE_LIMITS, None, inner.fileno(), zygote=True),
+                self._slot.plan.command(ZYGOTE_LIMITS, None, inner.fileno(), zygote=True),
                 stdin=subprocess.PIPE,
                 stdout=subprocess.DEVNULL,
                 stderr=stderr,
@@ -208,7 +251,7 @@ class PreforkSandbox(BwrapSandbox):
             detail = zygote.errors()
             zygote.stop()
             raise SandboxUnavailable(f"the zygote of slot {self.slot} did not start: {detail.strip()[-600:]}")
-        zygote.baseline = self._slot_pids(thorough=True)
+        zygote.baseline = self._slot.pids(thorough=True)
         vm = ready.get("vm_bytes")
         zygote.vm_bytes = vm if isinstance(vm, int) and 0 <= vm < 8 * GiB else 0
         return zygote
@@ -268,18 +311,10 @@ class PreforkSandbox(BwrapSandbox):
 
     # -- processes of the slot ----------------------------------------------------------------
 
-    def _slot_pids(self, thorough: bool = False) -> set[int]:
-        """The slot's processes: its cgroup (which no job can leave) or, without one, a scan of /proc by uid."""
-        if self.start_mode is not StartMode.ROOT:
-            return set()
-        if self._cgroup is not None and not thorough:
-            return live(self._cgroup.pids())
-        return super().live_pids()
-
     def live_pids(self) -> set[int]:
         """Processes of this slot's jobs still running on the host (the zygote's own are not counted)."""
         baseline = self._zygote.baseline if self._zygote is not None else set()
-        return self._slot_pids() - baseline
+        return self._slot.pids() - baseline
 
     def _check_leftovers(self) -> None:
         """A job's pid namespace ends with it; if anything of it is left anyway, start over."""
@@ -289,16 +324,13 @@ class PreforkSandbox(BwrapSandbox):
                 self._drop_zygote()
 
     def _kill_everything(self) -> None:
-        if self.start_mode is not StartMode.ROOT:
-            return
-        survivors = kill_until_gone(lambda: self._slot_pids(thorough=True))
-        if survivors:
-            raise SandboxUnavailable(f"processes {sorted(survivors)} of sandbox slot {self.slot} cannot be killed")
+        self._slot.kill_all()
 
     def close(self) -> None:
-        with self._run_lock:
+        """Stop the zygote and release the slot for another sandbox object (waits for a running job)."""
+        with self._slot.lock:
             self._drop_zygote()
-        super().close()
+            self._slot.release()
 
 
 def _rlimits(limits: Limits, inherited_vm: int) -> dict[str, tuple[int, int]]:

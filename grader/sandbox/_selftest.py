@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import atexit
 import contextlib
 import json
 import logging
@@ -67,8 +66,7 @@ class _HostSideMonitor(CollectingMonitor):
 
 def self_test(sandbox: Sandbox) -> SelfTestReport:
     """Run the probe through `sandbox` with fresh canaries planted around it."""
-    describe = getattr(sandbox, "describe", None)
-    report = SelfTestReport(backend=describe() if callable(describe) else sandbox.name)
+    report = SelfTestReport(backend=sandbox.describe())
     canary = "gradelab-canary-" + secrets.token_hex(8)
     monitor = _HostSideMonitor(sandbox)
     with _canaries(canary) as (paths, port):
@@ -114,11 +112,11 @@ UNSAFE_NO_CGROUP = "GRADELAB_UNSAFE_SANDBOX_WITHOUT_CGROUP"
 def _tree_caps_check(report: SelfTestReport, sandbox: Sandbox) -> None:
     """Without a cgroup a job's processes share no memory or process cap: refused unless explicitly allowed."""
     name = "tree-wide memory and process caps (cgroup)"
-    if getattr(sandbox, "cgroup_active", False):
+    if sandbox.cgroup_active:
         report.checks[name] = True
-        report.details[name] = str(getattr(sandbox, "cgroup_status", "active"))
+        report.details[name] = sandbox.cgroup_status
         return
-    why = str(getattr(sandbox, "cgroup_status", "the backend has no cgroup"))
+    why = sandbox.cgroup_status
     if os.environ.get(UNSAFE_NO_CGROUP) == "1":
         report.checks[name] = True
         report.details[name] = f"UNSAFE, allowed by {UNSAFE_NO_CGROUP}=1 for development only: {why}"
@@ -132,10 +130,8 @@ def _tree_caps_check(report: SelfTestReport, sandbox: Sandbox) -> None:
 
 
 def _host_uids(sandbox: Sandbox) -> list[list[int]]:
-    live_pids = getattr(sandbox, "live_pids", None)
-    pids = live_pids() if callable(live_pids) else set()
     uids = []
-    for pid in sorted(pids):
+    for pid in sorted(sandbox.live_pids()):
         with contextlib.suppress(OSError):
             lines = Path(f"/proc/{pid}/status").read_text().splitlines()
             uids.append([int(v) for line in lines if line.startswith(("Uid:", "Gid:")) for v in line.split()[1:]])
@@ -178,76 +174,3 @@ def _canaries(canary: str) -> Iterator[tuple[list[str], int]]:
             project_file.unlink(missing_ok=True)
     if reached:
         raise SandboxUnavailable("self-test: a sandboxed probe connected to a listener on the host's loopback")
-
-
-_ENSURED: dict[tuple[int | None, str], Sandbox] = {}
-_ENSURE_LOCK = threading.Lock()
-
-
-@atexit.register
-def _close_ensured() -> None:
-    """Shared sandboxes end with the process (a pre-forked one stops its zygote)."""
-    for sandbox in _ENSURED.values():
-        close = getattr(sandbox, "close", None)
-        if callable(close):
-            with contextlib.suppress(Exception):
-                close()
-
-
-BACKENDS = ("auto", "prefork", "cold")
-
-
-def open_slot(slot: int, backend: str = "auto") -> Sandbox:
-    """A self-tested sandbox on `slot`: the pre-forked backend where its self-test passes, else the cold one.
-
-    `backend` forces one ("prefork" or "cold"). Raises SlotBusy, or SandboxUnavailable when no backend
-    passes its self-test (failing closed).
-    """
-    from grader.sandbox._bwrap import BwrapSandbox
-    from grader.sandbox._prefork import PreforkSandbox
-
-    if backend not in BACKENDS:
-        raise ValueError(f"unknown sandbox backend {backend!r}: use one of {', '.join(BACKENDS)}")
-    choices: dict[str, list[type[BwrapSandbox]]] = {
-        "auto": [PreforkSandbox, BwrapSandbox],
-        "prefork": [PreforkSandbox],
-        "cold": [BwrapSandbox],
-    }
-    kinds = choices[backend]
-    failures = []
-    for kind in kinds:
-        sandbox = kind(slot)
-        try:
-            report = self_test(sandbox)
-        except SandboxUnavailable as exc:
-            sandbox.close()
-            failures.append(f"{kind.name}: {exc}")
-            continue
-        if report.ok:
-            return sandbox
-        sandbox.close()
-        failures.append(f"{kind.name}: self-test failed ({', '.join(report.failed)})\n{report.describe()}")
-    raise SandboxUnavailable("refusing to run untrusted code: " + "; ".join(failures))
-
-
-def ensure_sandbox(slot: int | None = None, backend: str = "auto") -> Sandbox:
-    """A self-tested sandbox on `slot` (or the first free slot); raises SandboxUnavailable, failing closed."""
-    from grader.sandbox._bwrap import MAX_SLOTS, SlotBusy
-
-    with _ENSURE_LOCK:
-        if (slot, backend) in _ENSURED:
-            return _ENSURED[(slot, backend)]
-        for candidate in [slot] if slot is not None else range(MAX_SLOTS):
-            try:
-                sandbox = open_slot(candidate, backend)
-                break
-            except SlotBusy:
-                if slot is not None:
-                    raise
-        else:
-            raise SandboxUnavailable("every sandbox slot on this host is in use")
-        _ENSURED[(slot, backend)] = sandbox
-        return sandbox
-
-
-default_sandbox = ensure_sandbox

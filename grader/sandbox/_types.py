@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import abc
 import contextlib
 import enum
 import fcntl
 import os
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from typing import Protocol
+from typing import Protocol, Self
 
 
 @dataclass(frozen=True)
@@ -142,13 +143,46 @@ class Monitor(Protocol):
         """True when the job should be killed now (e.g. the channel is malformed)."""
 
 
-class Sandbox(Protocol):
-    """Runs one job in isolation and returns its outcome; never raises for the job's behaviour."""
+class Sandbox(abc.ABC):
+    """Runs one job at a time in isolation and returns its outcome; never raises for the job's behaviour.
+
+    A sandbox holds host resources (a slot, maybe a long-lived process) until `close`; it is a
+    context manager that closes itself.
+    """
 
     name: str
 
+    @abc.abstractmethod
     def run(self, job: Job, limits: Limits, monitor: Monitor) -> Outcome:
         """Run `job` under `limits`, streaming the result channel into `monitor`."""
+
+    @abc.abstractmethod
+    def describe(self) -> str:
+        """One line saying which isolation is active."""
+
+    @abc.abstractmethod
+    def live_pids(self) -> set[int]:
+        """Processes of this sandbox's jobs still running on the host (empty between jobs)."""
+
+    @abc.abstractmethod
+    def close(self) -> None:
+        """Release what the sandbox holds (waits for a running job); it runs no job afterwards."""
+
+    @property
+    def cgroup_active(self) -> bool:
+        """Whether a cgroup caps the memory and processes of a job's whole tree."""
+        return False
+
+    @property
+    def cgroup_status(self) -> str:
+        """Why the cgroup is (or is not) active, in words."""
+        return "the backend has no cgroup"
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
 
 
 class SandboxUnavailable(RuntimeError):

@@ -61,3 +61,34 @@ def test_the_engine_cli_starts_no_worker() -> None:
     )
     assert done.returncode == 2
     assert "invalid choice: 'worker'" in done.stderr  # the service's worker is `python -m app worker`
+
+
+SANDBOX_ALONE = """
+import json, sys
+import grader.sandbox
+from grader.sandbox import slots
+print(json.dumps(sorted(m for m in sys.modules if m.split(".")[0] == "grader")))
+"""
+
+
+def test_the_sandbox_loads_nothing_of_grading() -> None:
+    """The sandbox runs jobs; what a grading job carries (its harness, what a zygote preloads) is handed in."""
+    done = subprocess.run(
+        [sys.executable, "-c", SANDBOX_ALONE], cwd=ROOT, capture_output=True, text=True, timeout=120, check=True
+    )
+    loaded = json.loads(done.stdout)
+    assert "grader.sandbox.slots" in loaded and "grader.sandbox._prefork" in loaded
+    assert [m for m in loaded if m.startswith(("grader.grading", "grader._harness"))] == []
+    offenders = []
+    for path in sorted((ENGINE / "sandbox").rglob("*.py")):
+        for node in ast.walk(ast.parse(path.read_text(), str(path))):
+            if isinstance(node, ast.ImportFrom) and node.module:
+                names = [node.module]
+            elif isinstance(node, ast.Import):
+                names = [alias.name for alias in node.names]
+            else:
+                continue
+            offenders += [
+                f"{path.name}:{node.lineno} {n}" for n in names if n.startswith(("grader.grading", "grader._harness"))
+            ]
+    assert offenders == []

@@ -10,13 +10,13 @@ import pytest
 from grader._harness import wire
 from grader.grading._calls import Call
 from grader.grading._runner import SandboxFailure, run_calls
-from grader.sandbox import Job, Limits, Monitor, Outcome
+from grader.sandbox import Job, Limits, Monitor, Outcome, Sandbox
 
 CALLS = [Call(test_id=f"t{i}", driver="f", seconds=5.0, memory_mb=256) for i in range(3)]
 
 
 @dataclass
-class ReplaySandbox:
+class ReplaySandbox(Sandbox):
     """A sandbox double: every job's channel carries the same bytes, and the job exits with `exit_code`."""
 
     channel: bytes
@@ -28,6 +28,15 @@ class ReplaySandbox:
         self.jobs.append(job)
         monitor.feed(self.channel)
         return Outcome(self.exit_code, None, None, b"", b"", False, False, 0.0, 0.0, self.name)
+
+    def describe(self) -> str:
+        return self.name
+
+    def live_pids(self) -> set[int]:
+        return set()
+
+    def close(self) -> None:
+        pass
 
 
 def frame(kind: str, **header: object) -> bytes:

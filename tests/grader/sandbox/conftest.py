@@ -16,7 +16,8 @@ from grader.sandbox._prefork import PreforkSandbox
 
 PROJECT = Path(__file__).resolve().parents[3]
 BACKENDS = ["bwrap", "prefork"]  # the whole suite runs against each backend
-_STARTED: list[BwrapSandbox] = []
+SlotSandbox = BwrapSandbox | PreforkSandbox  # the two backends, each on a slot of this host
+_STARTED: list[SlotSandbox] = []
 
 
 def _unavailable(exc: SandboxUnavailable) -> None:
@@ -45,7 +46,7 @@ def sandbox_backend(request: pytest.FixtureRequest) -> Iterator[Sandbox]:
         yield backend
 
 
-def _free_slot(kind: type[BwrapSandbox], after: int = 0) -> BwrapSandbox:
+def _free_slot(kind: type[SlotSandbox], after: int = 0) -> SlotSandbox:
     for slot in range(after, 256):
         try:
             return kind(slot)
@@ -57,7 +58,7 @@ def _free_slot(kind: type[BwrapSandbox], after: int = 0) -> BwrapSandbox:
 @pytest.fixture(scope="session")
 def second_backend(sandbox_backend: Sandbox) -> Iterator[Sandbox]:
     """Another slot of the same backend, for jobs running at the same time."""
-    assert isinstance(sandbox_backend, BwrapSandbox)
+    assert isinstance(sandbox_backend, BwrapSandbox | PreforkSandbox)
     with _free_slot(type(sandbox_backend), sandbox_backend.slot + 1) as other:
         yield other
 
@@ -83,15 +84,15 @@ def host_is_unchanged() -> Iterator[None]:
     assert suspicious_files(roots) - files == set()
     for backend in _used_backends():
         # A pre-forked slot still in use keeps its zygote: that, and only that, may be alive.
-        own = backend.live_pids() ^ backend._slot_pids() if isinstance(backend, PreforkSandbox) else set()
+        own = backend.live_pids() ^ backend._slot.pids() if isinstance(backend, PreforkSandbox) else set()
         left = processes_of_uids(range(backend.uid, backend.uid + 1)) - own
         assert not left, f"a process of slot uid {backend.uid} survived the suite"
 
 
-def _used_backends() -> list[BwrapSandbox]:
-    from grader.sandbox._selftest import _ENSURED
+def _used_backends() -> list[SlotSandbox]:
+    from grader.sandbox.slots import _ENSURED
 
-    return [b for b in _ENSURED.values() if isinstance(b, BwrapSandbox)] + _STARTED
+    return [b for b in _ENSURED.values() if isinstance(b, BwrapSandbox | PreforkSandbox)] + _STARTED
 
 
 @pytest.fixture()

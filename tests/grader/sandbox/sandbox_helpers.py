@@ -45,8 +45,7 @@ def run_job(
 
 def live_pids(sandbox: Sandbox) -> set[int]:
     """Processes of the backend's slot still alive on the host."""
-    finder = getattr(sandbox, "live_pids", None)
-    return set(finder()) if callable(finder) else set()
+    return sandbox.live_pids()
 
 
 def processes_of_uids(uids: range) -> set[int]:

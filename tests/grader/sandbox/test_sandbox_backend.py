@@ -13,9 +13,9 @@ from sandbox_helpers import FAST, run_job
 
 from grader.sandbox import (
     BwrapSandbox,
-    CollectingMonitor,
     Job,
     Limits,
+    Monitor,
     Outcome,
     Sandbox,
     SandboxUnavailable,
@@ -42,12 +42,21 @@ def test_the_self_test_passes_through_the_real_path(sandbox_backend: Sandbox) ->
 
 
 def test_a_failed_self_test_says_which_checks_failed() -> None:
-    class Leaky:
+    class Leaky(Sandbox):
         name = "leaky"
 
-        def run(self, job: Job, limits: Limits, monitor: CollectingMonitor) -> Outcome:
+        def run(self, job: Job, limits: Limits, monitor: Monitor) -> Outcome:
             monitor.feed(b"R" + json.dumps({"numpy works": True, "UDP to the outside fails": False}).encode())
             return Outcome(0, None, None, b"", b"", False, False, 0.1, 0.1, self.name)
+
+        def describe(self) -> str:
+            return self.name
+
+        def live_pids(self) -> set[int]:
+            return set()
+
+        def close(self) -> None:
+            pass
 
     report = self_test(Leaky())
     assert not report.ok

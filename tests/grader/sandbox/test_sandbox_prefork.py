@@ -186,10 +186,25 @@ os.write(3, json.dumps({
 """
 
 
+@pytest.fixture(scope="module")
+def harness_prefork() -> Iterator[PreforkSandbox]:
+    """A pre-forked slot handed the harness, as grading opens its slots."""
+    for slot in range(100, 256):
+        try:
+            backend = PreforkSandbox(slot, preload=harness_files())
+        except SlotBusy:
+            continue
+        with backend:
+            yield backend
+            assert not backend.live_pids(), "a job's process survived"
+        return
+    pytest.fail("no free sandbox slot")
+
+
 def test_a_job_carrying_the_harness_finds_its_modules_loaded_each_with_the_ones_it_imports(
-    prefork: PreforkSandbox,
+    harness_prefork: PreforkSandbox,
 ) -> None:
-    outcome, data = run_job(prefork, LOADED, args=(json.dumps(HARNESS_MODULES),), files=harness_files())
+    outcome, data = run_job(harness_prefork, LOADED, args=(json.dumps(HARNESS_MODULES),), files=harness_files())
     assert json.loads(data) == {
         "loaded": {name: f"/job/lib/{name}.py" for name in HARNESS_MODULES},
         "relay_wire": True,
@@ -199,10 +214,12 @@ def test_a_job_carrying_the_harness_finds_its_modules_loaded_each_with_the_ones_
     }, outcome.stderr
 
 
-def test_a_job_with_a_harness_module_of_its_own_imports_all_of_them_afresh(prefork: PreforkSandbox) -> None:
+def test_a_job_with_a_harness_module_of_its_own_imports_all_of_them_afresh(
+    harness_prefork: PreforkSandbox,
+) -> None:
     files = harness_files()
     files["lib/harness_state.py"] += b'\nMARK = "the job\'s own"\n'
-    outcome, data = run_job(prefork, LOADED, args=(json.dumps(HARNESS_MODULES),), files=files)
+    outcome, data = run_job(harness_prefork, LOADED, args=(json.dumps(HARNESS_MODULES),), files=files)
     assert json.loads(data) == {
         "loaded": dict.fromkeys(HARNESS_MODULES),  # the ones importing it would hold the zygote's copy
         "relay_wire": True,
@@ -210,3 +227,33 @@ def test_a_job_with_a_harness_module_of_its_own_imports_all_of_them_afresh(prefo
         "relay_state": True,
         "mark": "the job's own",
     }, outcome.stderr
+
+
+MARKER = b"import os\nZYGOTE_PID = os.getpid()\n"
+SEES_MARKER = """
+import json, os, sys
+os.write(3, json.dumps({"preloaded": "marker" in sys.modules}).encode())
+"""
+
+
+def test_the_zygote_loads_the_files_it_is_handed_and_a_job_gets_them_only_when_it_carries_them() -> None:
+    for slot in range(200, 256):
+        try:
+            backend = PreforkSandbox(slot, preload={"lib/marker.py": MARKER})
+        except SlotBusy:
+            continue
+        with backend:
+            _, same = run_job(backend, SEES_MARKER, files={"lib/marker.py": MARKER})
+            _, changed = run_job(backend, SEES_MARKER, files={"lib/marker.py": MARKER + b"# changed\n"})
+            _, without = run_job(backend, SEES_MARKER)
+        assert json.loads(same) == {"preloaded": True}
+        assert json.loads(changed) == {"preloaded": False}
+        assert json.loads(without) == {"preloaded": False}
+        return
+    pytest.fail("no free sandbox slot")
+
+
+def test_a_zygote_handed_nothing_preloads_nothing(prefork: PreforkSandbox) -> None:
+    assert prefork.preload == {}
+    _, data = run_job(prefork, SEES_MARKER, files={"lib/marker.py": MARKER})
+    assert json.loads(data) == {"preloaded": False}

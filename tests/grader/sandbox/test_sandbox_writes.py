@@ -8,7 +8,7 @@ import json
 import pytest
 from sandbox_helpers import FAST, MiB, run_job
 
-from grader.sandbox import BwrapSandbox, Limits, Sandbox, StartMode
+from grader.sandbox import BwrapSandbox, Limits, PreforkSandbox, Sandbox, StartMode
 
 TRY_WRITE = """
 import json, os, sys, sysconfig
@@ -132,7 +132,7 @@ def test_a_file_larger_than_the_file_size_limit_fails(sandbox_backend: Sandbox) 
 
 
 def test_inode_exhaustion_stops_at_the_inode_cap(sandbox_backend: Sandbox) -> None:
-    if isinstance(sandbox_backend, BwrapSandbox) and sandbox_backend.start_mode is not StartMode.ROOT:
+    if isinstance(sandbox_backend, BwrapSandbox | PreforkSandbox) and sandbox_backend.start_mode is not StartMode.ROOT:
         pytest.skip("an unprivileged bwrap cannot cap a tmpfs's inodes (no nr_inodes option)")
     outcome, data = run_job(
         sandbox_backend,
