@@ -83,7 +83,8 @@ def course_submissions(
         access = courses.course_access(session, course, user)
         flt = SubmissionFilter(problem=problem, user=student, state=state, late=late, limit=limit, offset=offset)
         total, rows = list_submissions(session, access, user, flt)
-        return SubmissionPage(total=total, items=[SubmissionSummary(**summary_view(s)) for s in rows])
+        items = [SubmissionSummary.model_validate(summary_view(s), from_attributes=True) for s in rows]
+        return SubmissionPage(total=total, items=items)
 
 
 @router.get("/courses/{course}/gradebook.csv", response_class=Response)

@@ -216,6 +216,10 @@ def submit(
     return created
 
 
+def _regrade_read(view: regrades.RegradeView) -> RegradeRead:
+    return RegradeRead.model_validate(view, from_attributes=True)
+
+
 @router.post(
     "/courses/{course}/problems/{slug}/regrades", status_code=status.HTTP_202_ACCEPTED, response_model=RegradeRead
 )
@@ -224,7 +228,7 @@ def start_regrade(course: str, slug: str, body: RegradeCreate, user: CurrentUser
     regrade_id = intake.start_regrade(runtime, user, course, slug, body.version)
     with runtime.db.session() as session:
         problem = problems.get_problem(session, instructor_access(session, course, user), slug)
-        return RegradeRead(**regrades.regrade_view(session, regrades.get_regrade(session, problem, regrade_id)))
+        return _regrade_read(regrades.regrade_view(session, regrades.get_regrade(session, problem, regrade_id)))
 
 
 @router.get("/courses/{course}/problems/{slug}/regrades/{regrade_id}", response_model=RegradeRead)
@@ -232,7 +236,7 @@ def get_regrade(course: str, slug: str, regrade_id: Id, user: CurrentUser, runti
     """The before/after table of a regrade and its progress."""
     with runtime.db.session() as session:
         problem = problems.get_problem(session, instructor_access(session, course, user), slug)
-        return RegradeRead(**regrades.regrade_view(session, regrades.get_regrade(session, problem, regrade_id)))
+        return _regrade_read(regrades.regrade_view(session, regrades.get_regrade(session, problem, regrade_id)))
 
 
 @router.post("/courses/{course}/problems/{slug}/regrades/{regrade_id}/apply", response_model=RegradeRead)
@@ -242,7 +246,7 @@ def apply_regrade(course: str, slug: str, regrade_id: Id, user: CurrentUser, run
         problem = problems.get_problem(session, instructor_access(session, course, user), slug)
         regrade = regrades.get_regrade(session, problem, regrade_id)
         regrades.apply_regrade(session, regrade, user)
-        return RegradeRead(**regrades.regrade_view(session, regrade))
+        return _regrade_read(regrades.regrade_view(session, regrade))
 
 
 @router.post("/courses/{course}/problems/{slug}/regrades/{regrade_id}/discard", response_model=RegradeRead)
@@ -251,4 +255,4 @@ def discard_regrade(course: str, slug: str, regrade_id: Id, user: CurrentUser, r
         problem = problems.get_problem(session, instructor_access(session, course, user), slug)
         regrade = regrades.get_regrade(session, problem, regrade_id)
         regrades.discard_regrade(session, regrade)
-        return RegradeRead(**regrades.regrade_view(session, regrade))
+        return _regrade_read(regrades.regrade_view(session, regrade))
