@@ -11,6 +11,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from app.db.models import Course, Enrollment, Problem, Role, Submission, SubmissionState, User
+from app.downloads import Download
 from app.submissions.service import failure_text, reveals_hidden
 from app.submissions.views import result_view
 
@@ -18,6 +19,12 @@ from app.submissions.views import result_view
 class Pick(enum.StrEnum):
     BEST = "best"
     LATEST = "latest"
+
+
+def gradebook_download(session: Session, course: Course, pick: Pick) -> Download:
+    """The gradebook as the CSV file an instructor saves, named after the course and the pick."""
+    text = gradebook_csv(session, course, pick)
+    return Download(text, f"{course.slug}-gradebook-{pick.value}.csv", "text/csv; charset=utf-8")
 
 
 def gradebook_csv(session: Session, course: Course, pick: Pick) -> str:

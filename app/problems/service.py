@@ -6,7 +6,7 @@ import datetime as dt
 import io
 import zipfile
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
@@ -14,8 +14,12 @@ from sqlalchemy.orm import Session
 from app.courses.service import CourseAccess, check_slug
 from app.db import utcnow
 from app.db.models import Course, LatePolicy, Problem, ProblemVersion, User
+from app.downloads import Download
 from app.errors import Conflict, Invalid, NotFound, TooLarge
 from grader.bundle import Bundle, BundleError, bundle_to_zip, load_bundle_zip
+
+if TYPE_CHECKING:
+    from app.problems.bundles import BundleCache
 
 
 def read_upload(data: bytes, max_bytes: int) -> Bundle:
@@ -182,3 +186,12 @@ def starter_zip(bundle: Bundle) -> bytes:
         for name, content in sorted(files.items()):
             archive.writestr(f"{bundle.slug}/{name}", content)
     return out.getvalue()
+
+
+def starter_download(session: Session, bundles: BundleCache, access: CourseAccess, slug: str) -> Download:
+    """The starter zip of a problem's current version, as the API and the problem page hand it out."""
+    problem = get_problem(session, access, slug)
+    if problem.current_version_id is None:
+        raise Invalid(f"{slug} has no version yet")
+    data = starter_zip(bundles.get(session, problem.current_version_id))
+    return Download(data, f"{slug}-starter.zip", "application/zip")

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import datetime as dt
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from app.courses.service import instructor_access
@@ -13,7 +15,7 @@ if TYPE_CHECKING:
     from app.runtime import Runtime
 
 
-def upload_bundle(runtime: Runtime, user: User, course: str, slug: str | None, data: bytes) -> dict[str, Any]:
+def upload_bundle(runtime: Runtime, user: User, course: str, slug: str | None, data: bytes) -> UploadCheckView:
     """Start the check of a new problem (`slug` None) or of a new version; returns its view as committed."""
     with runtime.db.session() as session:
         instructor_access(session, course, user)  # refuse students before parsing their upload
@@ -33,19 +35,37 @@ def upload_bundle(runtime: Runtime, user: User, course: str, slug: str | None, d
     return view
 
 
-def check_view(check: UploadCheck, course: str) -> dict[str, Any]:
+@dataclass(frozen=True)
+class UploadCheckView:
     """What an instructor sees of a check (never its seed key or bundle)."""
-    return {
-        "id": check.id,
-        "url": f"/api/v1/courses/{course}/upload-checks/{check.id}",
-        "problem": check.slug,
-        "new_problem": check.new_problem,
-        "state": check.state.value,
-        "progress": round(check.progress, 4),
-        "message": check.message,
-        "report": check.report,
-        "version": check.version_number,
-        "changes": check.changes,
-        "created_at": check.created_at,
-        "finished_at": check.finished_at,
-    }
+
+    id: int
+    url: str  # where the API answers with this check
+    problem: str
+    new_problem: bool
+    state: str
+    progress: float
+    message: str
+    report: dict[str, Any] | None
+    version: int | None
+    changes: dict[str, Any] | None
+    created_at: dt.datetime
+    finished_at: dt.datetime | None
+
+
+def check_view(check: UploadCheck, course: str) -> UploadCheckView:
+    """The check as an instructor sees it."""
+    return UploadCheckView(
+        id=check.id,
+        url=f"/api/v1/courses/{course}/upload-checks/{check.id}",
+        problem=check.slug,
+        new_problem=check.new_problem,
+        state=check.state.value,
+        progress=round(check.progress, 4),
+        message=check.message,
+        report=check.report,
+        version=check.version_number,
+        changes=check.changes,
+        created_at=check.created_at,
+        finished_at=check.finished_at,
+    )

@@ -17,9 +17,10 @@ from app.db.models import (
     User,
 )
 from app.errors import Conflict, NotFound
-from app.regrades.table import live_rows, regrade_view
+from app.regrades.table import RegradeView, live_rows, regrade_view
 
 __all__ = [
+    "RegradeView",
     "apply_regrade",
     "discard_regrade",
     "finished_regrades",

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import select
@@ -66,7 +67,27 @@ def _outcome(shadow: Submission, before: float | None, change: float | None) -> 
     return "up" if change > 0 else "down"
 
 
-def regrade_view(session: Session, regrade: Regrade) -> dict[str, Any]:
+@dataclass(frozen=True)
+class RegradeView:
+    """A regrade as the API and the regrade page show it (times as ISO 8601 text)."""
+
+    id: int
+    problem: str
+    version: int
+    state: str
+    created_at: str
+    created_by: str | None
+    finished_at: str | None  # when it was applied or discarded
+    applied_by: str | None
+    progress: dict[str, int]  # regraded submissions per state
+    done: bool
+    changed: int
+    not_regraded: int
+    rows: list[dict[str, Any]]  # as `_row` makes them (an applied regrade keeps them in its record)
+    inputs_changed: list[dict[str, Any]]
+
+
+def regrade_view(session: Session, regrade: Regrade) -> RegradeView:
     """The before/after table, who started and applied the regrade and when, and how far grading has got."""
     version = session.get(ProblemVersion, regrade.version_id)
     problem = session.get(Problem, regrade.problem_id)
@@ -77,22 +98,22 @@ def regrade_view(session: Session, regrade: Regrade) -> dict[str, Any]:
     applied = regrade.state is RegradeState.APPLIED and regrade.record is not None
     # Once applied, the official scores are the new ones: the table is the one kept at that moment.
     rows: list[dict[str, Any]] = list(regrade.record or []) if applied else live_rows(session, regrade)
-    return {
-        "id": regrade.id,
-        "problem": problem.slug,
-        "version": version.number,
-        "state": regrade.state.value,
-        "created_at": regrade.created_at.isoformat(),
-        "created_by": _username(session, regrade.created_by_id),
-        "finished_at": regrade.finished_at.isoformat() if regrade.finished_at else None,
-        "applied_by": _username(session, regrade.applied_by_id),
-        "progress": counts,
-        "done": counts["queued"] == 0 and counts["running"] == 0,
-        "changed": sum(1 for r in rows if r["change"] or (r["before"] is None and r["after"] is not None)),
-        "not_regraded": sum(1 for r in rows if r["kept_old_score"]),
-        "rows": rows,
-        "inputs_changed": inputs_changed_since(session, regrade, version),
-    }
+    return RegradeView(
+        id=regrade.id,
+        problem=problem.slug,
+        version=version.number,
+        state=regrade.state.value,
+        created_at=regrade.created_at.isoformat(),
+        created_by=_username(session, regrade.created_by_id),
+        finished_at=regrade.finished_at.isoformat() if regrade.finished_at else None,
+        applied_by=_username(session, regrade.applied_by_id),
+        progress=counts,
+        done=counts["queued"] == 0 and counts["running"] == 0,
+        changed=sum(1 for r in rows if r["change"] or (r["before"] is None and r["after"] is not None)),
+        not_regraded=sum(1 for r in rows if r["kept_old_score"]),
+        rows=rows,
+        inputs_changed=inputs_changed_since(session, regrade, version),
+    )
 
 
 def inputs_changed_since(session: Session, regrade: Regrade, target: ProblemVersion) -> list[dict[str, Any]]:

@@ -186,17 +186,31 @@ def failure_text(submission: Submission, *, staff: bool) -> str:
     return (submission.failure_reason or "grading failed") if staff else STUDENT_FAILURE
 
 
-def summary_view(submission: Submission) -> dict[str, Any]:
-    return {
-        "id": submission.id,
-        "problem": submission.problem.slug,
-        "user": submission.user.username,
-        "status": submission.state.value,
-        "created_at": submission.created_at.isoformat(),
-        "late": submission.late,
-        "score": submission.score,
-        "max_score": submission.max_score,
-    }
+@dataclass(frozen=True)
+class SubmissionSummaryView:
+    """A submission in a list: who, which problem, its state and score (times as ISO 8601 text)."""
+
+    id: int
+    problem: str
+    user: str
+    status: str
+    created_at: str
+    late: bool
+    score: float | None
+    max_score: float | None
+
+
+def summary_view(submission: Submission) -> SubmissionSummaryView:
+    return SubmissionSummaryView(
+        id=submission.id,
+        problem=submission.problem.slug,
+        user=submission.user.username,
+        status=submission.state.value,
+        created_at=submission.created_at.isoformat(),
+        late=submission.late,
+        score=submission.score,
+        max_score=submission.max_score,
+    )
 
 
 @dataclass(frozen=True)

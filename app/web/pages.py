@@ -19,11 +19,12 @@ from app.accounts import service as accounts
 from app.api.deps import RuntimeDep
 from app.api.limits import client_address, login_guard
 from app.api.params import Id
-from app.api.routes.problems import _read_files
 from app.courses.service import CourseAccess, answer_invitation, course_access, courses_of, invitations_of
 from app.db import utcnow
-from app.db.models import Problem, ProblemVersion, Submission, SubmissionState, User
+from app.db.models import Problem, Submission, SubmissionState, User
 from app.errors import Invalid, NotFound, ServiceError, Unauthorized
+from app.http.downloads import download_response
+from app.http.uploads import read_files
 from app.problems import service as problems
 from app.runtime import Runtime
 from app.security import token_digest
@@ -247,13 +248,8 @@ def _problem_page(
 @router.get("/c/{course}/p/{slug}/starter.zip")
 def starter(course: str, slug: str, user: PageUser, runtime: RuntimeDep) -> Response:
     with runtime.db.session() as session:
-        problem = problems.get_problem(session, course_access(session, course, user), slug)
-        version = session.get(ProblemVersion, problem.current_version_id or -1)
-        if version is None:
-            raise Invalid(f"{slug} has no version yet")
-        data = problems.starter_zip(runtime.bundles.get(session, version.id))
-    headers = {"Content-Disposition": f'attachment; filename="{slug}-starter.zip"'}
-    return Response(data, media_type="application/zip", headers=headers)
+        download = problems.starter_download(session, runtime.bundles, course_access(session, course, user), slug)
+    return download_response(download)
 
 
 @router.post("/c/{course}/p/{slug}/submit", dependencies=[CsrfChecked])
@@ -267,7 +263,7 @@ def submit(
 ) -> Response:
     """The same rules as the API's submission endpoint; errors come back on the problem page."""
     try:
-        contents = _read_files([f for f in files if f.filename])
+        contents = read_files([f for f in files if f.filename])
         if not contents:
             raise Invalid("choose your solution files first")
         sid = intake.submit(runtime, user, course, slug, contents).id

@@ -19,7 +19,9 @@ from app.courses import service as courses
 from app.courses.overview import course_overview
 from app.db.models import LatePolicy, ProblemVersion, SubmissionState
 from app.errors import Invalid, ServiceError
-from app.exports.service import Pick, gradebook_csv
+from app.exports.service import Pick, gradebook_download
+from app.http.downloads import download_response
+from app.http.uploads import read_roster
 from app.problems import service as problems
 from app.regrades import service as regrades
 from app.submissions import intake, table
@@ -336,10 +338,8 @@ def roster_links_for_all(course: str, request: Request, user: PageUser, runtime:
 def roster_import(
     course: str, request: Request, user: PageUser, runtime: RuntimeDep, roster: Annotated[UploadFile, File()]
 ) -> Response:
-    from app.api.uploads import read_capped
-
     try:
-        data = read_capped(roster, 2 * 1024 * 1024, "the roster")
+        data = read_roster(roster)
         with runtime.db.session() as session:
             access = courses.instructor_access(session, course, user)
             result = courses.import_roster(session, access.course, data)
@@ -357,6 +357,5 @@ def roster_import(
 def gradebook(course: str, user: PageUser, runtime: RuntimeDep, pick: Pick = Pick.BEST) -> Response:
     with runtime.db.session() as session:
         access = courses.instructor_access(session, course, user)
-        text = gradebook_csv(session, access.course, pick)
-    headers = {"Content-Disposition": f'attachment; filename="{course}-gradebook-{pick.value}.csv"'}
-    return Response(text, media_type="text/csv; charset=utf-8", headers=headers)
+        download = gradebook_download(session, access.course, pick)
+    return download_response(download)

@@ -9,9 +9,9 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from app.api.deps import RuntimeDep
 from app.api.params import Id
-from app.api.uploads import read_capped
 from app.courses import service as courses
 from app.errors import ServiceError
+from app.http.uploads import read_bundle
 from app.problems import checks
 from app.problems.changes import summary_lines
 from app.problems.uploads import check_view, upload_bundle
@@ -41,8 +41,8 @@ def upload(
     with runtime.db.session() as session:
         access = courses.instructor_access(session, course, user)
     try:
-        data = read_capped(bundle, runtime.settings.max_bundle_bytes, "the bundle")
-        check_id = upload_bundle(runtime, user, course, slug or None, data)["id"]
+        data = read_bundle(bundle, runtime.settings.max_bundle_bytes)
+        check_id = upload_bundle(runtime, user, course, slug or None, data).id
     except ServiceError as exc:
         context = {"user": user, "course": access.course, "error": exc.detail, "errors": exc.errors, "slug": slug}
         return page(request, "upload.html", context, status_code=exc.status)
@@ -53,14 +53,14 @@ def _check_context(runtime: Any, user: Any, course: str, check_id: int) -> dict[
     with runtime.db.session() as session:
         access = courses.instructor_access(session, course, user)
         view = check_view(checks.get_check(session, access.course, check_id), course)
-    items = (view["report"] or {}).get("items", [])
+    items = (view.report or {}).get("items", [])
     return {
         "user": user,
         "course": access.course,
         "check": view,
         "items": items,
         "failed": [i for i in items if not i.get("ok")],
-        "changes": summary_lines(view["changes"]),
+        "changes": summary_lines(view.changes),
     }
 
 

@@ -116,3 +116,26 @@ def test_the_computational_graph_download_has_its_framework_and_the_file_to_writ
     archive = zipfile.ZipFile(io.BytesIO(starter_zip(load_bundle(pack))))
     assert sorted(archive.namelist()) == ["computational-graph/edf.py", "computational-graph/nodes.py"]
     assert archive.read("computational-graph/edf.py") == (pack / "support" / "edf.py").read_bytes()
+
+
+def test_the_dashboard_and_the_api_hand_out_the_same_starter_zip_and_gradebook(world: World) -> None:
+    api_starter = world.get("alice", f"{COURSE}/problems/toy-layers/starter.zip")
+    api_book = world.get("ian", f"{COURSE}/gradebook.csv?pick=latest")
+    world.client.cookies.set("gradelab_session", world.tokens["alice"])
+    page_starter = world.client.get("/c/dl/p/toy-layers/starter.zip")
+    world.client.cookies.set("gradelab_session", world.tokens["ian"])
+    page_book = world.client.get("/c/dl/gradebook.csv?pick=latest")
+    world.client.cookies.clear()
+    for api, page, name in [
+        (api_starter, page_starter, "toy-layers-starter.zip"),
+        (api_book, page_book, "dl-gradebook-latest.csv"),
+    ]:
+        assert (api.status_code, page.status_code) == (200, 200)
+        assert api.content == page.content
+        assert api.headers["content-type"] == page.headers["content-type"]
+        assert (
+            api.headers["content-disposition"]
+            == page.headers["content-disposition"]
+            == (f'attachment; filename="{name}"')
+        )
+    assert page_book.text.splitlines()[0].startswith("username,full_name,email,toy-layers,")

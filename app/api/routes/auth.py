@@ -67,7 +67,7 @@ def my_submission_list(
     """Your own submissions in every course, newest first."""
     with runtime.db.session() as session:
         rows = my_submissions(session, user, limit=limit, offset=offset)
-        return [SubmissionSummary(**summary_view(s)) for s in rows]
+        return [SubmissionSummary.model_validate(summary_view(s), from_attributes=True) for s in rows]
 
 
 @router.get("/me/invitations", response_model=list[CourseRead])

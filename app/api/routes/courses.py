@@ -10,15 +10,15 @@ from fastapi.responses import Response
 from app.api.deps import CurrentUser, RuntimeDep
 from app.api.params import Limit, Offset
 from app.api.schemas import CourseCreate, CourseRead, MemberRead, RosterRead, SubmissionPage, SubmissionSummary
-from app.api.uploads import read_capped
 from app.courses import service as courses
 from app.db.models import Role, SubmissionState
 from app.errors import Forbidden
-from app.exports.service import Pick, gradebook_csv
+from app.exports.service import Pick, gradebook_download
+from app.http.downloads import download_response
+from app.http.uploads import read_roster
 from app.submissions.service import SubmissionFilter, list_submissions, summary_view
 
 router = APIRouter(tags=["courses"])
-MAX_ROSTER_BYTES = 2 * 1024 * 1024
 
 
 @router.get("/courses", response_model=list[CourseRead])
@@ -59,7 +59,7 @@ def import_roster(
     runtime: RuntimeDep,
 ) -> RosterRead:
     """Invite everyone in a CSV roster (all rows or none); each person joins when they accept."""
-    data = read_capped(roster, MAX_ROSTER_BYTES, "the roster")
+    data = read_roster(roster)
     with runtime.db.session() as session:
         access = courses.instructor_access(session, course, user)
         result = courses.import_roster(session, access.course, data)
@@ -83,7 +83,8 @@ def course_submissions(
         access = courses.course_access(session, course, user)
         flt = SubmissionFilter(problem=problem, user=student, state=state, late=late, limit=limit, offset=offset)
         total, rows = list_submissions(session, access, user, flt)
-        return SubmissionPage(total=total, items=[SubmissionSummary(**summary_view(s)) for s in rows])
+        items = [SubmissionSummary.model_validate(summary_view(s), from_attributes=True) for s in rows]
+        return SubmissionPage(total=total, items=items)
 
 
 @router.get("/courses/{course}/gradebook.csv", response_class=Response)
@@ -91,6 +92,5 @@ def gradebook(course: str, user: CurrentUser, runtime: RuntimeDep, pick: Pick = 
     """Every student's best (or latest) graded score per problem, with late flags, as CSV."""
     with runtime.db.session() as session:
         access = courses.instructor_access(session, course, user)
-        text = gradebook_csv(session, access.course, pick)
-    headers = {"Content-Disposition": f'attachment; filename="{access.course.slug}-gradebook-{pick.value}.csv"'}
-    return Response(text, media_type="text/csv; charset=utf-8", headers=headers)
+        download = gradebook_download(session, access.course, pick)
+    return download_response(download)

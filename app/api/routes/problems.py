@@ -21,17 +21,18 @@ from app.api.schemas import (
     UploadCheckRead,
     VersionRead,
 )
-from app.api.uploads import read_capped, upload_name
 from app.courses.service import course_access, instructor_access
 from app.db.models import Problem, ProblemVersion
 from app.errors import Invalid
+from app.http.downloads import download_response
+from app.http.uploads import read_bundle, read_files
 from app.problems import checks
 from app.problems import service as problems
 from app.problems.uploads import check_view, upload_bundle
 from app.regrades import service as regrades
 from app.submissions import intake
 from grader.bundle import Bundle
-from grader.grading import MAX_FILE_BYTES, MAX_FILES, student_names
+from grader.grading import student_names
 
 router = APIRouter(tags=["problems"])
 
@@ -107,13 +108,8 @@ def _problem_read(problem: Problem, version: ProblemVersion, bundle: Bundle) -> 
 def starter(course: str, slug: str, user: CurrentUser, runtime: RuntimeDep) -> Response:
     """The starter files (and read-only support files) as a zip."""
     with runtime.db.session() as session:
-        problem = problems.get_problem(session, course_access(session, course, user), slug)
-        version = _current(session, problem)
-        if version is None:
-            raise Invalid(f"{slug} has no version yet")
-        data = problems.starter_zip(runtime.bundles.get(session, version.id))
-    headers = {"Content-Disposition": f'attachment; filename="{slug}-starter.zip"'}
-    return Response(data, media_type="application/zip", headers=headers)
+        download = problems.starter_download(session, runtime.bundles, course_access(session, course, user), slug)
+    return download_response(download)
 
 
 UPLOAD_ANSWERS: dict[int | str, dict[str, object]] = {
@@ -127,14 +123,15 @@ UPLOAD_ANSWERS: dict[int | str, dict[str, object]] = {
 def _upload(
     runtime: RuntimeDep, user: CurrentUser, course: str, slug: str | None, bundle: UploadFile
 ) -> UploadCheckRead:
-    data = read_capped(bundle, runtime.settings.max_bundle_bytes, "the bundle")
-    return UploadCheckRead(**upload_bundle(runtime, user, course, slug, data))
+    data = read_bundle(bundle, runtime.settings.max_bundle_bytes)
+    return UploadCheckRead.model_validate(upload_bundle(runtime, user, course, slug, data), from_attributes=True)
 
 
 def _check_read(runtime: RuntimeDep, user: CurrentUser, course: str, check_id: int) -> UploadCheckRead:
     with runtime.db.session() as session:
         access = instructor_access(session, course, user)
-        return UploadCheckRead(**check_view(checks.get_check(session, access.course, check_id), course))
+        view = check_view(checks.get_check(session, access.course, check_id), course)
+        return UploadCheckRead.model_validate(view, from_attributes=True)
 
 
 @router.post(
@@ -209,7 +206,7 @@ def submit(
     runtime: RuntimeDep,
 ) -> SubmissionCreated:
     """Submit files for grading; answered at once with the submission's id, graded in the background."""
-    submission = intake.submit(runtime, user, course, slug, _read_files(files))
+    submission = intake.submit(runtime, user, course, slug, read_files(files))
     created = SubmissionCreated(
         id=submission.id,
         status=submission.state.value,
@@ -219,16 +216,8 @@ def submit(
     return created
 
 
-def _read_files(files: list[UploadFile]) -> dict[str, bytes]:
-    if len(files) > MAX_FILES:
-        raise Invalid(f"{len(files)} files submitted; at most {MAX_FILES} are accepted")
-    contents: dict[str, bytes] = {}
-    for upload in files:
-        name = upload_name(upload)
-        if name in contents:
-            raise Invalid(f"{name} was sent twice: send each file once")
-        contents[name] = read_capped(upload, MAX_FILE_BYTES, name)
-    return contents
+def _regrade_read(view: regrades.RegradeView) -> RegradeRead:
+    return RegradeRead.model_validate(view, from_attributes=True)
 
 
 @router.post(
@@ -239,7 +228,7 @@ def start_regrade(course: str, slug: str, body: RegradeCreate, user: CurrentUser
     regrade_id = intake.start_regrade(runtime, user, course, slug, body.version)
     with runtime.db.session() as session:
         problem = problems.get_problem(session, instructor_access(session, course, user), slug)
-        return RegradeRead(**regrades.regrade_view(session, regrades.get_regrade(session, problem, regrade_id)))
+        return _regrade_read(regrades.regrade_view(session, regrades.get_regrade(session, problem, regrade_id)))
 
 
 @router.get("/courses/{course}/problems/{slug}/regrades/{regrade_id}", response_model=RegradeRead)
@@ -247,7 +236,7 @@ def get_regrade(course: str, slug: str, regrade_id: Id, user: CurrentUser, runti
     """The before/after table of a regrade and its progress."""
     with runtime.db.session() as session:
         problem = problems.get_problem(session, instructor_access(session, course, user), slug)
-        return RegradeRead(**regrades.regrade_view(session, regrades.get_regrade(session, problem, regrade_id)))
+        return _regrade_read(regrades.regrade_view(session, regrades.get_regrade(session, problem, regrade_id)))
 
 
 @router.post("/courses/{course}/problems/{slug}/regrades/{regrade_id}/apply", response_model=RegradeRead)
@@ -257,7 +246,7 @@ def apply_regrade(course: str, slug: str, regrade_id: Id, user: CurrentUser, run
         problem = problems.get_problem(session, instructor_access(session, course, user), slug)
         regrade = regrades.get_regrade(session, problem, regrade_id)
         regrades.apply_regrade(session, regrade, user)
-        return RegradeRead(**regrades.regrade_view(session, regrade))
+        return _regrade_read(regrades.regrade_view(session, regrade))
 
 
 @router.post("/courses/{course}/problems/{slug}/regrades/{regrade_id}/discard", response_model=RegradeRead)
@@ -266,4 +255,4 @@ def discard_regrade(course: str, slug: str, regrade_id: Id, user: CurrentUser, r
         problem = problems.get_problem(session, instructor_access(session, course, user), slug)
         regrade = regrades.get_regrade(session, problem, regrade_id)
         regrades.discard_regrade(session, regrade)
-        return RegradeRead(**regrades.regrade_view(session, regrade))
+        return _regrade_read(regrades.regrade_view(session, regrade))

@@ -1,0 +1,1 @@
+"""HTTP helpers shared by the API routes and the dashboard pages: reading uploads, answering with files."""
