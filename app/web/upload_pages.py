@@ -7,7 +7,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, File, Form, Request, UploadFile
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
-from app.api.deps import RuntimeDep
+from app.api.deps import ReadSession, RuntimeDep
 from app.api.params import Id
 from app.api.uploads import read_capped
 from app.courses import service as courses
@@ -22,9 +22,8 @@ router = APIRouter(include_in_schema=False)
 
 
 @router.get("/c/{course}/upload", response_class=HTMLResponse)
-def upload_form(course: str, request: Request, user: PageUser, runtime: RuntimeDep) -> Response:
-    with runtime.db.session() as session:
-        access = courses.instructor_access(session, course, user)
+def upload_form(course: str, request: Request, user: PageUser, session: ReadSession, runtime: RuntimeDep) -> Response:
+    access = courses.instructor_access(session, course, user)
     return page(request, "upload.html", {"user": user, "course": access.course})
 
 
@@ -50,7 +49,7 @@ def upload(
 
 
 def _check_context(runtime: Any, user: Any, course: str, check_id: int) -> dict[str, Any]:
-    with runtime.db.session() as session:
+    with runtime.db.read() as session:
         access = courses.instructor_access(session, course, user)
         view = check_view(checks.get_check(session, access.course, check_id), course)
     items = (view["report"] or {}).get("items", [])

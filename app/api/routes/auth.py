@@ -8,7 +8,7 @@ from fastapi import APIRouter, Depends, Request, status
 
 from app.accounts import service as accounts
 from app.accounts.throttle import LoginGuard
-from app.api.deps import CurrentUser, RuntimeDep
+from app.api.deps import CurrentUser, ReadSession, RuntimeDep
 from app.api.limits import client_address, login_guard
 from app.api.params import Id, Limit, Offset
 from app.api.schemas import CourseRead, MeRead, NewTokenCreate, NewTokenRead, SubmissionSummary, TokenCreate, TokenRead
@@ -34,16 +34,14 @@ async def login(
 
 
 @router.get("/me", response_model=MeRead)
-def me(user: CurrentUser, runtime: RuntimeDep) -> MeRead:
-    with runtime.db.session() as session:
-        courses = [CourseRead(slug=c.slug, title=c.title, role=r) for c, r in courses_of(session, user)]
+def me(user: CurrentUser, session: ReadSession, runtime: RuntimeDep) -> MeRead:
+    courses = [CourseRead(slug=c.slug, title=c.title, role=r) for c, r in courses_of(session, user)]
     return MeRead(username=user.username, full_name=user.full_name, is_admin=user.is_admin, courses=courses)
 
 
 @router.get("/me/tokens", response_model=list[TokenRead])
-def my_tokens(user: CurrentUser, runtime: RuntimeDep) -> list[TokenRead]:
-    with runtime.db.session() as session:
-        return [TokenRead.model_validate(t, from_attributes=True) for t in accounts.list_tokens(session, user)]
+def my_tokens(user: CurrentUser, session: ReadSession, runtime: RuntimeDep) -> list[TokenRead]:
+    return [TokenRead.model_validate(t, from_attributes=True) for t in accounts.list_tokens(session, user)]
 
 
 @router.post("/me/tokens", status_code=status.HTTP_201_CREATED, response_model=NewTokenRead)
@@ -62,19 +60,17 @@ def revoke_token(token_id: Id, user: CurrentUser, runtime: RuntimeDep) -> TokenR
 
 @router.get("/me/submissions", response_model=list[SubmissionSummary])
 def my_submission_list(
-    user: CurrentUser, runtime: RuntimeDep, limit: Limit = 100, offset: Offset = 0
+    user: CurrentUser, session: ReadSession, runtime: RuntimeDep, limit: Limit = 100, offset: Offset = 0
 ) -> list[SubmissionSummary]:
     """Your own submissions in every course, newest first."""
-    with runtime.db.session() as session:
-        rows = my_submissions(session, user, limit=limit, offset=offset)
-        return [SubmissionSummary(**summary_view(s)) for s in rows]
+    rows = my_submissions(session, user, limit=limit, offset=offset)
+    return [SubmissionSummary(**summary_view(s)) for s in rows]
 
 
 @router.get("/me/invitations", response_model=list[CourseRead])
-def my_invitations(user: CurrentUser, runtime: RuntimeDep) -> list[CourseRead]:
+def my_invitations(user: CurrentUser, session: ReadSession, runtime: RuntimeDep) -> list[CourseRead]:
     """Courses whose roster invited you; you join one by accepting it."""
-    with runtime.db.read() as session:
-        return [CourseRead(slug=c.slug, title=c.title, role=r) for c, r in invitations_of(session, user)]
+    return [CourseRead(slug=c.slug, title=c.title, role=r) for c, r in invitations_of(session, user)]
 
 
 @router.post("/me/invitations/{course}/accept", response_model=CourseRead)

@@ -7,7 +7,7 @@ from typing import Annotated
 from fastapi import APIRouter, File, UploadFile, status
 from fastapi.responses import Response
 
-from app.api.deps import CurrentUser, RuntimeDep
+from app.api.deps import CurrentUser, ReadSession, RuntimeDep
 from app.api.params import Limit, Offset
 from app.api.schemas import CourseCreate, CourseRead, MemberRead, RosterRead, SubmissionPage, SubmissionSummary
 from app.api.uploads import read_capped
@@ -22,9 +22,8 @@ MAX_ROSTER_BYTES = 2 * 1024 * 1024
 
 
 @router.get("/courses", response_model=list[CourseRead])
-def list_courses(user: CurrentUser, runtime: RuntimeDep) -> list[CourseRead]:
-    with runtime.db.session() as session:
-        return [CourseRead(slug=c.slug, title=c.title, role=r) for c, r in courses.courses_of(session, user)]
+def list_courses(user: CurrentUser, session: ReadSession, runtime: RuntimeDep) -> list[CourseRead]:
+    return [CourseRead(slug=c.slug, title=c.title, role=r) for c, r in courses.courses_of(session, user)]
 
 
 @router.post("/courses", status_code=status.HTTP_201_CREATED, response_model=CourseRead)
@@ -38,17 +37,15 @@ def create_course(body: CourseCreate, user: CurrentUser, runtime: RuntimeDep) ->
 
 
 @router.get("/courses/{course}", response_model=CourseRead)
-def get_course(course: str, user: CurrentUser, runtime: RuntimeDep) -> CourseRead:
-    with runtime.db.session() as session:
-        access = courses.course_access(session, course, user)
-        return CourseRead(slug=access.course.slug, title=access.course.title, role=access.role)
+def get_course(course: str, user: CurrentUser, session: ReadSession, runtime: RuntimeDep) -> CourseRead:
+    access = courses.course_access(session, course, user)
+    return CourseRead(slug=access.course.slug, title=access.course.title, role=access.role)
 
 
 @router.get("/courses/{course}/roster", response_model=list[MemberRead])
-def get_roster(course: str, user: CurrentUser, runtime: RuntimeDep) -> list[MemberRead]:
-    with runtime.db.session() as session:
-        access = courses.instructor_access(session, course, user)
-        return [MemberRead.model_validate(courses.member_view(e)) for e in courses.roster(session, access.course)]
+def get_roster(course: str, user: CurrentUser, session: ReadSession, runtime: RuntimeDep) -> list[MemberRead]:
+    access = courses.instructor_access(session, course, user)
+    return [MemberRead.model_validate(courses.member_view(e)) for e in courses.roster(session, access.course)]
 
 
 @router.post("/courses/{course}/roster", response_model=RosterRead)
@@ -70,6 +67,7 @@ def import_roster(
 def course_submissions(
     course: str,
     user: CurrentUser,
+    session: ReadSession,
     runtime: RuntimeDep,
     problem: str | None = None,
     student: str | None = None,
@@ -79,18 +77,18 @@ def course_submissions(
     offset: Offset = 0,
 ) -> SubmissionPage:
     """Submissions of the course: all of them for instructors (with filters), your own for students."""
-    with runtime.db.read() as session:
-        access = courses.course_access(session, course, user)
-        flt = SubmissionFilter(problem=problem, user=student, state=state, late=late, limit=limit, offset=offset)
-        total, rows = list_submissions(session, access, user, flt)
-        return SubmissionPage(total=total, items=[SubmissionSummary(**summary_view(s)) for s in rows])
+    access = courses.course_access(session, course, user)
+    flt = SubmissionFilter(problem=problem, user=student, state=state, late=late, limit=limit, offset=offset)
+    total, rows = list_submissions(session, access, user, flt)
+    return SubmissionPage(total=total, items=[SubmissionSummary(**summary_view(s)) for s in rows])
 
 
 @router.get("/courses/{course}/gradebook.csv", response_class=Response)
-def gradebook(course: str, user: CurrentUser, runtime: RuntimeDep, pick: Pick = Pick.BEST) -> Response:
+def gradebook(
+    course: str, user: CurrentUser, session: ReadSession, runtime: RuntimeDep, pick: Pick = Pick.BEST
+) -> Response:
     """Every student's best (or latest) graded score per problem, with late flags, as CSV."""
-    with runtime.db.session() as session:
-        access = courses.instructor_access(session, course, user)
-        text = gradebook_csv(session, access.course, pick)
+    access = courses.instructor_access(session, course, user)
+    text = gradebook_csv(session, access.course, pick)
     headers = {"Content-Disposition": f'attachment; filename="{access.course.slug}-gradebook-{pick.value}.csv"'}
     return Response(text, media_type="text/csv; charset=utf-8", headers=headers)

@@ -8,7 +8,7 @@ from fastapi import APIRouter, File, UploadFile, status
 from fastapi.responses import Response
 from sqlalchemy.orm import Session
 
-from app.api.deps import CurrentUser, RuntimeDep
+from app.api.deps import CurrentUser, ReadSession, RuntimeDep
 from app.api.params import Id
 from app.api.schemas import (
     ProblemRead,
@@ -63,23 +63,21 @@ def _current(session: Session, problem: Problem) -> ProblemVersion | None:
 
 
 @router.get("/courses/{course}/problems", response_model=list[ProblemSummary])
-def list_problems(course: str, user: CurrentUser, runtime: RuntimeDep) -> list[ProblemSummary]:
-    with runtime.db.session() as session:
-        access = course_access(session, course, user)
-        return [_summary(p, _current(session, p)) for p in problems.list_problems(session, access)]
+def list_problems(course: str, user: CurrentUser, session: ReadSession, runtime: RuntimeDep) -> list[ProblemSummary]:
+    access = course_access(session, course, user)
+    return [_summary(p, _current(session, p)) for p in problems.list_problems(session, access)]
 
 
 @router.get("/courses/{course}/problems/{slug}", response_model=ProblemRead)
-def get_problem(course: str, slug: str, user: CurrentUser, runtime: RuntimeDep) -> ProblemRead:
+def get_problem(course: str, slug: str, user: CurrentUser, session: ReadSession, runtime: RuntimeDep) -> ProblemRead:
     """The statement, the files to submit, limits, deadline and tests (hidden tests by points only)."""
-    with runtime.db.session() as session:
-        access = course_access(session, course, user)
-        problem = problems.get_problem(session, access, slug)
-        version = _current(session, problem)
-        if version is None:
-            raise Invalid(f"{slug} has no version yet")
-        bundle = runtime.bundles.get(session, version.id)
-        return _problem_read(problem, version, bundle)
+    access = course_access(session, course, user)
+    problem = problems.get_problem(session, access, slug)
+    version = _current(session, problem)
+    if version is None:
+        raise Invalid(f"{slug} has no version yet")
+    bundle = runtime.bundles.get(session, version.id)
+    return _problem_read(problem, version, bundle)
 
 
 def _problem_read(problem: Problem, version: ProblemVersion, bundle: Bundle) -> ProblemRead:
@@ -104,14 +102,13 @@ def _problem_read(problem: Problem, version: ProblemVersion, bundle: Bundle) -> 
 
 
 @router.get("/courses/{course}/problems/{slug}/starter.zip", response_class=Response)
-def starter(course: str, slug: str, user: CurrentUser, runtime: RuntimeDep) -> Response:
+def starter(course: str, slug: str, user: CurrentUser, session: ReadSession, runtime: RuntimeDep) -> Response:
     """The starter files (and read-only support files) as a zip."""
-    with runtime.db.session() as session:
-        problem = problems.get_problem(session, course_access(session, course, user), slug)
-        version = _current(session, problem)
-        if version is None:
-            raise Invalid(f"{slug} has no version yet")
-        data = problems.starter_zip(runtime.bundles.get(session, version.id))
+    problem = problems.get_problem(session, course_access(session, course, user), slug)
+    version = _current(session, problem)
+    if version is None:
+        raise Invalid(f"{slug} has no version yet")
+    data = problems.starter_zip(runtime.bundles.get(session, version.id))
     headers = {"Content-Disposition": f'attachment; filename="{slug}-starter.zip"'}
     return Response(data, media_type="application/zip", headers=headers)
 
@@ -132,7 +129,7 @@ def _upload(
 
 
 def _check_read(runtime: RuntimeDep, user: CurrentUser, course: str, check_id: int) -> UploadCheckRead:
-    with runtime.db.session() as session:
+    with runtime.db.read() as session:
         access = instructor_access(session, course, user)
         return UploadCheckRead(**check_view(checks.get_check(session, access.course, check_id), course))
 
@@ -179,10 +176,11 @@ def get_upload_check(course: str, check_id: Id, user: CurrentUser, runtime: Runt
 
 
 @router.get("/courses/{course}/problems/{slug}/versions", response_model=list[VersionRead])
-def list_versions(course: str, slug: str, user: CurrentUser, runtime: RuntimeDep) -> list[VersionRead]:
-    with runtime.db.session() as session:
-        problem = problems.get_problem(session, instructor_access(session, course, user), slug)
-        return [_version_read(v, problem) for v in problems.versions(session, problem)]
+def list_versions(
+    course: str, slug: str, user: CurrentUser, session: ReadSession, runtime: RuntimeDep
+) -> list[VersionRead]:
+    problem = problems.get_problem(session, instructor_access(session, course, user), slug)
+    return [_version_read(v, problem) for v in problems.versions(session, problem)]
 
 
 @router.patch("/courses/{course}/problems/{slug}", response_model=ProblemSummary)
@@ -243,11 +241,12 @@ def start_regrade(course: str, slug: str, body: RegradeCreate, user: CurrentUser
 
 
 @router.get("/courses/{course}/problems/{slug}/regrades/{regrade_id}", response_model=RegradeRead)
-def get_regrade(course: str, slug: str, regrade_id: Id, user: CurrentUser, runtime: RuntimeDep) -> RegradeRead:
+def get_regrade(
+    course: str, slug: str, regrade_id: Id, user: CurrentUser, session: ReadSession, runtime: RuntimeDep
+) -> RegradeRead:
     """The before/after table of a regrade and its progress."""
-    with runtime.db.session() as session:
-        problem = problems.get_problem(session, instructor_access(session, course, user), slug)
-        return RegradeRead(**regrades.regrade_view(session, regrades.get_regrade(session, problem, regrade_id)))
+    problem = problems.get_problem(session, instructor_access(session, course, user), slug)
+    return RegradeRead(**regrades.regrade_view(session, regrades.get_regrade(session, problem, regrade_id)))
 
 
 @router.post("/courses/{course}/problems/{slug}/regrades/{regrade_id}/apply", response_model=RegradeRead)
