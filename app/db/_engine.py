@@ -98,10 +98,15 @@ class WriteInReadSession(RuntimeError):
     """A statement that writes ran in a read session, whose transaction is always rolled back."""
 
 
+_WRITING = ("INSERT", "UPDATE", "DELETE", "REPLACE", "CREATE", "DROP", "ALTER")
+
+
 def _refuse_writes_in_reads(conn: Any, _cursor: Any, statement: str, _params: Any, context: Any, _many: bool) -> None:
     # A read session's transaction is rolled back at its end: a write there would be lost without a word.
-    writes = context is not None and (context.isinsert or context.isupdate or context.isdelete)
-    if writes and conn.get_execution_options().get("gradelab_read"):
+    if not conn.get_execution_options().get("gradelab_read"):
+        return
+    compiled = context is not None and (context.isinsert or context.isupdate or context.isdelete)
+    if compiled or statement.lstrip()[:7].upper().startswith(_WRITING):
         raise WriteInReadSession(f"a read session cannot write (use Database.session): {statement[:80]}")
 
 
