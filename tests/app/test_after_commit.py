@@ -64,7 +64,7 @@ def test_a_job_whose_commit_fails_is_never_sent(db: Database) -> None:
     recorder = Recorder(db)
     with db.session() as session:
         session.execute(text("INSERT INTO jobs VALUES (1)"))
-    with pytest.raises(Exception, match="(?i)unique|duplicate"), db.session() as session:
+    with pytest.raises(Exception, match=r"(?i)unique|duplicate"), db.session() as session:
         session.execute(text("INSERT INTO jobs VALUES (1)"))
         notify_after_commit(session, recorder, 1)
     assert recorder.sent == []
