@@ -37,7 +37,7 @@ def upload(
     slug: Annotated[str, Form(max_length=64)] = "",
 ) -> Response:
     """A new problem, or (with `slug`) a new version of one; then the page of its check."""
-    with runtime.db.session() as session:
+    with runtime.db.read() as session:
         access = courses.instructor_access(session, course, user)
     try:
         data = read_capped(bundle, runtime.settings.max_bundle_bytes, "the bundle")

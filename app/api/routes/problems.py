@@ -235,7 +235,7 @@ def _read_files(files: list[UploadFile]) -> dict[str, bytes]:
 def start_regrade(course: str, slug: str, body: RegradeCreate, user: CurrentUser, runtime: RuntimeDep) -> RegradeRead:
     """Grade every submission again against a version; scores change only when the regrade is applied."""
     regrade_id = intake.start_regrade(runtime, user, course, slug, body.version)
-    with runtime.db.session() as session:
+    with runtime.db.read() as session:
         problem = problems.get_problem(session, instructor_access(session, course, user), slug)
         return RegradeRead(**regrades.regrade_view(session, regrades.get_regrade(session, problem, regrade_id)))
 
