@@ -128,9 +128,7 @@ def logout(request: Request, user: PageUser, runtime: RuntimeDep) -> Response:
 
 
 @router.get("/", response_class=HTMLResponse)
-def home(
-    request: Request, user: PageUser, session: ReadSession, runtime: RuntimeDep, password: str | None = None
-) -> Response:
+def home(request: Request, user: PageUser, session: ReadSession, password: str | None = None) -> Response:
     courses = courses_of(session, user)
     invitations = invitations_of(session, user)
     context: dict[str, Any] = {"user": user, "courses": courses, "invitations": invitations}
@@ -188,7 +186,7 @@ def submit_state(session: Session, access: CourseAccess, problem: Problem, user:
 
 
 @router.get("/c/{course}", response_class=HTMLResponse)
-def course_page(course: str, request: Request, user: PageUser, session: ReadSession, runtime: RuntimeDep) -> Response:
+def course_page(course: str, request: Request, user: PageUser, session: ReadSession) -> Response:
     access = course_access(session, course, user)
     listed = problems.list_problems(session, access)
     mine = _my_rows(session, user, [p.id for p in listed])
@@ -319,9 +317,7 @@ def submission_page(submission_id: Id, request: Request, user: PageUser, runtime
 
 
 @router.get("/s/{submission_id}/files/{name}")
-def submission_file(
-    submission_id: Id, name: str, user: PageUser, session: ReadSession, runtime: RuntimeDep
-) -> Response:
+def submission_file(submission_id: Id, name: str, user: PageUser, session: ReadSession) -> Response:
     """One submitted file, as uploaded: to its author and the course's instructors only."""
     check_file_name(name)
     submission, _ = readable_submission(session, user, submission_id)
@@ -339,7 +335,7 @@ def submission_live(submission_id: Id, request: Request, user: PageUser, runtime
 
 
 @router.get("/me/submissions", response_class=HTMLResponse)
-def my_submissions(request: Request, user: PageUser, session: ReadSession, runtime: RuntimeDep) -> Response:
+def my_submissions(request: Request, user: PageUser, session: ReadSession) -> Response:
     rows = list(
         session.execute(
             select(Submission, Problem)

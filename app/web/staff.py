@@ -30,7 +30,7 @@ router = APIRouter(include_in_schema=False)
 
 
 @router.get("/c/{course}/overview", response_class=HTMLResponse)
-def overview(course: str, request: Request, user: PageUser, session: ReadSession, runtime: RuntimeDep) -> Response:
+def overview(course: str, request: Request, user: PageUser, session: ReadSession) -> Response:
     access = courses.instructor_access(session, course, user)
     stats = course_overview(session, access.course)
     roster = courses.roster(session, access.course)
@@ -39,7 +39,7 @@ def overview(course: str, request: Request, user: PageUser, session: ReadSession
 
 
 @router.get("/c/{course}/submissions", response_class=HTMLResponse)
-def submissions(course: str, request: Request, user: PageUser, session: ReadSession, runtime: RuntimeDep) -> Response:
+def submissions(course: str, request: Request, user: PageUser, session: ReadSession) -> Response:
     """Every submission of the course: filtered, sorted and paged by the database (`?sort=score&dir=desc`)."""
     access = courses.instructor_access(session, course, user)
     slugs = [p.slug for p in problems.list_problems(session, access)]
@@ -59,9 +59,7 @@ def submissions(course: str, request: Request, user: PageUser, session: ReadSess
 
 
 @router.get("/c/{course}/submissions.csv")
-def submissions_csv(
-    course: str, request: Request, user: PageUser, session: ReadSession, runtime: RuntimeDep
-) -> Response:
+def submissions_csv(course: str, request: Request, user: PageUser, session: ReadSession) -> Response:
     """The filtered, sorted view as CSV: every matching row, not one page."""
     access = courses.instructor_access(session, course, user)
     slugs = [p.slug for p in problems.list_problems(session, access)]
@@ -353,9 +351,7 @@ def roster_import(
 
 
 @router.get("/c/{course}/gradebook.csv")
-def gradebook(
-    course: str, user: PageUser, session: ReadSession, runtime: RuntimeDep, pick: Pick = Pick.BEST
-) -> Response:
+def gradebook(course: str, user: PageUser, session: ReadSession, pick: Pick = Pick.BEST) -> Response:
     access = courses.instructor_access(session, course, user)
     text = gradebook_csv(session, access.course, pick)
     headers = {"Content-Disposition": f'attachment; filename="{course}-gradebook-{pick.value}.csv"'}

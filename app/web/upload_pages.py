@@ -22,7 +22,7 @@ router = APIRouter(include_in_schema=False)
 
 
 @router.get("/c/{course}/upload", response_class=HTMLResponse)
-def upload_form(course: str, request: Request, user: PageUser, session: ReadSession, runtime: RuntimeDep) -> Response:
+def upload_form(course: str, request: Request, user: PageUser, session: ReadSession) -> Response:
     access = courses.instructor_access(session, course, user)
     return page(request, "upload.html", {"user": user, "course": access.course})
 

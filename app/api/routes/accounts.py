@@ -74,7 +74,7 @@ def create_links_for_all(course: str, request: Request, user: CurrentUser, runti
 
 
 @router.get("/courses/{course}/password-links", response_model=list[PasswordLinkRecord])
-def link_record(course: str, user: CurrentUser, session: ReadSession, runtime: RuntimeDep) -> list[PasswordLinkRecord]:
+def link_record(course: str, user: CurrentUser, session: ReadSession) -> list[PasswordLinkRecord]:
     """The record of links made for the course's students, newest first (never the links themselves)."""
     access = courses.instructor_access(session, course, user)
     return [

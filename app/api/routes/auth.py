@@ -34,13 +34,13 @@ async def login(
 
 
 @router.get("/me", response_model=MeRead)
-def me(user: CurrentUser, session: ReadSession, runtime: RuntimeDep) -> MeRead:
+def me(user: CurrentUser, session: ReadSession) -> MeRead:
     courses = [CourseRead(slug=c.slug, title=c.title, role=r) for c, r in courses_of(session, user)]
     return MeRead(username=user.username, full_name=user.full_name, is_admin=user.is_admin, courses=courses)
 
 
 @router.get("/me/tokens", response_model=list[TokenRead])
-def my_tokens(user: CurrentUser, session: ReadSession, runtime: RuntimeDep) -> list[TokenRead]:
+def my_tokens(user: CurrentUser, session: ReadSession) -> list[TokenRead]:
     return [TokenRead.model_validate(t, from_attributes=True) for t in accounts.list_tokens(session, user)]
 
 
@@ -60,7 +60,7 @@ def revoke_token(token_id: Id, user: CurrentUser, runtime: RuntimeDep) -> TokenR
 
 @router.get("/me/submissions", response_model=list[SubmissionSummary])
 def my_submission_list(
-    user: CurrentUser, session: ReadSession, runtime: RuntimeDep, limit: Limit = 100, offset: Offset = 0
+    user: CurrentUser, session: ReadSession, limit: Limit = 100, offset: Offset = 0
 ) -> list[SubmissionSummary]:
     """Your own submissions in every course, newest first."""
     rows = my_submissions(session, user, limit=limit, offset=offset)
@@ -68,7 +68,7 @@ def my_submission_list(
 
 
 @router.get("/me/invitations", response_model=list[CourseRead])
-def my_invitations(user: CurrentUser, session: ReadSession, runtime: RuntimeDep) -> list[CourseRead]:
+def my_invitations(user: CurrentUser, session: ReadSession) -> list[CourseRead]:
     """Courses whose roster invited you; you join one by accepting it."""
     return [CourseRead(slug=c.slug, title=c.title, role=r) for c, r in invitations_of(session, user)]
 

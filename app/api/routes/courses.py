@@ -22,7 +22,7 @@ MAX_ROSTER_BYTES = 2 * 1024 * 1024
 
 
 @router.get("/courses", response_model=list[CourseRead])
-def list_courses(user: CurrentUser, session: ReadSession, runtime: RuntimeDep) -> list[CourseRead]:
+def list_courses(user: CurrentUser, session: ReadSession) -> list[CourseRead]:
     return [CourseRead(slug=c.slug, title=c.title, role=r) for c, r in courses.courses_of(session, user)]
 
 
@@ -37,13 +37,13 @@ def create_course(body: CourseCreate, user: CurrentUser, runtime: RuntimeDep) ->
 
 
 @router.get("/courses/{course}", response_model=CourseRead)
-def get_course(course: str, user: CurrentUser, session: ReadSession, runtime: RuntimeDep) -> CourseRead:
+def get_course(course: str, user: CurrentUser, session: ReadSession) -> CourseRead:
     access = courses.course_access(session, course, user)
     return CourseRead(slug=access.course.slug, title=access.course.title, role=access.role)
 
 
 @router.get("/courses/{course}/roster", response_model=list[MemberRead])
-def get_roster(course: str, user: CurrentUser, session: ReadSession, runtime: RuntimeDep) -> list[MemberRead]:
+def get_roster(course: str, user: CurrentUser, session: ReadSession) -> list[MemberRead]:
     access = courses.instructor_access(session, course, user)
     return [MemberRead.model_validate(courses.member_view(e)) for e in courses.roster(session, access.course)]
 
@@ -68,7 +68,6 @@ def course_submissions(
     course: str,
     user: CurrentUser,
     session: ReadSession,
-    runtime: RuntimeDep,
     problem: str | None = None,
     student: str | None = None,
     state: SubmissionState | None = None,
@@ -84,9 +83,7 @@ def course_submissions(
 
 
 @router.get("/courses/{course}/gradebook.csv", response_class=Response)
-def gradebook(
-    course: str, user: CurrentUser, session: ReadSession, runtime: RuntimeDep, pick: Pick = Pick.BEST
-) -> Response:
+def gradebook(course: str, user: CurrentUser, session: ReadSession, pick: Pick = Pick.BEST) -> Response:
     """Every student's best (or latest) graded score per problem, with late flags, as CSV."""
     access = courses.instructor_access(session, course, user)
     text = gradebook_csv(session, access.course, pick)

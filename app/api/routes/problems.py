@@ -63,7 +63,7 @@ def _current(session: Session, problem: Problem) -> ProblemVersion | None:
 
 
 @router.get("/courses/{course}/problems", response_model=list[ProblemSummary])
-def list_problems(course: str, user: CurrentUser, session: ReadSession, runtime: RuntimeDep) -> list[ProblemSummary]:
+def list_problems(course: str, user: CurrentUser, session: ReadSession) -> list[ProblemSummary]:
     access = course_access(session, course, user)
     return [_summary(p, _current(session, p)) for p in problems.list_problems(session, access)]
 
@@ -176,9 +176,7 @@ def get_upload_check(course: str, check_id: Id, user: CurrentUser, runtime: Runt
 
 
 @router.get("/courses/{course}/problems/{slug}/versions", response_model=list[VersionRead])
-def list_versions(
-    course: str, slug: str, user: CurrentUser, session: ReadSession, runtime: RuntimeDep
-) -> list[VersionRead]:
+def list_versions(course: str, slug: str, user: CurrentUser, session: ReadSession) -> list[VersionRead]:
     problem = problems.get_problem(session, instructor_access(session, course, user), slug)
     return [_version_read(v, problem) for v in problems.versions(session, problem)]
 
@@ -241,9 +239,7 @@ def start_regrade(course: str, slug: str, body: RegradeCreate, user: CurrentUser
 
 
 @router.get("/courses/{course}/problems/{slug}/regrades/{regrade_id}", response_model=RegradeRead)
-def get_regrade(
-    course: str, slug: str, regrade_id: Id, user: CurrentUser, session: ReadSession, runtime: RuntimeDep
-) -> RegradeRead:
+def get_regrade(course: str, slug: str, regrade_id: Id, user: CurrentUser, session: ReadSession) -> RegradeRead:
     """The before/after table of a regrade and its progress."""
     problem = problems.get_problem(session, instructor_access(session, course, user), slug)
     return RegradeRead(**regrades.regrade_view(session, regrades.get_regrade(session, problem, regrade_id)))

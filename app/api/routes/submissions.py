@@ -26,7 +26,7 @@ STREAM_SECONDS = 600.0
 
 
 @router.get("/submissions/{submission_id}", response_model=SubmissionRead)
-def get_submission(submission_id: Id, user: CurrentUser, session: ReadSession, runtime: RuntimeDep) -> SubmissionRead:
+def get_submission(submission_id: Id, user: CurrentUser, session: ReadSession) -> SubmissionRead:
     """Status, score and per-test feedback (hidden tests' details only for instructors)."""
     submission, viewer = readable_submission(session, user, submission_id)
     return SubmissionRead(**submission_view(submission, viewer))
@@ -82,7 +82,7 @@ async def submission_events(
 
 
 @router.get("/submissions/{submission_id}/results.json")
-def gradescope(submission_id: Id, user: CurrentUser, session: ReadSession, runtime: RuntimeDep) -> dict[str, object]:
+def gradescope(submission_id: Id, user: CurrentUser, session: ReadSession) -> dict[str, object]:
     """The result in Gradescope's autograder `results.json` format (instructors)."""
     submission, viewer = readable_submission(session, user, submission_id)
     if not viewer.is_instructor:
