@@ -8,7 +8,7 @@ from fastapi import APIRouter, Depends, Request, status
 
 from app.accounts import service as accounts
 from app.accounts.throttle import LoginGuard
-from app.api.deps import CurrentUser, ReadSession, RuntimeDep
+from app.api.deps import CurrentUser, ReadSession, RuntimeDep, WriteSession
 from app.api.limits import client_address, login_guard
 from app.api.params import Id, Limit, Offset
 from app.api.schemas import CourseRead, MeRead, NewTokenCreate, NewTokenRead, SubmissionSummary, TokenCreate, TokenRead
@@ -45,17 +45,15 @@ def my_tokens(user: CurrentUser, session: ReadSession) -> list[TokenRead]:
 
 
 @router.post("/me/tokens", status_code=status.HTTP_201_CREATED, response_model=NewTokenRead)
-def create_token(body: NewTokenCreate, user: CurrentUser, runtime: RuntimeDep) -> NewTokenRead:
+def create_token(body: NewTokenCreate, user: CurrentUser, session: WriteSession) -> NewTokenRead:
     """A new API token for yourself (shown once)."""
-    with runtime.db.session() as session:
-        token, plain = accounts.issue_token(session, user, name=body.name, days=body.days)
-        return NewTokenRead(token=plain, **TokenRead.model_validate(token, from_attributes=True).model_dump())
+    token, plain = accounts.issue_token(session, user, name=body.name, days=body.days)
+    return NewTokenRead(token=plain, **TokenRead.model_validate(token, from_attributes=True).model_dump())
 
 
 @router.delete("/me/tokens/{token_id}", response_model=TokenRead)
-def revoke_token(token_id: Id, user: CurrentUser, runtime: RuntimeDep) -> TokenRead:
-    with runtime.db.session() as session:
-        return TokenRead.model_validate(accounts.revoke_token(session, user, token_id), from_attributes=True)
+def revoke_token(token_id: Id, user: CurrentUser, session: WriteSession) -> TokenRead:
+    return TokenRead.model_validate(accounts.revoke_token(session, user, token_id), from_attributes=True)
 
 
 @router.get("/me/submissions", response_model=list[SubmissionSummary])
@@ -74,15 +72,13 @@ def my_invitations(user: CurrentUser, session: ReadSession) -> list[CourseRead]:
 
 
 @router.post("/me/invitations/{course}/accept", response_model=CourseRead)
-def accept_invitation(course: str, user: CurrentUser, runtime: RuntimeDep) -> CourseRead:
+def accept_invitation(course: str, user: CurrentUser, session: WriteSession) -> CourseRead:
     """Join a course that invited you."""
-    with runtime.db.session() as session:
-        joined, role = answer_invitation(session, user, course, accept=True)
-        return CourseRead(slug=joined.slug, title=joined.title, role=role)
+    joined, role = answer_invitation(session, user, course, accept=True)
+    return CourseRead(slug=joined.slug, title=joined.title, role=role)
 
 
 @router.post("/me/invitations/{course}/decline", status_code=status.HTTP_204_NO_CONTENT)
-def decline_invitation(course: str, user: CurrentUser, runtime: RuntimeDep) -> None:
+def decline_invitation(course: str, user: CurrentUser, session: WriteSession) -> None:
     """Refuse a course's invitation: it is removed, and the course sees nothing of your account."""
-    with runtime.db.session() as session:
-        answer_invitation(session, user, course, accept=False)
+    answer_invitation(session, user, course, accept=False)

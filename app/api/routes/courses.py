@@ -7,7 +7,7 @@ from typing import Annotated
 from fastapi import APIRouter, File, UploadFile, status
 from fastapi.responses import Response
 
-from app.api.deps import CurrentUser, ReadSession, RuntimeDep
+from app.api.deps import CurrentUser, ReadSession, WriteSession
 from app.api.params import Limit, Offset
 from app.api.schemas import CourseCreate, CourseRead, MemberRead, RosterRead, SubmissionPage, SubmissionSummary
 from app.api.uploads import read_capped
@@ -27,13 +27,12 @@ def list_courses(user: CurrentUser, session: ReadSession) -> list[CourseRead]:
 
 
 @router.post("/courses", status_code=status.HTTP_201_CREATED, response_model=CourseRead)
-def create_course(body: CourseCreate, user: CurrentUser, runtime: RuntimeDep) -> CourseRead:
+def create_course(body: CourseCreate, user: CurrentUser, session: WriteSession) -> CourseRead:
     """Create a course (admins only); enrol instructors with the roster import."""
     if not user.is_admin:
         raise Forbidden("only administrators create courses")
-    with runtime.db.session() as session:
-        course = courses.create_course(session, body.slug, body.title)
-        return CourseRead(slug=course.slug, title=course.title, role=Role.INSTRUCTOR)
+    course = courses.create_course(session, body.slug, body.title)
+    return CourseRead(slug=course.slug, title=course.title, role=Role.INSTRUCTOR)
 
 
 @router.get("/courses/{course}", response_model=CourseRead)
@@ -53,14 +52,13 @@ def import_roster(
     course: str,
     roster: Annotated[UploadFile, File(description="CSV: username[,full_name][,email][,role]")],
     user: CurrentUser,
-    runtime: RuntimeDep,
+    session: WriteSession,
 ) -> RosterRead:
     """Invite everyone in a CSV roster (all rows or none); each person joins when they accept."""
     data = read_capped(roster, MAX_ROSTER_BYTES, "the roster")
-    with runtime.db.session() as session:
-        access = courses.instructor_access(session, course, user)
-        result = courses.import_roster(session, access.course, data)
-        return RosterRead(invited=result.invited, updated=result.updated)
+    access = courses.instructor_access(session, course, user)
+    result = courses.import_roster(session, access.course, data)
+    return RosterRead(invited=result.invited, updated=result.updated)
 
 
 @router.get("/courses/{course}/submissions", response_model=SubmissionPage)

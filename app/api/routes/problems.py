@@ -8,7 +8,7 @@ from fastapi import APIRouter, File, UploadFile, status
 from fastapi.responses import Response
 from sqlalchemy.orm import Session
 
-from app.api.deps import CurrentUser, ReadSession, RuntimeDep
+from app.api.deps import CurrentUser, ReadSession, RuntimeDep, WriteSession
 from app.api.params import Id
 from app.api.schemas import (
     ProblemRead,
@@ -183,13 +183,12 @@ def list_versions(course: str, slug: str, user: CurrentUser, session: ReadSessio
 
 @router.patch("/courses/{course}/problems/{slug}", response_model=ProblemSummary)
 def update_problem(
-    course: str, slug: str, body: ProblemUpdate, user: CurrentUser, runtime: RuntimeDep
+    course: str, slug: str, body: ProblemUpdate, user: CurrentUser, session: WriteSession
 ) -> ProblemSummary:
     """Publish or unpublish, set the deadline, late policy, quota, or the current version."""
-    with runtime.db.session() as session:
-        problem = problems.get_problem(session, instructor_access(session, course, user), slug)
-        problems.update_problem(session, problem, problems.ProblemChanges(**body.model_dump()))
-        return _summary(problem, _current(session, problem))
+    problem = problems.get_problem(session, instructor_access(session, course, user), slug)
+    problems.update_problem(session, problem, problems.ProblemChanges(**body.model_dump()))
+    return _summary(problem, _current(session, problem))
 
 
 @router.post(
@@ -246,19 +245,17 @@ def get_regrade(course: str, slug: str, regrade_id: Id, user: CurrentUser, sessi
 
 
 @router.post("/courses/{course}/problems/{slug}/regrades/{regrade_id}/apply", response_model=RegradeRead)
-def apply_regrade(course: str, slug: str, regrade_id: Id, user: CurrentUser, runtime: RuntimeDep) -> RegradeRead:
+def apply_regrade(course: str, slug: str, regrade_id: Id, user: CurrentUser, session: WriteSession) -> RegradeRead:
     """Make the regraded scores official (only once every submission is regraded)."""
-    with runtime.db.session() as session:
-        problem = problems.get_problem(session, instructor_access(session, course, user), slug)
-        regrade = regrades.get_regrade(session, problem, regrade_id)
-        regrades.apply_regrade(session, regrade, user)
-        return RegradeRead(**regrades.regrade_view(session, regrade))
+    problem = problems.get_problem(session, instructor_access(session, course, user), slug)
+    regrade = regrades.get_regrade(session, problem, regrade_id)
+    regrades.apply_regrade(session, regrade, user)
+    return RegradeRead(**regrades.regrade_view(session, regrade))
 
 
 @router.post("/courses/{course}/problems/{slug}/regrades/{regrade_id}/discard", response_model=RegradeRead)
-def discard_regrade(course: str, slug: str, regrade_id: Id, user: CurrentUser, runtime: RuntimeDep) -> RegradeRead:
-    with runtime.db.session() as session:
-        problem = problems.get_problem(session, instructor_access(session, course, user), slug)
-        regrade = regrades.get_regrade(session, problem, regrade_id)
-        regrades.discard_regrade(session, regrade)
-        return RegradeRead(**regrades.regrade_view(session, regrade))
+def discard_regrade(course: str, slug: str, regrade_id: Id, user: CurrentUser, session: WriteSession) -> RegradeRead:
+    problem = problems.get_problem(session, instructor_access(session, course, user), slug)
+    regrade = regrades.get_regrade(session, problem, regrade_id)
+    regrades.discard_regrade(session, regrade)
+    return RegradeRead(**regrades.regrade_view(session, regrade))
