@@ -4,11 +4,17 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Iterator
+from types import SimpleNamespace
 
 import pytest
+from fastapi import FastAPI, Request
+from fastapi.responses import JSONResponse
+from fastapi.testclient import TestClient
 from sqlalchemy import text
 
+from app.api.deps import ReadSession, WriteSession
 from app.db import Database
+from app.errors import Invalid, ServiceError
 from app.jobs.pool import notify_after_commit
 
 
@@ -99,3 +105,46 @@ def test_sessions_of_other_threads_keep_their_own_notices(db: Database) -> None:
         session.execute(text("INSERT INTO jobs VALUES (8)"))
         notify_after_commit(session, recorder, 8)
     assert recorder.sent == [(8, True, True)]
+
+
+def _app_on(db: Database, recorder: Recorder) -> TestClient:
+    """Two routes on the request-scoped write session: one that commits, one that fails after writing."""
+    app = FastAPI()
+    app.state.runtime = SimpleNamespace(db=db)
+
+    @app.exception_handler(ServiceError)
+    async def refused(_request: Request, exc: ServiceError) -> JSONResponse:
+        return JSONResponse({"detail": exc.detail}, status_code=exc.status)
+
+    @app.post("/jobs/{job_id}")
+    def add(job_id: int, session: WriteSession) -> dict[str, object]:
+        session.execute(text("INSERT INTO jobs VALUES (:id)"), {"id": job_id})
+        notify_after_commit(session, recorder, job_id)
+        if job_id < 0:
+            raise Invalid("negative ids are refused")
+        return {"sent_before_the_answer": list(recorder.sent)}
+
+    @app.get("/jobs")
+    def count(session: ReadSession) -> int:
+        return int(session.scalar(text("SELECT count(*) FROM jobs")) or 0)
+
+    return TestClient(app)
+
+
+def test_a_route_on_the_write_session_commits_then_sends(db: Database) -> None:
+    recorder = Recorder(db)
+    with _app_on(db, recorder) as client:
+        answer = client.post("/jobs/5")
+        assert answer.status_code == 200
+        assert answer.json() == {"sent_before_the_answer": []}  # nothing was sent while the route ran
+        assert recorder.sent == [(5, True, True)]  # sent once, after the commit
+        assert client.get("/jobs").json() == 1
+
+
+def test_a_route_on_the_write_session_that_fails_writes_and_sends_nothing(db: Database) -> None:
+    recorder = Recorder(db)
+    with _app_on(db, recorder) as client:
+        answer = client.post("/jobs/-1")
+        assert (answer.status_code, answer.json()) == (422, {"detail": "negative ids are refused"})
+        assert recorder.sent == []
+        assert client.get("/jobs").json() == 0
