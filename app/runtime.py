@@ -62,7 +62,7 @@ class Runtime:
         self.checker.start(only_process=self.settings.mode is Mode.EMBEDDED)
 
     def state_counts(self) -> dict[str, int]:
-        with self.db.session() as session:
+        with self.db.read() as session:
             rows = session.execute(select(Submission.state, func.count()).group_by(Submission.state))
             return {state.value: count for state, count in rows}
 
@@ -75,7 +75,7 @@ class Runtime:
         self.pool.start()
         self.dispatcher = self.pool
         self.grader.wake = self.pool.notify  # a student's waiting job, once their running one ends
-        with self.db.session() as session:
+        with self.db.read() as session:
             waiting = lease.queued_ids(session)
         for job_id in waiting:
             self.pool.notify(job_id)

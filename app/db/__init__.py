@@ -1,6 +1,6 @@
 """The database: engine, sessions, and the one place transactions are opened."""
 
-from app.db._engine import Database, utcnow
+from app.db._engine import Database, after_commit, utcnow
 from app.db._types import UTCDateTime
 
-__all__ = ["Database", "UTCDateTime", "utcnow"]
+__all__ = ["Database", "UTCDateTime", "after_commit", "utcnow"]

@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import os
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -38,11 +38,19 @@ class Database:
         # On SQLite, the lock this process's write transactions queue on (see _tune_sqlite).
         self.writer_lock: threading.Lock | None = _tune_sqlite(self.engine) if self.is_sqlite else None
         self._factory = sessionmaker(self.engine, expire_on_commit=False)
-        self._read_factory = sessionmaker(self.engine.execution_options(gradelab_read=True), expire_on_commit=False)
+        self._read_factory = sessionmaker(
+            self.engine.execution_options(gradelab_read=True), expire_on_commit=False, info={"gradelab_read": True}
+        )
+        event.listen(self._factory, "after_commit", _commit_actions)
+        event.listen(self._factory, "after_rollback", _drop_actions)
+        event.listen(self.engine, "before_cursor_execute", _refuse_writes_in_reads)
 
     @contextmanager
     def session(self) -> Iterator[Session]:
-        """A session whose transaction commits when the block ends normally and rolls back otherwise."""
+        """A session whose transaction commits when the block ends normally and rolls back otherwise.
+
+        Actions queued with `after_commit` run once the commit has succeeded and the connection (with,
+        on SQLite, the writer lock) is back in the pool; a rollback drops them."""
         with self._factory() as session:
             try:
                 yield session
@@ -50,19 +58,56 @@ class Database:
             except BaseException:
                 session.rollback()
                 raise
+            finally:
+                ready: list[Callable[[], None]] = session.info.pop(_READY, [])
+        for action in ready:
+            action()
 
     @contextmanager
     def read(self) -> Iterator[Session]:
         """A session for reads only: on SQLite its transaction is a plain (deferred) BEGIN, so readers
-        neither wait for the writer nor for each other (WAL); it is rolled back at the end."""
+        neither wait for the writer nor for each other (WAL). Closing it at the end rolls its transaction back;
+        the objects it loaded keep their values (detached), as those of a committed `session` do."""
         with self._read_factory() as session:
-            try:
-                yield session
-            finally:
-                session.rollback()
+            yield session
 
     def dispose(self) -> None:
         self.engine.dispose()
+
+
+_PENDING = "gradelab_after_commit"
+_READY = "gradelab_committed"
+
+
+def after_commit(session: Session, action: Callable[[], None]) -> None:
+    """Run `action` once this write session's transaction has committed (never if it rolls back)."""
+    if session.info.get("gradelab_read"):
+        raise RuntimeError("after_commit needs a write session (Database.session), not a read one")
+    session.info.setdefault(_PENDING, []).append(action)
+
+
+def _commit_actions(session: Session) -> None:
+    session.info.setdefault(_READY, []).extend(session.info.pop(_PENDING, []))
+
+
+def _drop_actions(session: Session) -> None:
+    session.info.pop(_PENDING, None)
+
+
+class WriteInReadSession(RuntimeError):
+    """A statement that writes ran in a read session, whose transaction is always rolled back."""
+
+
+_WRITING = ("INSERT", "UPDATE", "DELETE", "REPLACE", "CREATE", "DROP", "ALTER")
+
+
+def _refuse_writes_in_reads(conn: Any, _cursor: Any, statement: str, _params: Any, context: Any, _many: bool) -> None:
+    # A read session's transaction is rolled back at its end: a write there would be lost without a word.
+    if not conn.get_execution_options().get("gradelab_read"):
+        return
+    compiled = context is not None and (context.isinsert or context.isupdate or context.isdelete)
+    if compiled or statement.lstrip()[:7].upper().startswith(_WRITING):
+        raise WriteInReadSession(f"a read session cannot write (use Database.session): {statement[:80]}")
 
 
 BUSY_SECONDS = 30.0

@@ -8,6 +8,9 @@ import threading
 from collections.abc import Callable, Iterable
 from typing import Protocol
 
+from sqlalchemy.orm import Session
+
+from app.db import after_commit
 from grader.grading import sandbox_preload
 from grader.sandbox import Sandbox
 from grader.sandbox import acquire_sandboxes as acquire_slots
@@ -22,6 +25,12 @@ class Dispatcher(Protocol):
 
     def notify(self, job_id: int) -> None:
         """Ask for the job to be run (at least once; the job's claim drops duplicates)."""
+
+
+def notify_after_commit(session: Session, dispatcher: Dispatcher, job_id: int) -> None:
+    """Send `job_id` to `dispatcher` once the write session's transaction has committed, so the job's row is
+    visible to whoever picks it up; nothing is sent if the transaction rolls back."""
+    after_commit(session, lambda: dispatcher.notify(job_id))
 
 
 def acquire_sandboxes(count: int, backend: str = "auto") -> list[Sandbox]:

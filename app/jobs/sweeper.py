@@ -8,7 +8,7 @@ from app.config import Settings
 from app.db import Database
 from app.jobs import lease
 from app.jobs.leader import LeaderLock
-from app.jobs.pool import Dispatcher
+from app.jobs.pool import Dispatcher, notify_after_commit
 from app.metrics import Metrics
 
 log = structlog.get_logger("app.sweeper")
@@ -22,8 +22,8 @@ def sweep_once(
         return lease.SweepResult([], [], [])
     with db.session() as session:
         result = lease.sweep(session, requeue_after=settings.requeue_after_seconds, max_attempts=settings.max_attempts)
-    for job_id in result.requeued + result.renotify:
-        dispatcher.notify(job_id)
+        for job_id in result.requeued + result.renotify:
+            notify_after_commit(session, dispatcher, job_id)
     if result.failed:
         metrics.graded.labels("failed").inc(len(result.failed))
     if result.requeued or result.renotify or result.failed:

@@ -17,7 +17,7 @@ if TYPE_CHECKING:
 
 def upload_bundle(runtime: Runtime, user: User, course: str, slug: str | None, data: bytes) -> UploadCheckView:
     """Start the check of a new problem (`slug` None) or of a new version; returns its view as committed."""
-    with runtime.db.session() as session:
+    with runtime.db.read() as session:
         instructor_access(session, course, user)  # refuse students before parsing their upload
     bundle = problems.read_upload(data, runtime.settings.max_bundle_bytes)
     with runtime.db.session() as session:

@@ -1,4 +1,4 @@
-"""Taking in work to grade, the same way from the API and the dashboard: commit first, then tell the dispatcher."""
+"""Taking in work to grade, the same way from the API and the dashboard: the dispatcher is told after the commit."""
 
 from __future__ import annotations
 
@@ -10,6 +10,7 @@ from sqlalchemy.orm import Session
 from app.courses.service import course_access, instructor_access
 from app.db.models import ProblemVersion, Submission, User
 from app.errors import Invalid
+from app.jobs.pool import notify_after_commit
 from app.problems import service as problems
 from app.regrades import service as regrades
 from app.runtime import Runtime
@@ -26,8 +27,8 @@ def submit(runtime: Runtime, user: User, course: str, slug: str, files: Mapping[
         bundle = runtime.bundles.get(session, problem.current_version_id)
         lock_submitter(session, user)
         submission = create_submission(session, access, problem, bundle, user, files)  # only its id is read
+        notify_after_commit(session, runtime.dispatcher, submission.id)
     runtime.metrics.submissions_created.inc()
-    runtime.dispatcher.notify(submission.id)  # after the commit, never inside it
     return submission
 
 
@@ -51,6 +52,6 @@ def start_regrade(runtime: Runtime, user: User, course: str, slug: str, version:
             target = current
         regrade, jobs = regrades.start_regrade(session, problem, target, session.merge(user))
         regrade_id = regrade.id
-    for job in jobs:
-        runtime.dispatcher.notify(job)
+        for job in jobs:
+            notify_after_commit(session, runtime.dispatcher, job)
     return regrade_id

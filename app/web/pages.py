@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session
 
 from app.accounts import links
 from app.accounts import service as accounts
-from app.api.deps import RuntimeDep
+from app.api.deps import ReadSession, RuntimeDep
 from app.api.limits import client_address, login_guard
 from app.api.params import Id
 from app.courses.service import CourseAccess, answer_invitation, course_access, courses_of, invitations_of
@@ -129,10 +129,9 @@ def logout(request: Request, user: PageUser, runtime: RuntimeDep) -> Response:
 
 
 @router.get("/", response_class=HTMLResponse)
-def home(request: Request, user: PageUser, runtime: RuntimeDep, password: str | None = None) -> Response:
-    with runtime.db.session() as session:
-        courses = courses_of(session, user)
-        invitations = invitations_of(session, user)
+def home(request: Request, user: PageUser, session: ReadSession, password: str | None = None) -> Response:
+    courses = courses_of(session, user)
+    invitations = invitations_of(session, user)
     context: dict[str, Any] = {"user": user, "courses": courses, "invitations": invitations}
     if password == "set":
         context["notice"] = f"Your password is set and you are logged in as {user.username}."
@@ -188,25 +187,24 @@ def submit_state(session: Session, access: CourseAccess, problem: Problem, user:
 
 
 @router.get("/c/{course}", response_class=HTMLResponse)
-def course_page(course: str, request: Request, user: PageUser, runtime: RuntimeDep) -> Response:
-    with runtime.db.session() as session:
-        access = course_access(session, course, user)
-        listed = problems.list_problems(session, access)
-        mine = _my_rows(session, user, [p.id for p in listed])
-        rows = []
-        for problem in listed:
-            graded = [s for s in mine[problem.id] if s.state is SubmissionState.GRADED]
-            best = max(graded, key=lambda s: s.score or 0.0, default=None)
-            rows.append(
-                {
-                    "problem": problem,
-                    "best": best.score if best else None,
-                    "max": best.max_score if best else None,
-                    "late": bool(best and best.late),
-                    "scores": [s.score for s in graded],
-                    "past_due": problems.deadline_passed(problem),
-                }
-            )
+def course_page(course: str, request: Request, user: PageUser, session: ReadSession) -> Response:
+    access = course_access(session, course, user)
+    listed = problems.list_problems(session, access)
+    mine = _my_rows(session, user, [p.id for p in listed])
+    rows = []
+    for problem in listed:
+        graded = [s for s in mine[problem.id] if s.state is SubmissionState.GRADED]
+        best = max(graded, key=lambda s: s.score or 0.0, default=None)
+        rows.append(
+            {
+                "problem": problem,
+                "best": best.score if best else None,
+                "max": best.max_score if best else None,
+                "late": bool(best and best.late),
+                "scores": [s.score for s in graded],
+                "past_due": problems.deadline_passed(problem),
+            }
+        )
     return page(request, "course.html", {"user": user, "course": access.course, "access": access, "rows": rows})
 
 
@@ -218,7 +216,7 @@ def problem_page(course: str, slug: str, request: Request, user: PageUser, runti
 def _problem_page(
     request: Request, runtime: Runtime, user: User, course: str, slug: str, extra: dict[str, Any], status: int = 200
 ) -> Response:
-    with runtime.db.session() as session:
+    with runtime.db.read() as session:
         access = course_access(session, course, user)
         problem = problems.get_problem(session, access, slug)
         if problem.current_version_id is None:
@@ -246,10 +244,9 @@ def _problem_page(
 
 
 @router.get("/c/{course}/p/{slug}/starter.zip")
-def starter(course: str, slug: str, user: PageUser, runtime: RuntimeDep) -> Response:
-    with runtime.db.session() as session:
-        download = problems.starter_download(session, runtime.bundles, course_access(session, course, user), slug)
-    return download_response(download)
+def starter(course: str, slug: str, user: PageUser, session: ReadSession, runtime: RuntimeDep) -> Response:
+    access = course_access(session, course, user)
+    return download_response(problems.starter_download(session, runtime.bundles, access, slug))
 
 
 @router.post("/c/{course}/p/{slug}/submit", dependencies=[CsrfChecked])
@@ -276,7 +273,7 @@ def submit(
 
 
 def _submission_context(runtime: Runtime, user: User, submission_id: int) -> dict[str, Any]:
-    with runtime.db.session() as session:
+    with runtime.db.read() as session:
         submission, viewer = readable_submission(session, user, submission_id)
         view = submission_view(submission, viewer)
         bundle = runtime.bundles.get(session, submission.version_id)
@@ -287,7 +284,7 @@ def _submission_context(runtime: Runtime, user: User, submission_id: int) -> dic
 
 def _again_context(runtime: Runtime, user: User, submission_id: int) -> dict[str, Any]:
     """The submitted files, and the "Submit again" form when this viewer may submit to the problem now."""
-    with runtime.db.session() as session:
+    with runtime.db.read() as session:
         submission, _ = readable_submission(session, user, submission_id)
         files = stored_files(session, submission.source_id or submission.id)
         views = [file_view(name, content) for name, content in sorted(files.items())]
@@ -316,12 +313,11 @@ def submission_page(submission_id: Id, request: Request, user: PageUser, runtime
 
 
 @router.get("/s/{submission_id}/files/{name}")
-def submission_file(submission_id: Id, name: str, user: PageUser, runtime: RuntimeDep) -> Response:
+def submission_file(submission_id: Id, name: str, user: PageUser, session: ReadSession) -> Response:
     """One submitted file, as uploaded: to its author and the course's instructors only."""
     check_file_name(name)
-    with runtime.db.session() as session:
-        submission, _ = readable_submission(session, user, submission_id)
-        files = stored_files(session, submission.source_id or submission.id)
+    submission, _ = readable_submission(session, user, submission_id)
+    files = stored_files(session, submission.source_id or submission.id)
     if name not in files:
         raise NotFound(f"submission {submission_id} has no file {name[:80]!r}")
     return Response(
@@ -335,26 +331,23 @@ def submission_live(submission_id: Id, request: Request, user: PageUser, runtime
 
 
 @router.get("/me/submissions", response_class=HTMLResponse)
-def my_submissions(request: Request, user: PageUser, runtime: RuntimeDep) -> Response:
-    with runtime.db.session() as session:
-        rows = list(
-            session.execute(
-                select(Submission, Problem)
-                .join(Problem)
-                .where(Submission.user_id == user.id, Submission.regrade_id.is_(None))
-                .order_by(Submission.id)
-            )
+def my_submissions(request: Request, user: PageUser, session: ReadSession) -> Response:
+    rows = list(
+        session.execute(
+            select(Submission, Problem)
+            .join(Problem)
+            .where(Submission.user_id == user.id, Submission.regrade_id.is_(None))
+            .order_by(Submission.id)
         )
-        groups: dict[tuple[str, str], dict[str, Any]] = {}
-        for sub, problem in rows:
-            key = (problem.course.slug, problem.slug)
-            group = groups.setdefault(
-                key, {"course": key[0], "problem": problem, "subs": [], "scores": [], "max": None}
-            )
-            group["subs"].append(sub)
-            if sub.state is SubmissionState.GRADED:
-                group["scores"].append(sub.score)
-                group["max"] = sub.max_score
+    )
+    groups: dict[tuple[str, str], dict[str, Any]] = {}
+    for sub, problem in rows:
+        key = (problem.course.slug, problem.slug)
+        group = groups.setdefault(key, {"course": key[0], "problem": problem, "subs": [], "scores": [], "max": None})
+        group["subs"].append(sub)
+        if sub.state is SubmissionState.GRADED:
+            group["scores"].append(sub.score)
+            group["max"] = sub.max_score
     for group in groups.values():
         group["subs"].reverse()
     return page(request, "my_submissions.html", {"user": user, "groups": list(groups.values())})

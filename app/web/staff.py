@@ -13,7 +13,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from app.accounts import links
 from app.accounts.mail import link_base, mail_configured, mail_links
-from app.api.deps import RuntimeDep
+from app.api.deps import ReadSession, RuntimeDep
 from app.api.params import Id
 from app.courses import service as courses
 from app.courses.overview import course_overview
@@ -32,22 +32,20 @@ router = APIRouter(include_in_schema=False)
 
 
 @router.get("/c/{course}/overview", response_class=HTMLResponse)
-def overview(course: str, request: Request, user: PageUser, runtime: RuntimeDep) -> Response:
-    with runtime.db.session() as session:
-        access = courses.instructor_access(session, course, user)
-        stats = course_overview(session, access.course)
-        roster = courses.roster(session, access.course)
-        enrolled = sum(1 for e in roster if e.role.value == "student" and not e.invited)
+def overview(course: str, request: Request, user: PageUser, session: ReadSession) -> Response:
+    access = courses.instructor_access(session, course, user)
+    stats = course_overview(session, access.course)
+    roster = courses.roster(session, access.course)
+    enrolled = sum(1 for e in roster if e.role.value == "student" and not e.invited)
     return page(request, "overview.html", {"user": user, "course": access.course, "stats": stats, "enrolled": enrolled})
 
 
 @router.get("/c/{course}/submissions", response_class=HTMLResponse)
-def submissions(course: str, request: Request, user: PageUser, runtime: RuntimeDep) -> Response:
+def submissions(course: str, request: Request, user: PageUser, session: ReadSession) -> Response:
     """Every submission of the course: filtered, sorted and paged by the database (`?sort=score&dir=desc`)."""
-    with runtime.db.session() as session:
-        access = courses.instructor_access(session, course, user)
-        slugs = [p.slug for p in problems.list_problems(session, access)]
-        found = table.table_page(session, access.course, table.parse_query(request.query_params, slugs))
+    access = courses.instructor_access(session, course, user)
+    slugs = [p.slug for p in problems.list_problems(session, access)]
+    found = table.table_page(session, access.course, table.parse_query(request.query_params, slugs))
     context = {
         "user": user,
         "course": access.course,
@@ -63,18 +61,17 @@ def submissions(course: str, request: Request, user: PageUser, runtime: RuntimeD
 
 
 @router.get("/c/{course}/submissions.csv")
-def submissions_csv(course: str, request: Request, user: PageUser, runtime: RuntimeDep) -> Response:
+def submissions_csv(course: str, request: Request, user: PageUser, session: ReadSession) -> Response:
     """The filtered, sorted view as CSV: every matching row, not one page."""
-    with runtime.db.session() as session:
-        access = courses.instructor_access(session, course, user)
-        slugs = [p.slug for p in problems.list_problems(session, access)]
-        text = "".join(table.table_csv(session, access.course, table.parse_query(request.query_params, slugs)))
+    access = courses.instructor_access(session, course, user)
+    slugs = [p.slug for p in problems.list_problems(session, access)]
+    text = "".join(table.table_csv(session, access.course, table.parse_query(request.query_params, slugs)))
     headers = {"Content-Disposition": f'attachment; filename="{access.course.slug}-submissions.csv"'}
     return Response(text, media_type="text/csv; charset=utf-8", headers=headers)
 
 
 def _manage_context(runtime: Any, user: Any, course: str, slug: str) -> dict[str, Any]:
-    with runtime.db.session() as session:
+    with runtime.db.read() as session:
         access = courses.instructor_access(session, course, user)
         problem = problems.get_problem(session, access, slug)
         versions = problems.versions(session, problem)
@@ -186,7 +183,7 @@ def start_regrade(
 
 
 def _regrade_context(runtime: Any, user: Any, course: str, slug: str, rid: int) -> dict[str, Any]:
-    with runtime.db.session() as session:
+    with runtime.db.read() as session:
         access = courses.instructor_access(session, course, user)
         problem = problems.get_problem(session, access, slug)
         view = regrades.regrade_view(session, regrades.get_regrade(session, problem, rid))
@@ -229,7 +226,7 @@ def roster_page(course: str, request: Request, user: PageUser, runtime: RuntimeD
 
 
 def _roster_context(runtime: Any, user: Any, course: str) -> dict[str, Any]:
-    with runtime.db.session() as session:
+    with runtime.db.read() as session:
         access = courses.instructor_access(session, course, user)
         members = []
         for e in courses.roster(session, access.course):
@@ -354,8 +351,6 @@ def roster_import(
 
 
 @router.get("/c/{course}/gradebook.csv")
-def gradebook(course: str, user: PageUser, runtime: RuntimeDep, pick: Pick = Pick.BEST) -> Response:
-    with runtime.db.session() as session:
-        access = courses.instructor_access(session, course, user)
-        download = gradebook_download(session, access.course, pick)
-    return download_response(download)
+def gradebook(course: str, user: PageUser, session: ReadSession, pick: Pick = Pick.BEST) -> Response:
+    access = courses.instructor_access(session, course, user)
+    return download_response(gradebook_download(session, access.course, pick))

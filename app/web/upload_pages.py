@@ -7,7 +7,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, File, Form, Request, UploadFile
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
-from app.api.deps import RuntimeDep
+from app.api.deps import ReadSession, RuntimeDep
 from app.api.params import Id
 from app.courses import service as courses
 from app.errors import ServiceError
@@ -22,9 +22,8 @@ router = APIRouter(include_in_schema=False)
 
 
 @router.get("/c/{course}/upload", response_class=HTMLResponse)
-def upload_form(course: str, request: Request, user: PageUser, runtime: RuntimeDep) -> Response:
-    with runtime.db.session() as session:
-        access = courses.instructor_access(session, course, user)
+def upload_form(course: str, request: Request, user: PageUser, session: ReadSession) -> Response:
+    access = courses.instructor_access(session, course, user)
     return page(request, "upload.html", {"user": user, "course": access.course})
 
 
@@ -38,7 +37,7 @@ def upload(
     slug: Annotated[str, Form(max_length=64)] = "",
 ) -> Response:
     """A new problem, or (with `slug`) a new version of one; then the page of its check."""
-    with runtime.db.session() as session:
+    with runtime.db.read() as session:
         access = courses.instructor_access(session, course, user)
     try:
         data = read_bundle(bundle, runtime.settings.max_bundle_bytes)
@@ -50,7 +49,7 @@ def upload(
 
 
 def _check_context(runtime: Any, user: Any, course: str, check_id: int) -> dict[str, Any]:
-    with runtime.db.session() as session:
+    with runtime.db.read() as session:
         access = courses.instructor_access(session, course, user)
         view = check_view(checks.get_check(session, access.course, check_id), course)
     items = (view.report or {}).get("items", [])

@@ -4,13 +4,21 @@ from __future__ import annotations
 
 import sqlite3
 import threading
+from collections.abc import Callable
 from pathlib import Path
+from typing import TypeVar
 
 import pytest
 from sqlalchemy import text
 from sqlalchemy.exc import PendingRollbackError
 
 from app.db import Database
+from app.db._engine import WriteInReadSession
+from app.db.models import Role
+from app.web.session import COOKIE
+from tests.app.conftest import WorldFactory, load_toy, solution_of
+
+T = TypeVar("T")
 
 
 @pytest.fixture
@@ -108,3 +116,60 @@ def test_a_writer_of_another_process_is_still_waited_for(db: Database, tmp_path:
     assert done.is_set()
     assert _count(db) == 2
     assert _free(db)
+
+
+def test_a_read_session_refuses_to_write_and_writes_nothing(db: Database) -> None:
+    with pytest.raises(WriteInReadSession, match="a read session cannot write"), db.read() as session:
+        session.execute(text("INSERT INTO t VALUES (1)"))
+    assert _count(db) == 0
+    assert _free(db)
+
+
+def _while_a_write_is_held(db: Database, action: Callable[[], T]) -> T:
+    """Run `action` while another thread holds a write transaction open (and with it the writer lock)."""
+    holding, release = threading.Event(), threading.Event()
+
+    def hold() -> None:
+        with db.session() as session:
+            session.execute(text("INSERT INTO t VALUES (99)"))
+            holding.set()
+            release.wait(60)
+
+    holder = threading.Thread(target=hold)
+    holder.start()
+    try:
+        assert holding.wait(20)
+        done: list[T] = []
+        worker = threading.Thread(target=lambda: done.append(action()))
+        worker.start()
+        worker.join(20)
+        assert done, "the action waited for the writer"
+        assert not _free(db) and holder.is_alive()  # it finished while the write was still open
+        return done[0]
+    finally:
+        release.set()
+        holder.join(20)
+
+
+def test_a_dashboard_get_and_a_metrics_scrape_do_not_wait_for_the_writer(
+    make_world: WorldFactory, sqlite_url: str
+) -> None:
+    world = make_world(sqlite_url, metrics_token="scraper-token-for-the-test")
+    world.user("alice", role=Role.STUDENT)
+    world.add_problem(load_toy("toy-layers"))
+    assert world.submit("alice", "toy-layers", solution_of(load_toy("toy-layers"))).status_code == 202
+    with world.db.session() as session:
+        session.execute(text("CREATE TABLE t (n INTEGER)"))
+    world.client.cookies.set(COOKIE, world.tokens["alice"])
+    assert world.client.get("/").status_code == 200  # the token's first use is recorded (a write of its own)
+    scraper = {"Authorization": "Bearer scraper-token-for-the-test"}
+
+    home = _while_a_write_is_held(world.db, lambda: world.client.get("/"))
+    course = _while_a_write_is_held(world.db, lambda: world.client.get("/c/dl"))
+    scrape = _while_a_write_is_held(world.db, lambda: world.client.get("/metrics", headers=scraper))
+    api = _while_a_write_is_held(world.db, lambda: world.get("alice", "/api/v1/me/submissions"))
+
+    assert home.status_code == 200 and 'href="/c/dl"' in home.text
+    assert course.status_code == 200 and "toy-layers" in course.text
+    assert scrape.status_code == 200 and 'gradelab_submissions{state="queued"} 1.0' in scrape.text
+    assert api.status_code == 200 and [(s["problem"], s["status"]) for s in api.json()] == [("toy-layers", "queued")]

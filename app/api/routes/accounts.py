@@ -7,7 +7,7 @@ from fastapi import APIRouter, Request, status
 from app.accounts import links
 from app.accounts.mail import link_base, mail_links
 from app.accounts.service import check_password
-from app.api.deps import CurrentUser, RuntimeDep
+from app.api.deps import CurrentUser, ReadSession, RuntimeDep
 from app.api.limits import client_address, login_guard
 from app.api.schemas import (
     ErrorRead,
@@ -74,22 +74,21 @@ def create_links_for_all(course: str, request: Request, user: CurrentUser, runti
 
 
 @router.get("/courses/{course}/password-links", response_model=list[PasswordLinkRecord])
-def link_record(course: str, user: CurrentUser, runtime: RuntimeDep) -> list[PasswordLinkRecord]:
+def link_record(course: str, user: CurrentUser, session: ReadSession) -> list[PasswordLinkRecord]:
     """The record of links made for the course's students, newest first (never the links themselves)."""
-    with runtime.db.read() as session:
-        access = courses.instructor_access(session, course, user)
-        return [
-            PasswordLinkRecord(
-                username=r.user.username,
-                kind=r.kind.value,
-                created_by=r.created_by.username if r.created_by else None,
-                created_at=r.created_at,
-                expires_at=r.expires_at,
-                state=links.link_state(r).value,
-                mailed=r.mailed,
-            )
-            for r in links.course_links(session, access.course)
-        ]
+    access = courses.instructor_access(session, course, user)
+    return [
+        PasswordLinkRecord(
+            username=r.user.username,
+            kind=r.kind.value,
+            created_by=r.created_by.username if r.created_by else None,
+            created_at=r.created_at,
+            expires_at=r.expires_at,
+            state=links.link_state(r).value,
+            mailed=r.mailed,
+        )
+        for r in links.course_links(session, access.course)
+    ]
 
 
 @router.post(

@@ -8,7 +8,7 @@ from fastapi import APIRouter, Depends, Request, status
 
 from app.accounts import service as accounts
 from app.accounts.throttle import LoginGuard
-from app.api.deps import CurrentUser, RuntimeDep
+from app.api.deps import CurrentUser, ReadSession, RuntimeDep, WriteSession
 from app.api.limits import client_address, login_guard
 from app.api.params import Id, Limit, Offset
 from app.api.schemas import CourseRead, MeRead, NewTokenCreate, NewTokenRead, SubmissionSummary, TokenCreate, TokenRead
@@ -34,59 +34,51 @@ async def login(
 
 
 @router.get("/me", response_model=MeRead)
-def me(user: CurrentUser, runtime: RuntimeDep) -> MeRead:
-    with runtime.db.session() as session:
-        courses = [CourseRead(slug=c.slug, title=c.title, role=r) for c, r in courses_of(session, user)]
+def me(user: CurrentUser, session: ReadSession) -> MeRead:
+    courses = [CourseRead(slug=c.slug, title=c.title, role=r) for c, r in courses_of(session, user)]
     return MeRead(username=user.username, full_name=user.full_name, is_admin=user.is_admin, courses=courses)
 
 
 @router.get("/me/tokens", response_model=list[TokenRead])
-def my_tokens(user: CurrentUser, runtime: RuntimeDep) -> list[TokenRead]:
-    with runtime.db.session() as session:
-        return [TokenRead.model_validate(t, from_attributes=True) for t in accounts.list_tokens(session, user)]
+def my_tokens(user: CurrentUser, session: ReadSession) -> list[TokenRead]:
+    return [TokenRead.model_validate(t, from_attributes=True) for t in accounts.list_tokens(session, user)]
 
 
 @router.post("/me/tokens", status_code=status.HTTP_201_CREATED, response_model=NewTokenRead)
-def create_token(body: NewTokenCreate, user: CurrentUser, runtime: RuntimeDep) -> NewTokenRead:
+def create_token(body: NewTokenCreate, user: CurrentUser, session: WriteSession) -> NewTokenRead:
     """A new API token for yourself (shown once)."""
-    with runtime.db.session() as session:
-        token, plain = accounts.issue_token(session, user, name=body.name, days=body.days)
-        return NewTokenRead(token=plain, **TokenRead.model_validate(token, from_attributes=True).model_dump())
+    token, plain = accounts.issue_token(session, user, name=body.name, days=body.days)
+    return NewTokenRead(token=plain, **TokenRead.model_validate(token, from_attributes=True).model_dump())
 
 
 @router.delete("/me/tokens/{token_id}", response_model=TokenRead)
-def revoke_token(token_id: Id, user: CurrentUser, runtime: RuntimeDep) -> TokenRead:
-    with runtime.db.session() as session:
-        return TokenRead.model_validate(accounts.revoke_token(session, user, token_id), from_attributes=True)
+def revoke_token(token_id: Id, user: CurrentUser, session: WriteSession) -> TokenRead:
+    return TokenRead.model_validate(accounts.revoke_token(session, user, token_id), from_attributes=True)
 
 
 @router.get("/me/submissions", response_model=list[SubmissionSummary])
 def my_submission_list(
-    user: CurrentUser, runtime: RuntimeDep, limit: Limit = 100, offset: Offset = 0
+    user: CurrentUser, session: ReadSession, limit: Limit = 100, offset: Offset = 0
 ) -> list[SubmissionSummary]:
     """Your own submissions in every course, newest first."""
-    with runtime.db.session() as session:
-        rows = my_submissions(session, user, limit=limit, offset=offset)
-        return [SubmissionSummary.model_validate(summary_view(s), from_attributes=True) for s in rows]
+    rows = my_submissions(session, user, limit=limit, offset=offset)
+    return [SubmissionSummary.model_validate(summary_view(s), from_attributes=True) for s in rows]
 
 
 @router.get("/me/invitations", response_model=list[CourseRead])
-def my_invitations(user: CurrentUser, runtime: RuntimeDep) -> list[CourseRead]:
+def my_invitations(user: CurrentUser, session: ReadSession) -> list[CourseRead]:
     """Courses whose roster invited you; you join one by accepting it."""
-    with runtime.db.read() as session:
-        return [CourseRead(slug=c.slug, title=c.title, role=r) for c, r in invitations_of(session, user)]
+    return [CourseRead(slug=c.slug, title=c.title, role=r) for c, r in invitations_of(session, user)]
 
 
 @router.post("/me/invitations/{course}/accept", response_model=CourseRead)
-def accept_invitation(course: str, user: CurrentUser, runtime: RuntimeDep) -> CourseRead:
+def accept_invitation(course: str, user: CurrentUser, session: WriteSession) -> CourseRead:
     """Join a course that invited you."""
-    with runtime.db.session() as session:
-        joined, role = answer_invitation(session, user, course, accept=True)
-        return CourseRead(slug=joined.slug, title=joined.title, role=role)
+    joined, role = answer_invitation(session, user, course, accept=True)
+    return CourseRead(slug=joined.slug, title=joined.title, role=role)
 
 
 @router.post("/me/invitations/{course}/decline", status_code=status.HTTP_204_NO_CONTENT)
-def decline_invitation(course: str, user: CurrentUser, runtime: RuntimeDep) -> None:
+def decline_invitation(course: str, user: CurrentUser, session: WriteSession) -> None:
     """Refuse a course's invitation: it is removed, and the course sees nothing of your account."""
-    with runtime.db.session() as session:
-        answer_invitation(session, user, course, accept=False)
+    answer_invitation(session, user, course, accept=False)

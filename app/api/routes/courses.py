@@ -7,7 +7,7 @@ from typing import Annotated
 from fastapi import APIRouter, File, UploadFile, status
 from fastapi.responses import Response
 
-from app.api.deps import CurrentUser, RuntimeDep
+from app.api.deps import CurrentUser, ReadSession, WriteSession
 from app.api.params import Limit, Offset
 from app.api.schemas import CourseCreate, CourseRead, MemberRead, RosterRead, SubmissionPage, SubmissionSummary
 from app.courses import service as courses
@@ -22,33 +22,29 @@ router = APIRouter(tags=["courses"])
 
 
 @router.get("/courses", response_model=list[CourseRead])
-def list_courses(user: CurrentUser, runtime: RuntimeDep) -> list[CourseRead]:
-    with runtime.db.session() as session:
-        return [CourseRead(slug=c.slug, title=c.title, role=r) for c, r in courses.courses_of(session, user)]
+def list_courses(user: CurrentUser, session: ReadSession) -> list[CourseRead]:
+    return [CourseRead(slug=c.slug, title=c.title, role=r) for c, r in courses.courses_of(session, user)]
 
 
 @router.post("/courses", status_code=status.HTTP_201_CREATED, response_model=CourseRead)
-def create_course(body: CourseCreate, user: CurrentUser, runtime: RuntimeDep) -> CourseRead:
+def create_course(body: CourseCreate, user: CurrentUser, session: WriteSession) -> CourseRead:
     """Create a course (admins only); enrol instructors with the roster import."""
     if not user.is_admin:
         raise Forbidden("only administrators create courses")
-    with runtime.db.session() as session:
-        course = courses.create_course(session, body.slug, body.title)
-        return CourseRead(slug=course.slug, title=course.title, role=Role.INSTRUCTOR)
+    course = courses.create_course(session, body.slug, body.title)
+    return CourseRead(slug=course.slug, title=course.title, role=Role.INSTRUCTOR)
 
 
 @router.get("/courses/{course}", response_model=CourseRead)
-def get_course(course: str, user: CurrentUser, runtime: RuntimeDep) -> CourseRead:
-    with runtime.db.session() as session:
-        access = courses.course_access(session, course, user)
-        return CourseRead(slug=access.course.slug, title=access.course.title, role=access.role)
+def get_course(course: str, user: CurrentUser, session: ReadSession) -> CourseRead:
+    access = courses.course_access(session, course, user)
+    return CourseRead(slug=access.course.slug, title=access.course.title, role=access.role)
 
 
 @router.get("/courses/{course}/roster", response_model=list[MemberRead])
-def get_roster(course: str, user: CurrentUser, runtime: RuntimeDep) -> list[MemberRead]:
-    with runtime.db.session() as session:
-        access = courses.instructor_access(session, course, user)
-        return [MemberRead.model_validate(courses.member_view(e)) for e in courses.roster(session, access.course)]
+def get_roster(course: str, user: CurrentUser, session: ReadSession) -> list[MemberRead]:
+    access = courses.instructor_access(session, course, user)
+    return [MemberRead.model_validate(courses.member_view(e)) for e in courses.roster(session, access.course)]
 
 
 @router.post("/courses/{course}/roster", response_model=RosterRead)
@@ -56,21 +52,20 @@ def import_roster(
     course: str,
     roster: Annotated[UploadFile, File(description="CSV: username[,full_name][,email][,role]")],
     user: CurrentUser,
-    runtime: RuntimeDep,
+    session: WriteSession,
 ) -> RosterRead:
     """Invite everyone in a CSV roster (all rows or none); each person joins when they accept."""
     data = read_roster(roster)
-    with runtime.db.session() as session:
-        access = courses.instructor_access(session, course, user)
-        result = courses.import_roster(session, access.course, data)
-        return RosterRead(invited=result.invited, updated=result.updated)
+    access = courses.instructor_access(session, course, user)
+    result = courses.import_roster(session, access.course, data)
+    return RosterRead(invited=result.invited, updated=result.updated)
 
 
 @router.get("/courses/{course}/submissions", response_model=SubmissionPage)
 def course_submissions(
     course: str,
     user: CurrentUser,
-    runtime: RuntimeDep,
+    session: ReadSession,
     problem: str | None = None,
     student: str | None = None,
     state: SubmissionState | None = None,
@@ -79,18 +74,15 @@ def course_submissions(
     offset: Offset = 0,
 ) -> SubmissionPage:
     """Submissions of the course: all of them for instructors (with filters), your own for students."""
-    with runtime.db.read() as session:
-        access = courses.course_access(session, course, user)
-        flt = SubmissionFilter(problem=problem, user=student, state=state, late=late, limit=limit, offset=offset)
-        total, rows = list_submissions(session, access, user, flt)
-        items = [SubmissionSummary.model_validate(summary_view(s), from_attributes=True) for s in rows]
-        return SubmissionPage(total=total, items=items)
+    access = courses.course_access(session, course, user)
+    flt = SubmissionFilter(problem=problem, user=student, state=state, late=late, limit=limit, offset=offset)
+    total, rows = list_submissions(session, access, user, flt)
+    items = [SubmissionSummary.model_validate(summary_view(s), from_attributes=True) for s in rows]
+    return SubmissionPage(total=total, items=items)
 
 
 @router.get("/courses/{course}/gradebook.csv", response_class=Response)
-def gradebook(course: str, user: CurrentUser, runtime: RuntimeDep, pick: Pick = Pick.BEST) -> Response:
+def gradebook(course: str, user: CurrentUser, session: ReadSession, pick: Pick = Pick.BEST) -> Response:
     """Every student's best (or latest) graded score per problem, with late flags, as CSV."""
-    with runtime.db.session() as session:
-        access = courses.instructor_access(session, course, user)
-        download = gradebook_download(session, access.course, pick)
-    return download_response(download)
+    access = courses.instructor_access(session, course, user)
+    return download_response(gradebook_download(session, access.course, pick))

@@ -34,7 +34,7 @@ def healthz(runtime: RuntimeDep) -> JSONResponse:
         "queued": 0,
     }
     try:
-        with runtime.db.session() as session:
+        with runtime.db.read() as session:
             session.execute(text("SELECT 1"))
     except Exception as exc:
         body.update(status="unavailable", database=f"error: {type(exc).__name__}")

@@ -8,7 +8,7 @@ from fastapi import APIRouter, File, UploadFile, status
 from fastapi.responses import Response
 from sqlalchemy.orm import Session
 
-from app.api.deps import CurrentUser, RuntimeDep
+from app.api.deps import CurrentUser, ReadSession, RuntimeDep, WriteSession
 from app.api.params import Id
 from app.api.schemas import (
     ProblemRead,
@@ -64,23 +64,21 @@ def _current(session: Session, problem: Problem) -> ProblemVersion | None:
 
 
 @router.get("/courses/{course}/problems", response_model=list[ProblemSummary])
-def list_problems(course: str, user: CurrentUser, runtime: RuntimeDep) -> list[ProblemSummary]:
-    with runtime.db.session() as session:
-        access = course_access(session, course, user)
-        return [_summary(p, _current(session, p)) for p in problems.list_problems(session, access)]
+def list_problems(course: str, user: CurrentUser, session: ReadSession) -> list[ProblemSummary]:
+    access = course_access(session, course, user)
+    return [_summary(p, _current(session, p)) for p in problems.list_problems(session, access)]
 
 
 @router.get("/courses/{course}/problems/{slug}", response_model=ProblemRead)
-def get_problem(course: str, slug: str, user: CurrentUser, runtime: RuntimeDep) -> ProblemRead:
+def get_problem(course: str, slug: str, user: CurrentUser, session: ReadSession, runtime: RuntimeDep) -> ProblemRead:
     """The statement, the files to submit, limits, deadline and tests (hidden tests by points only)."""
-    with runtime.db.session() as session:
-        access = course_access(session, course, user)
-        problem = problems.get_problem(session, access, slug)
-        version = _current(session, problem)
-        if version is None:
-            raise Invalid(f"{slug} has no version yet")
-        bundle = runtime.bundles.get(session, version.id)
-        return _problem_read(problem, version, bundle)
+    access = course_access(session, course, user)
+    problem = problems.get_problem(session, access, slug)
+    version = _current(session, problem)
+    if version is None:
+        raise Invalid(f"{slug} has no version yet")
+    bundle = runtime.bundles.get(session, version.id)
+    return _problem_read(problem, version, bundle)
 
 
 def _problem_read(problem: Problem, version: ProblemVersion, bundle: Bundle) -> ProblemRead:
@@ -105,11 +103,10 @@ def _problem_read(problem: Problem, version: ProblemVersion, bundle: Bundle) -> 
 
 
 @router.get("/courses/{course}/problems/{slug}/starter.zip", response_class=Response)
-def starter(course: str, slug: str, user: CurrentUser, runtime: RuntimeDep) -> Response:
+def starter(course: str, slug: str, user: CurrentUser, session: ReadSession, runtime: RuntimeDep) -> Response:
     """The starter files (and read-only support files) as a zip."""
-    with runtime.db.session() as session:
-        download = problems.starter_download(session, runtime.bundles, course_access(session, course, user), slug)
-    return download_response(download)
+    access = course_access(session, course, user)
+    return download_response(problems.starter_download(session, runtime.bundles, access, slug))
 
 
 UPLOAD_ANSWERS: dict[int | str, dict[str, object]] = {
@@ -128,7 +125,7 @@ def _upload(
 
 
 def _check_read(runtime: RuntimeDep, user: CurrentUser, course: str, check_id: int) -> UploadCheckRead:
-    with runtime.db.session() as session:
+    with runtime.db.read() as session:
         access = instructor_access(session, course, user)
         view = check_view(checks.get_check(session, access.course, check_id), course)
         return UploadCheckRead.model_validate(view, from_attributes=True)
@@ -176,21 +173,19 @@ def get_upload_check(course: str, check_id: Id, user: CurrentUser, runtime: Runt
 
 
 @router.get("/courses/{course}/problems/{slug}/versions", response_model=list[VersionRead])
-def list_versions(course: str, slug: str, user: CurrentUser, runtime: RuntimeDep) -> list[VersionRead]:
-    with runtime.db.session() as session:
-        problem = problems.get_problem(session, instructor_access(session, course, user), slug)
-        return [_version_read(v, problem) for v in problems.versions(session, problem)]
+def list_versions(course: str, slug: str, user: CurrentUser, session: ReadSession) -> list[VersionRead]:
+    problem = problems.get_problem(session, instructor_access(session, course, user), slug)
+    return [_version_read(v, problem) for v in problems.versions(session, problem)]
 
 
 @router.patch("/courses/{course}/problems/{slug}", response_model=ProblemSummary)
 def update_problem(
-    course: str, slug: str, body: ProblemUpdate, user: CurrentUser, runtime: RuntimeDep
+    course: str, slug: str, body: ProblemUpdate, user: CurrentUser, session: WriteSession
 ) -> ProblemSummary:
     """Publish or unpublish, set the deadline, late policy, quota, or the current version."""
-    with runtime.db.session() as session:
-        problem = problems.get_problem(session, instructor_access(session, course, user), slug)
-        problems.update_problem(session, problem, problems.ProblemChanges(**body.model_dump()))
-        return _summary(problem, _current(session, problem))
+    problem = problems.get_problem(session, instructor_access(session, course, user), slug)
+    problems.update_problem(session, problem, problems.ProblemChanges(**body.model_dump()))
+    return _summary(problem, _current(session, problem))
 
 
 @router.post(
@@ -226,33 +221,30 @@ def _regrade_read(view: regrades.RegradeView) -> RegradeRead:
 def start_regrade(course: str, slug: str, body: RegradeCreate, user: CurrentUser, runtime: RuntimeDep) -> RegradeRead:
     """Grade every submission again against a version; scores change only when the regrade is applied."""
     regrade_id = intake.start_regrade(runtime, user, course, slug, body.version)
-    with runtime.db.session() as session:
+    with runtime.db.read() as session:
         problem = problems.get_problem(session, instructor_access(session, course, user), slug)
         return _regrade_read(regrades.regrade_view(session, regrades.get_regrade(session, problem, regrade_id)))
 
 
 @router.get("/courses/{course}/problems/{slug}/regrades/{regrade_id}", response_model=RegradeRead)
-def get_regrade(course: str, slug: str, regrade_id: Id, user: CurrentUser, runtime: RuntimeDep) -> RegradeRead:
+def get_regrade(course: str, slug: str, regrade_id: Id, user: CurrentUser, session: ReadSession) -> RegradeRead:
     """The before/after table of a regrade and its progress."""
-    with runtime.db.session() as session:
-        problem = problems.get_problem(session, instructor_access(session, course, user), slug)
-        return _regrade_read(regrades.regrade_view(session, regrades.get_regrade(session, problem, regrade_id)))
+    problem = problems.get_problem(session, instructor_access(session, course, user), slug)
+    return _regrade_read(regrades.regrade_view(session, regrades.get_regrade(session, problem, regrade_id)))
 
 
 @router.post("/courses/{course}/problems/{slug}/regrades/{regrade_id}/apply", response_model=RegradeRead)
-def apply_regrade(course: str, slug: str, regrade_id: Id, user: CurrentUser, runtime: RuntimeDep) -> RegradeRead:
+def apply_regrade(course: str, slug: str, regrade_id: Id, user: CurrentUser, session: WriteSession) -> RegradeRead:
     """Make the regraded scores official (only once every submission is regraded)."""
-    with runtime.db.session() as session:
-        problem = problems.get_problem(session, instructor_access(session, course, user), slug)
-        regrade = regrades.get_regrade(session, problem, regrade_id)
-        regrades.apply_regrade(session, regrade, user)
-        return _regrade_read(regrades.regrade_view(session, regrade))
+    problem = problems.get_problem(session, instructor_access(session, course, user), slug)
+    regrade = regrades.get_regrade(session, problem, regrade_id)
+    regrades.apply_regrade(session, regrade, user)
+    return _regrade_read(regrades.regrade_view(session, regrade))
 
 
 @router.post("/courses/{course}/problems/{slug}/regrades/{regrade_id}/discard", response_model=RegradeRead)
-def discard_regrade(course: str, slug: str, regrade_id: Id, user: CurrentUser, runtime: RuntimeDep) -> RegradeRead:
-    with runtime.db.session() as session:
-        problem = problems.get_problem(session, instructor_access(session, course, user), slug)
-        regrade = regrades.get_regrade(session, problem, regrade_id)
-        regrades.discard_regrade(session, regrade)
-        return _regrade_read(regrades.regrade_view(session, regrade))
+def discard_regrade(course: str, slug: str, regrade_id: Id, user: CurrentUser, session: WriteSession) -> RegradeRead:
+    problem = problems.get_problem(session, instructor_access(session, course, user), slug)
+    regrade = regrades.get_regrade(session, problem, regrade_id)
+    regrades.discard_regrade(session, regrade)
+    return _regrade_read(regrades.regrade_view(session, regrade))

@@ -11,7 +11,7 @@ from fastapi import APIRouter, Depends, Request
 from fastapi.responses import StreamingResponse
 from starlette.concurrency import run_in_threadpool
 
-from app.api.deps import CurrentUser, RuntimeDep
+from app.api.deps import CurrentUser, ReadSession, RuntimeDep
 from app.api.limits import LimitedStream, StreamSlots, client_address, stream_slots
 from app.api.params import Id
 from app.api.schemas import SubmissionRead
@@ -26,11 +26,10 @@ STREAM_SECONDS = 600.0
 
 
 @router.get("/submissions/{submission_id}", response_model=SubmissionRead)
-def get_submission(submission_id: Id, user: CurrentUser, runtime: RuntimeDep) -> SubmissionRead:
+def get_submission(submission_id: Id, user: CurrentUser, session: ReadSession) -> SubmissionRead:
     """Status, score and per-test feedback (hidden tests' details only for instructors)."""
-    with runtime.db.read() as session:
-        submission, viewer = readable_submission(session, user, submission_id)
-        return SubmissionRead(**submission_view(submission, viewer))
+    submission, viewer = readable_submission(session, user, submission_id)
+    return SubmissionRead(**submission_view(submission, viewer))
 
 
 def _status(runtime: Runtime, user: User, submission_id: int) -> dict[str, object]:
@@ -83,10 +82,9 @@ async def submission_events(
 
 
 @router.get("/submissions/{submission_id}/results.json")
-def gradescope(submission_id: Id, user: CurrentUser, runtime: RuntimeDep) -> dict[str, object]:
+def gradescope(submission_id: Id, user: CurrentUser, session: ReadSession) -> dict[str, object]:
     """The result in Gradescope's autograder `results.json` format (instructors)."""
-    with runtime.db.session() as session:
-        submission, viewer = readable_submission(session, user, submission_id)
-        if not viewer.is_instructor:
-            raise Forbidden("only instructors export results")
-        return gradescope_results(submission)
+    submission, viewer = readable_submission(session, user, submission_id)
+    if not viewer.is_instructor:
+        raise Forbidden("only instructors export results")
+    return gradescope_results(submission)
