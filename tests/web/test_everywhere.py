@@ -39,12 +39,18 @@ class Watch:
         page.add_init_script(WATCH_CSP)
         page.on("console", self._console)
         page.on("pageerror", lambda exc: self.problems.append(f"page error: {exc}"))
-        page.on("requestfailed", lambda r: self.problems.append(f"request failed: {r.url} {r.failure}"))
+        page.on("requestfailed", self._failed)
         page.on("response", self._response)
 
     def _console(self, message: Any) -> None:
         if message.type in ("error", "warning"):
             self.problems.append(f"console {message.type}: {message.text} ({message.location.get('url')})")
+
+    def _failed(self, request: Any) -> None:
+        # A request the browser itself cancels because the page moved on (the favicon of the page just left,
+        # say) is no fault of the page; anything refused, blocked or unanswered is.
+        if request.failure != "net::ERR_ABORTED":
+            self.problems.append(f"request failed: {request.url} {request.failure}")
 
     def _response(self, response: Any) -> None:
         if response.status >= 400:
