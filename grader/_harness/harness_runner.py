@@ -155,7 +155,7 @@ def load_inputs(state: HarnessState, test: dict[str, Any], frames: list[bytes]) 
     cases = importlib.import_module("cases")
     rng = np.random.default_rng(int(test["seed"]))
     inputs = getattr(cases, test["case"])(rng, **test.get("params", {}))
-    if test.get("variant") is None:  # variants reuse the reference's inputs
+    if test.get("variant") is None and not test.get("discard"):  # variants reuse the reference's inputs
         frames.append(wire.encode_frame({"k": "inputs", "test": test["id"]}, inputs, with_value=True))
     return inputs
 

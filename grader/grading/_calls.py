@@ -28,6 +28,7 @@ class Call:
     variant: Mapping[str, str] | None = None
     quiet: bool = False  # a hidden test: its output goes nowhere, its inputs are sealed from the others
     max_bytes: int | None = None  # the most this call's frames may hold, checked in the job and on the host
+    discard: bool = False  # a generator drawn only to see it succeed: its inputs are not sent back
 
     @property
     def key(self) -> tuple[str, str | None]:
@@ -46,6 +47,8 @@ class Call:
             entry["params"] = dict(self.params)
         if self.quiet:
             entry["quiet"] = True
+        if self.discard:
+            entry["discard"] = True
         return entry
 
 

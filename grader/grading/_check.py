@@ -10,7 +10,7 @@ import numpy as np
 
 from grader.bundle import Bundle, MistakeSpec
 from grader.grading._grade import grade_files
-from grader.grading._reference import ReferenceCache, ReferenceFailure, ReferenceRun
+from grader.grading._reference import OTHER_SEEDS, ReferenceCache, ReferenceFailure, ReferenceRun, draw_other_seeds
 from grader.grading._report import GradeReport
 from grader.grading._soundness import nonfinite, uncarried
 from grader.grading._starter import starter_gaps
@@ -97,6 +97,7 @@ def check_problem(
     _check_values(bundle, ref, report)
     report.inputs = prepared.input_digests()
     _check_numgrad(bundle, ref, report)
+    _check_other_seeds(bundle, sandbox, report, seed_key)
     done.step()
     solution = {k: v for k, v in bundle.folder("solution").items() if k in bundle.submitted_files}
     graded = grade_files(bundle, solution, sandbox, cache, seed_key=seed_key)
@@ -197,6 +198,20 @@ def _check_values(bundle: Bundle, ref: ReferenceRun, report: CheckReport) -> Non
             "right answer holds NaN or infinity"
         )
     report.add("inputs and reference results are finite values the grader can carry", not problems, detail)
+
+
+def _check_other_seeds(bundle: Bundle, sandbox: Sandbox, report: CheckReport, seed_key: bytes | None) -> None:
+    draws = draw_other_seeds(bundle, sandbox, seed_key)
+    failing = [
+        f"{test}: {d.failed} of {d.tried} seeds failed, first: {d.first_error}" for test, d in draws.items() if d.failed
+    ]
+    if failing:  # a deployment whose seed secret draws such a seed could grade no submission of the test
+        failing.append(
+            "a generator must draw a valid case for every seed: construct the case instead of redrawing until it "
+            "fits, or raise the number of tries"
+        )
+    detail = "; ".join(failing) if failing else f"{len(draws)} generators, {OTHER_SEEDS} seeds each"
+    report.add(f"generators draw a case for {OTHER_SEEDS} other seeds", not failing, detail)
 
 
 def _check_full_marks(graded: GradeReport, report: CheckReport) -> None:

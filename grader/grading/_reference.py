@@ -128,6 +128,63 @@ def _generate(bundle: Bundle, sandbox: Sandbox, calls: list[Call]) -> dict[str, 
     return inputs
 
 
+OTHER_SEEDS = 8  # extra seeds each generator must draw a case for (`check-problem`)
+
+
+@dataclass(frozen=True)
+class SeedDraws:
+    """How one test's generator fared on the other seeds: how many failed, and the first failure's message."""
+
+    failed: int
+    tried: int
+    first_error: str = ""
+
+
+def other_seed(seed: int, index: int) -> int:
+    """The `index`-th extra seed of a test, derived from its own seed (the same every run)."""
+    digest = hashlib.sha256(f"{seed}:{index}".encode()).digest()
+    return int.from_bytes(digest[:8], "big") >> 1
+
+
+def draw_other_seeds(
+    bundle: Bundle, sandbox: Sandbox, seed_key: bytes | None = None, count: int = OTHER_SEEDS
+) -> dict[str, SeedDraws]:
+    """Every unit test's generator drawn for `count` seeds besides its own, in one job, each draw under the
+    `generator_seconds` limit; only whether each draw succeeded comes back, never its inputs."""
+    limits = bundle.spec.limits
+    base = [c for c in reference_calls(bundle, seed_key) if c.variant is None]
+    calls = [
+        replace(
+            c,
+            test_id=f"{c.test_id}#{i}",
+            seed=other_seed(c.seed or 0, i),
+            seconds=limits.generator_seconds,
+            discard=True,
+        )
+        for c in base
+        for i in range(count)
+    ]
+    files = {**reference_files(bundle), "problem/driver.py": _INPUTS_ONLY_DRIVER}
+    ran = _run(bundle, sandbox, calls, files, []).results
+    out: dict[str, SeedDraws] = {}
+    for call in base:
+        failed, first = 0, ""
+        for i in range(count):
+            res = ran.get((f"{call.test_id}#{i}", None))
+            if res is not None and res.status == CallStatus.OK:
+                continue
+            failed += 1
+            if not first:
+                if res is None:
+                    first = "not run"
+                else:
+                    limit = Limit(limits.generator_seconds, "generator_seconds")
+                    who = f"cases.{call.case}"
+                    first = failure_sentence(who, res, limit, call.memory_mb, limits.output_kb).splitlines()[0]
+        out[call.test_id] = SeedDraws(failed=failed, tried=count, first_error=first[:300])
+    return out
+
+
 def _run_reference(
     bundle: Bundle, sandbox: Sandbox, calls: list[Call], inputs: Mapping[str, Value]
 ) -> tuple[dict[str, Mapping[str, Value]], dict[tuple[str, str], Mapping[str, Value]], dict[Any, CallResult]]:

@@ -307,3 +307,28 @@ def test_a_reference_using_most_of_a_time_limit_is_told_what_to_raise(sandbox: S
     text = line(report, "time limits leave room")
     assert text.startswith("[FAIL] time limits leave room (reference under half of each limit): relu_forward_small")
     assert text.endswith("raise those tests' `time_seconds` or make the reference faster")
+
+
+def test_a_generator_that_fails_for_some_seeds_is_caught_on_other_seeds(sandbox: Sandbox) -> None:
+    files = edited(
+        toy(),
+        "cases.py",
+        "def mse(rng, n=4, k=3):\n",
+        "def mse(rng, n=4, k=3):\n    if rng.integers(0, 3) == 0:\n        raise RuntimeError('unlucky')\n",
+    )
+    report = check(files, sandbox)
+    got = line(report, "generators draw a case for 8 other seeds")
+    print(got)
+    assert got.startswith("[FAIL] generators draw a case for 8 other seeds: mse_small: "), got
+    assert " of 8 seeds failed, first: cases.mse raised RuntimeError: unlucky." in got, got
+    assert got.endswith(
+        "a generator must draw a valid case for every seed: construct the case instead of redrawing until it fits, "
+        "or raise the number of tries"
+    ), got
+    assert report.lines()[-1] == "bundle has problems"
+
+
+def test_generators_that_draw_for_every_seed_pass_the_other_seeds_check(sandbox: Sandbox) -> None:
+    report = check(toy(), sandbox)
+    got = line(report, "generators draw a case for 8 other seeds")
+    assert got.startswith("[ok  ] generators draw a case for 8 other seeds: "), got
