@@ -210,7 +210,7 @@ def _check_other_seeds(bundle: Bundle, sandbox: Sandbox, report: CheckReport, se
             "a generator must draw a valid case for every seed: construct the case instead of redrawing until it "
             "fits, or raise the number of tries"
         )
-    detail = "; ".join(failing) if failing else f"{len(draws)} generators, {OTHER_SEEDS} seeds each"
+    detail = "; ".join(failing) if failing else f"{len(draws)} tests, {OTHER_SEEDS} seeds each"
     report.add(f"generators draw a case for {OTHER_SEEDS} other seeds", not failing, detail)
 
 
