@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 
 from app.db.models import Role
-from tests.app.conftest import World, WorldFactory, wait_graded
+from tests.app.conftest import World, WorldFactory, load_toy, wait_graded
 from tests.hidden_leak import SOURCE, hidden_classifier
 
 TOP = {
@@ -101,3 +101,31 @@ def test_results_json_is_the_students_view(world: World) -> None:
         {"name": "hidden test 2", "score": 3.0, "max_score": 3.0, "status": "passed", "visibility": "after_published",
          "output": HIDDEN_FEEDBACK.format("Passed")},
     ]  # fmt: skip
+
+
+def test_a_failing_visible_test_carries_its_diagnosis_to_both_viewers(
+    make_world: WorldFactory, database_url: str
+) -> None:
+    world = make_world(database_url, slots=1)
+    world.user("alice", role=Role.STUDENT)
+    world.user("ian", role=Role.INSTRUCTOR)
+    bundle = load_toy("toy-layers")
+    world.add_problem(bundle)
+    wrong = bundle.files["solution/toy.py"] + b"\n" + bundle.files["mistakes/mse_sum.py"]
+    sid = world.submit("alice", "toy-layers", {"toy.py": wrong}).json()["id"]
+    wait_graded(world, "alice", sid)
+    student = world.get("alice", f"/api/v1/submissions/{sid}").json()
+    staff = world.get("ian", f"/api/v1/submissions/{sid}").json()
+    assert set(student) == set(staff) == TOP
+    assert all(set(t) == TEST for t in student["tests"] + staff["tests"])
+    failing = [t for t in student["tests"] if t["visible"] and not t["passed"]]
+    assert failing and all(t["diagnosis"] and t["stage"] is not None for t in failing)
+    assert "mean" in " ".join(failing[0]["diagnosis"]).lower()
+    # A visible test reads the same for both; a hidden one is redacted for the student only.
+    for mine, theirs in zip(student["tests"], staff["tests"], strict=True):
+        if mine["visible"]:
+            assert mine == theirs
+        else:
+            assert mine["stage"] is mine["seconds"] is mine["accuracy"] is None and mine["diagnosis"] == []
+            assert mine["feedback"].startswith("Hidden test") and theirs["seconds"] is not None
+    assert student["attempt"] is None and staff["attempt"] == 1
