@@ -96,19 +96,19 @@ def gradescope_results(submission: Submission) -> dict[str, Any]:
     view = result_view(submission, staff=False, reveal_hidden=reveals_hidden(submission.problem))
     tests = [
         {
-            "name": t["name"],
-            "score": t["points"],
-            "max_score": t["max_points"],
-            "status": "passed" if t["passed"] else "failed",
-            "output": t["feedback"] + "".join("\n" + d for d in t["diagnosis"]),
-            "visibility": "visible" if t["visible"] else "after_published",
+            "name": t.name,
+            "score": t.points,
+            "max_score": t.max_points,
+            "status": "passed" if t.passed else "failed",
+            "output": t.feedback + "".join("\n" + d for d in t.diagnosis),
+            "visibility": "visible" if t.visible else "after_published",
         }
-        for t in view["tests"]
+        for t in view.tests
     ]
-    accuracy = view["metrics"].get("accuracy", {})
+    accuracy = view.metrics.get("accuracy", {})
     result: dict[str, Any] = {
         "score": submission.score,
-        "output": view["stdout"],
+        "output": view.stdout,
         "visibility": "visible",
         "stdout_visibility": "visible",
         "tests": tests,

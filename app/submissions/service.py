@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from sqlalchemy import func, select
@@ -24,7 +24,7 @@ from app.db.models import (
 )
 from app.errors import Forbidden, Invalid, NotFound, TooManyRequests
 from app.problems.service import deadline_passed
-from app.submissions.views import result_view
+from app.submissions.views import TestView, result_view
 from grader.bundle import Bundle
 from grader.grading import SubmissionError, validate_submission
 
@@ -147,35 +147,71 @@ def reveals_hidden(problem: Problem, now: dt.datetime | None = None) -> bool:
     return problem.reveal_hidden_after_deadline and deadline_passed(problem, now)
 
 
-def submission_view(submission: Submission, viewer: Viewer) -> dict[str, Any]:
+@dataclass(frozen=True)
+class SubmissionView:
+    """What one viewer may read of a submission (times as ISO 8601 text).
+
+    The fields from `attempt` on are the instructors': a student's view leaves them None.
+    """
+
+    id: int
+    course: str
+    problem: str
+    user: str
+    status: str
+    created_at: str
+    graded_at: str | None
+    late: bool
+    score: float | None
+    raw_score: float | None
+    max_score: float | None
+    tests: list[TestView]
+    metrics: dict[str, Any]
+    stdout: str
+    stderr: str
+    output_truncated: bool
+    failure_reason: str | None
+    attempt: int | None = None
+    infra_failures: int | None = None
+    regrade_id: int | None = None
+    source_id: int | None = None
+    grading_seconds: float | None = None
+
+
+def submission_view(submission: Submission, viewer: Viewer) -> SubmissionView:
     """What this viewer may read of a submission."""
-    output = submission.output or {}
-    data: dict[str, Any] = {
-        "id": submission.id,
-        "course": submission.problem.course.slug,
-        "problem": submission.problem.slug,
-        "user": submission.user.username,
-        "status": submission.state.value,
-        "created_at": submission.created_at.isoformat(),
-        "graded_at": submission.graded_at.isoformat() if submission.graded_at else None,
-        "late": submission.late,
-        "score": submission.score,
-        "raw_score": submission.raw_score,
-        "max_score": submission.max_score,
-        **result_view(submission, staff=viewer.is_instructor, reveal_hidden=reveals_hidden(submission.problem)),
-        "failure_reason": None,
-    }
-    if submission.state is SubmissionState.FAILED:
-        data["failure_reason"] = failure_text(submission, staff=viewer.is_instructor)
-    if viewer.is_instructor:
-        data.update(
-            attempt=submission.attempt,
-            infra_failures=submission.infra_failures,
-            regrade_id=submission.regrade_id,
-            source_id=submission.source_id,
-            grading_seconds=output.get("seconds"),
-        )
-    return data
+    staff = viewer.is_instructor
+    result = result_view(submission, staff=staff, reveal_hidden=reveals_hidden(submission.problem))
+    failed = submission.state is SubmissionState.FAILED
+    view = SubmissionView(
+        id=submission.id,
+        course=submission.problem.course.slug,
+        problem=submission.problem.slug,
+        user=submission.user.username,
+        status=submission.state.value,
+        created_at=submission.created_at.isoformat(),
+        graded_at=submission.graded_at.isoformat() if submission.graded_at else None,
+        late=submission.late,
+        score=submission.score,
+        raw_score=submission.raw_score,
+        max_score=submission.max_score,
+        tests=result.tests,
+        metrics=result.metrics,
+        stdout=result.stdout,
+        stderr=result.stderr,
+        output_truncated=result.output_truncated,
+        failure_reason=failure_text(submission, staff=staff) if failed else None,
+    )
+    if not staff:
+        return view
+    return replace(
+        view,
+        attempt=submission.attempt,
+        infra_failures=submission.infra_failures,
+        regrade_id=submission.regrade_id,
+        source_id=submission.source_id,
+        grading_seconds=(submission.output or {}).get("seconds"),
+    )
 
 
 STUDENT_FAILURE = "grading failed for a reason outside your submission; your instructor has been told"

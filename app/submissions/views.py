@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 from app.db.models import Submission, SubmissionState
@@ -45,11 +46,46 @@ def stored_report(submission: Submission) -> GradeReport:
     )
 
 
-RESULT_FIELDS = ("tests", "metrics", "stdout", "stderr", "output_truncated")
+@dataclass(frozen=True)
+class TestView:
+    """One test as a viewer may read it; a hidden test a student reads has no stage, accuracy or seconds."""
+
+    __test__ = False  # not a pytest test class
+
+    name: str
+    function: str
+    points: float
+    max_points: float
+    passed: bool
+    visible: bool
+    stage: str | None
+    feedback: str
+    diagnosis: list[str]
+    accuracy: float | None
+    seconds: float | None
+    # the kind and tier of each diagnosis: staff only
+    causes: list[dict[str, object]] | None = None
 
 
-def result_view(submission: Submission, *, staff: bool, reveal_hidden: bool = False) -> dict[str, Any]:
+@dataclass(frozen=True)
+class ResultView:
+    """The tests, metrics and captured output a viewer may read."""
+
+    tests: list[TestView]
+    metrics: dict[str, Any]
+    stdout: str
+    stderr: str
+    output_truncated: bool
+
+
+def result_view(submission: Submission, *, staff: bool, reveal_hidden: bool = False) -> ResultView:
     """The tests, metrics and captured output a viewer may read: staff everything, a student `student_view`."""
     report = stored_report(submission)
     data = report.to_dict() if staff else student_view(report, reveal_hidden=reveal_hidden)
-    return {key: data[key] for key in RESULT_FIELDS}
+    return ResultView(
+        tests=[TestView(**test) for test in data["tests"]],
+        metrics=data["metrics"],
+        stdout=data["stdout"],
+        stderr=data["stderr"],
+        output_truncated=data["output_truncated"],
+    )

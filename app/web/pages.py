@@ -278,7 +278,7 @@ def _submission_context(runtime: Runtime, user: User, submission_id: int) -> dic
         view = submission_view(submission, viewer)
         bundle = runtime.bundles.get(session, submission.version_id)
     bars = {t.name: t.thresholds[0].accuracy for t in bundle.spec.tests if t.thresholds}
-    curves = {figure.test: figure for figure in training_figures(view["metrics"], bars)}
+    curves = {figure.test: figure for figure in training_figures(view.metrics, bars)}
     return {"sub": view, "bars": bars, "curves": curves}
 
 

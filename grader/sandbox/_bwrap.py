@@ -9,18 +9,16 @@ import subprocess
 import time
 
 from grader.sandbox._bootstrap import pack_files
-from grader.sandbox._cgroup import SlotCgroup
-from grader.sandbox._command import StartMode
 from grader.sandbox._layout import DEFAULT_PACKAGES
 from grader.sandbox._seccomp import seccomp_memfd
-from grader.sandbox._slot import MAX_SLOTS, UID_BASE, Slot, SlotBusy
+from grader.sandbox._slot import MAX_SLOTS, UID_BASE, Slot, SlotBusy, SlotSandbox
 from grader.sandbox._supervise import CHANNEL_PIPE_BYTES, outcome, supervise
-from grader.sandbox._types import Job, Limits, Monitor, Outcome, Sandbox, SandboxUnavailable
+from grader.sandbox._types import Job, Limits, Monitor, Outcome, SandboxUnavailable
 
 __all__ = ["MAX_SLOTS", "UID_BASE", "BwrapSandbox", "SlotBusy", "run_cold"]
 
 
-class BwrapSandbox(Sandbox):
+class BwrapSandbox(SlotSandbox):
     """Runs each job in a fresh bubblewrap sandbox as the slot's unprivileged uid.
 
     Thread-safe: a slot runs one job at a time (concurrent calls wait their turn); use
@@ -38,37 +36,6 @@ class BwrapSandbox(Sandbox):
         cgroup: bool = True,
     ) -> None:
         self._slot = Slot(slot, uid_base=uid_base, packages=packages, cgroup=cgroup)
-
-    @property
-    def slot(self) -> int:
-        return self._slot.number
-
-    @property
-    def uid(self) -> int:
-        return self._slot.uid
-
-    @property
-    def start_mode(self) -> StartMode:
-        return self._slot.start_mode
-
-    @property
-    def _cgroup(self) -> SlotCgroup | None:
-        return self._slot.cgroup
-
-    @property
-    def cgroup_active(self) -> bool:
-        return self._slot.cgroup is not None
-
-    @property
-    def cgroup_status(self) -> str:
-        return self._slot.cgroup_status
-
-    def describe(self) -> str:
-        return self._slot.describe("bwrap")
-
-    def command(self, limits: Limits, seccomp_fd: int, channel_fd: int) -> list[str]:
-        """The whole command line that starts one job (for inspection and tests)."""
-        return self._slot.plan.command(limits, seccomp_fd, channel_fd)
 
     def run(self, job: Job, limits: Limits, monitor: Monitor) -> Outcome:
         """Run one job; the job's behaviour never raises, only broken infrastructure does."""

@@ -29,14 +29,13 @@ from typing import BinaryIO
 
 from grader.sandbox._bootstrap import pack_files
 from grader.sandbox._bwrap import run_cold
-from grader.sandbox._cgroup import SlotCgroup
-from grader.sandbox._command import ENVIRONMENT, StartMode, rlimit_values
+from grader.sandbox._command import ENVIRONMENT, rlimit_values
 from grader.sandbox._layout import DEFAULT_PACKAGES
 from grader.sandbox._masks import proc_masks
 from grader.sandbox._seccomp import seccomp_program
-from grader.sandbox._slot import UID_BASE, Slot
+from grader.sandbox._slot import UID_BASE, Slot, SlotSandbox
 from grader.sandbox._supervise import CHANNEL_PIPE_BYTES, outcome, watch
-from grader.sandbox._types import Attachment, Job, Limits, Monitor, Outcome, Sandbox, SandboxUnavailable
+from grader.sandbox._types import Attachment, Job, Limits, Monitor, Outcome, SandboxUnavailable
 from grader.sandbox._zygote import ZYGOTE
 
 GiB = 1024**3
@@ -134,7 +133,7 @@ class _ZygoteJob:
         )
 
 
-class PreforkSandbox(Sandbox):
+class PreforkSandbox(SlotSandbox):
     """Each job is forked from the slot's zygote and isolates itself; about a tenth of a cold start.
 
     `preload` are files (by their path in a job) the zygote compiles ahead of any job: a job that
@@ -156,37 +155,6 @@ class PreforkSandbox(Sandbox):
         self.preload = dict(preload or {})
         self._slot = Slot(slot, uid_base=uid_base, packages=packages, cgroup=cgroup)
         self._zygote: _Zygote | None = None
-
-    @property
-    def slot(self) -> int:
-        return self._slot.number
-
-    @property
-    def uid(self) -> int:
-        return self._slot.uid
-
-    @property
-    def start_mode(self) -> StartMode:
-        return self._slot.start_mode
-
-    @property
-    def _cgroup(self) -> SlotCgroup | None:
-        return self._slot.cgroup
-
-    @property
-    def cgroup_active(self) -> bool:
-        return self._slot.cgroup is not None
-
-    @property
-    def cgroup_status(self) -> str:
-        return self._slot.cgroup_status
-
-    def describe(self) -> str:
-        return self._slot.describe("prefork")
-
-    def command(self, limits: Limits, seccomp_fd: int, channel_fd: int) -> list[str]:
-        """The whole command line that starts one cold job of the slot (for inspection and tests)."""
-        return self._slot.plan.command(limits, seccomp_fd, channel_fd)
 
     def run(self, job: Job, limits: Limits, monitor: Monitor) -> Outcome:
         if job.fresh:  # a newly started interpreter, as the cold backend gives (the zygote would be in the way)

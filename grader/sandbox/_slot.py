@@ -19,7 +19,7 @@ from grader.sandbox._layout import DEFAULT_PACKAGES, discover
 from grader.sandbox._procs import kill_until_gone, live, live_pids_of_uid
 from grader.sandbox._seccomp import seccomp_program
 from grader.sandbox._supervise import MemoryWatch
-from grader.sandbox._types import Limits, Monitor, SandboxUnavailable
+from grader.sandbox._types import Limits, Monitor, Sandbox, SandboxUnavailable
 
 UID_BASE = 61000
 MAX_SLOTS = 256
@@ -121,6 +121,43 @@ class Slot:
         fd, self._lock_fd = self._lock_fd, None
         if fd is not None:
             os.close(fd)
+
+
+class SlotSandbox(Sandbox):
+    """A backend that holds one `Slot`: what it says about itself is the slot's."""
+
+    _slot: Slot
+
+    @property
+    def slot(self) -> int:
+        return self._slot.number
+
+    @property
+    def uid(self) -> int:
+        return self._slot.uid
+
+    @property
+    def start_mode(self) -> StartMode:
+        return self._slot.start_mode
+
+    @property
+    def _cgroup(self) -> SlotCgroup | None:
+        return self._slot.cgroup
+
+    @property
+    def cgroup_active(self) -> bool:
+        return self._slot.cgroup is not None
+
+    @property
+    def cgroup_status(self) -> str:
+        return self._slot.cgroup_status
+
+    def describe(self) -> str:
+        return self._slot.describe(self.name)
+
+    def command(self, limits: Limits, seccomp_fd: int, channel_fd: int) -> list[str]:
+        """The whole command line that starts one cold job of the slot (for inspection and tests)."""
+        return self._slot.plan.command(limits, seccomp_fd, channel_fd)
 
 
 def _refuse_existing_uid(uid: int) -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import json
 from collections.abc import AsyncIterator
+from dataclasses import asdict
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Request
@@ -29,7 +30,7 @@ STREAM_SECONDS = 600.0
 def get_submission(submission_id: Id, user: CurrentUser, session: ReadSession) -> SubmissionRead:
     """Status, score and per-test feedback (hidden tests' details only for instructors)."""
     submission, viewer = readable_submission(session, user, submission_id)
-    return SubmissionRead(**submission_view(submission, viewer))
+    return SubmissionRead(**asdict(submission_view(submission, viewer)))
 
 
 def _status(runtime: Runtime, user: User, submission_id: int) -> dict[str, object]:
