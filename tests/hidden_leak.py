@@ -9,8 +9,13 @@ must never contain: the markers and the hidden tests' names (the problem page ca
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
+from app.db.models import Role
 from grader.bundle import Bundle, bundle_from_files, load_bundle
+
+if TYPE_CHECKING:
+    from tests.app.conftest import World, WorldFactory
 
 BUNDLES = Path(__file__).resolve().parent / "bundles"
 HIDDEN_NAMES = ("softmax_large_logits", "train_accuracy")
@@ -69,3 +74,12 @@ def hidden_classifier() -> Bundle:
 def exposed(text: str) -> list[str]:
     """What of the hidden tests' runs and names appears in `text` (empty when nothing does)."""
     return [word for word in (*MARKERS, *HIDDEN_NAMES) if word in text]
+
+
+def hidden_world(make_world: WorldFactory, database_url: str) -> World:
+    """One grading slot, the student alice, the instructor ian, and `hidden_classifier` as problem toy-classifier."""
+    world = make_world(database_url, slots=1)
+    world.user("alice", role=Role.STUDENT)
+    world.user("ian", role=Role.INSTRUCTOR)
+    world.add_problem(hidden_classifier())
+    return world

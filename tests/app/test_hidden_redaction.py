@@ -8,19 +8,14 @@ import re
 
 import pytest
 
-from app.db.models import Role
 from app.web.session import COOKIE
 from tests.app.conftest import World, WorldFactory, wait_graded
-from tests.hidden_leak import HIDDEN_NAMES, SOURCE, exposed, hidden_classifier
+from tests.hidden_leak import HIDDEN_NAMES, SOURCE, exposed, hidden_world
 
 
 @pytest.fixture
 def world(make_world: WorldFactory, database_url: str) -> World:
-    world = make_world(database_url, slots=1)
-    world.user("alice", role=Role.STUDENT)
-    world.user("ian", role=Role.INSTRUCTOR)
-    world.add_problem(hidden_classifier())
-    return world
+    return hidden_world(make_world, database_url)
 
 
 def _page(world: World, who: str, path: str) -> str:

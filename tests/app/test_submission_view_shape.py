@@ -9,7 +9,7 @@ import pytest
 
 from app.db.models import Role
 from tests.app.conftest import World, WorldFactory, load_toy, wait_graded
-from tests.hidden_leak import SOURCE, hidden_classifier
+from tests.hidden_leak import SOURCE, hidden_world
 
 TOP = {
     "id", "course", "problem", "user", "status", "created_at", "graded_at", "late", "score", "raw_score",
@@ -23,11 +23,7 @@ HIDDEN_FEEDBACK = "Hidden test: its inputs and messages are not shown. {}."
 
 @pytest.fixture
 def world(make_world: WorldFactory, database_url: str) -> World:
-    world = make_world(database_url, slots=1)
-    world.user("alice", role=Role.STUDENT)
-    world.user("ian", role=Role.INSTRUCTOR)
-    world.add_problem(hidden_classifier())
-    return world
+    return hidden_world(make_world, database_url)
 
 
 def _common(body: dict[str, Any], sid: int) -> None:
