@@ -29,14 +29,6 @@ def without_diagnosis(feedback: str, diagnosis: list[str]) -> str:
     return feedback.replace(block, "", 1) if diagnosis else feedback
 
 
-def when(value: dt.datetime | str | None) -> str:
-    if value is None:
-        return "—"
-    if isinstance(value, str):
-        value = dt.datetime.fromisoformat(value)
-    return value.astimezone(dt.UTC).strftime("%Y-%m-%d %H:%M UTC")
-
-
 def local_time(value: dt.datetime | str | None) -> Markup:
     """A time the browser shows in the reader's own zone (app.js); the UTC time without JavaScript and on hover."""
     if value is None:
@@ -61,7 +53,6 @@ def percent(value: float | None) -> str:
 templates = Jinja2Templates(directory=str(TEMPLATES))
 templates.env.filters.update(
     markdown=markdown,
-    when=when,
     local_time=local_time,
     points=points,
     percent=percent,
