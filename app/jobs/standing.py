@@ -10,7 +10,6 @@ from __future__ import annotations
 import datetime as dt
 import statistics
 from dataclasses import dataclass
-from typing import Any
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
@@ -44,22 +43,16 @@ class QueueLoad:
 
 @dataclass(frozen=True)
 class QueuePlace:
-    """A queued job's place: `position` 1 is next; the estimates are None until a job was graded."""
+    """A queued job's place (`position` 1 is next) and estimates (times as ISO 8601 text; None until a job
+    was graded, so there is a grading time to go by)."""
 
     position: int
     ahead: int
     queued: int
-    estimated_start: dt.datetime | None
-    estimated_finish: dt.datetime | None
-
-    def to_json(self) -> dict[str, Any]:
-        return {
-            "position": self.position,
-            "ahead": self.ahead,
-            "queued": self.queued,
-            "estimated_start": self.estimated_start.isoformat() if self.estimated_start else None,
-            "estimated_finish": self.estimated_finish.isoformat() if self.estimated_finish else None,
-        }
+    estimated_start: str | None
+    estimated_finish: str | None
+    starts_in_seconds: float | None
+    finishes_in_seconds: float | None
 
 
 def service_seconds(session: Session, recent: int = RECENT) -> float | None:
@@ -107,6 +100,15 @@ def queue_place(session: Session, submission_id: int, order: QueueOrder, slots: 
     ahead = int(position) - 1
     wait = load.wait_before(ahead)
     if wait is None or load.service_seconds is None:
-        return QueuePlace(int(position), ahead, load.queued, None, None)
-    start = utcnow() + dt.timedelta(seconds=wait)
-    return QueuePlace(int(position), ahead, load.queued, start, start + dt.timedelta(seconds=load.service_seconds))
+        return QueuePlace(int(position), ahead, load.queued, None, None, None, None)
+    now = utcnow()
+    finish = wait + load.service_seconds
+    return QueuePlace(
+        int(position),
+        ahead,
+        load.queued,
+        (now + dt.timedelta(seconds=wait)).isoformat(),
+        (now + dt.timedelta(seconds=finish)).isoformat(),
+        round(wait, 1),
+        round(finish, 1),
+    )
