@@ -24,6 +24,7 @@ from app.exports.service import Pick, gradebook_download
 from app.http.downloads import download_response
 from app.http.uploads import read_roster
 from app.jobs.pool import notify_after_commit
+from app.jobs.standing import course_queue
 from app.problems import service as problems
 from app.regrades import service as regrades
 from app.submissions import intake, table
@@ -40,7 +41,14 @@ def overview(course: str, request: Request, user: PageUser, session: ReadSession
     stats = course_overview(session, access.course)
     roster = courses.roster(session, access.course)
     enrolled = sum(1 for e in roster if e.role.value == "student" and not e.invited)
-    return page(request, "overview.html", {"user": user, "course": access.course, "stats": stats, "enrolled": enrolled})
+    context = {
+        "user": user,
+        "course": access.course,
+        "stats": stats,
+        "enrolled": enrolled,
+        "queue": course_queue(session, access.course.id),
+    }
+    return page(request, "overview.html", context)
 
 
 @router.get("/c/{course}/submissions", response_class=HTMLResponse)

@@ -10,9 +10,11 @@ from sqlalchemy import select
 
 from app.config import QueueOrder
 from app.db import utcnow
-from app.db.models import Problem, ProblemVersion, Role, Submission, SubmissionState, User
+from app.db.models import Course, Problem, ProblemVersion, Role, Submission, SubmissionState, User
 from app.jobs import lease
+from app.jobs.standing import course_queue
 from app.regrades.service import start_regrade
+from app.web.session import COOKIE
 from tests.app.conftest import World, WorldFactory, load_toy, solution_of
 
 PROBLEM = "/api/v1/courses/dl/problems/toy-layers"
@@ -155,3 +157,37 @@ def test_a_queued_submission_shows_its_place_and_estimated_start_and_finish(worl
     assert _get(world, "alice", first)["queue"]["position"] == 1  # type: ignore[index]
     assert _claim_next(world) == first
     assert _get(world, "alice", first)["queue"] is None  # running: no longer in the queue
+
+
+def _page(world: World, who: str, path: str) -> str:
+    answer = world.client.get(path, headers={"Cookie": f"{COOKIE}={world.tokens[who]}"})
+    assert answer.status_code == 200, answer.text[:500]
+    return str(answer.text)
+
+
+def test_the_submission_page_labels_a_superseded_submission_and_staff_queue_it_again(world: World) -> None:
+    first, second = _submit(world, "alice"), _submit(world, "alice")
+    student = _page(world, "alice", f"/s/{first}")
+    assert "data-superseded" in student and f'href="/s/{second}">#{second}</a>' in student
+    assert "Queue it again" not in student
+    staff = _page(world, "ian", f"/s/{first}")
+    assert "Queue it again" in staff and f'action="/s/{first}/requeue"' in staff
+    waiting = _page(world, "alice", f"/s/{second}")
+    assert "Position 1 in the queue" in waiting
+
+
+def test_the_class_overview_shows_the_queue_now_and_recent_waits(world: World) -> None:
+    assert world.patch("ian", PROBLEM, json={"supersede_queued": False}).status_code == 200
+    first = _submit(world, "alice")
+    _submit(world, "alice")
+    _submit(world, "bob")
+    assert _claim_next(world) == first
+    with world.db.read() as session:
+        course = session.scalars(select(Course)).one()
+        queue = course_queue(session, course.id)
+    assert (queue.queued, queue.queued_regrade, queue.queued_everywhere, queue.running) == (2, 0, 2, 1)
+    assert queue.started_recently == 1 and queue.median_wait_seconds is not None
+    assert queue.longest_wait_seconds is not None and queue.longest_wait_seconds >= 0
+    html = _page(world, "ian", "/c/dl/overview")
+    assert "2 submissions of this course waiting" in html and "1 grading" in html
+    assert "median wait over the last hour" in html
