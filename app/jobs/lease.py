@@ -381,10 +381,3 @@ def sweep(session: Session, *, requeue_after: float, max_attempts: int, limit: i
         row.notified_at = now
         result.renotify.append(row.id)
     return result
-
-
-def queued_ids(session: Session, limit: int = 100_000) -> list[int]:
-    """Every queued job, oldest first (at start-up, the embedded pool takes them all)."""
-    return list(
-        session.scalars(select(Submission.id).where(Submission.state == QUEUED).order_by(Submission.id).limit(limit))
-    )

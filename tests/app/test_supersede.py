@@ -89,7 +89,7 @@ def test_staff_queue_a_superseded_submission_again_after_live_work(world: World)
     refused = world.post("alice", f"/api/v1/submissions/{first}/requeue")
     assert refused.status_code == 403 and "instructors" in refused.json()["detail"]
     not_superseded = world.post("ian", f"/api/v1/submissions/{second}/requeue")
-    assert not_superseded.status_code == 400 and "only a superseded submission" in not_superseded.json()["detail"]
+    assert not_superseded.status_code == 422 and "only a superseded submission" in not_superseded.json()["detail"]
     assert world.post("ian", "/api/v1/submissions/999999/requeue").status_code == 404
     again = world.post("ian", f"/api/v1/submissions/{first}/requeue")
     assert again.status_code == 200 and again.json()["status"] == "queued"
