@@ -7,7 +7,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
 from app.courses.service import CourseAccess, role_in
@@ -15,6 +15,7 @@ from app.db import utcnow
 from app.db.models import (
     Course,
     LatePolicy,
+    Priority,
     Problem,
     Role,
     Submission,
@@ -23,6 +24,7 @@ from app.db.models import (
     User,
 )
 from app.errors import Forbidden, Invalid, NotFound, TooManyRequests
+from app.jobs.standing import QueuePlace
 from app.problems.service import deadline_passed
 from app.submissions.views import TestView, result_view
 from grader.bundle import Bundle
@@ -97,12 +99,53 @@ def create_submission(
         created_at=now,
         late=late,
         state=SubmissionState.QUEUED,
+        queued_at=now,
         notified_at=now,
     )
     session.add(submission)
     session.flush()
     session.add_all(SubmissionFile(submission_id=submission.id, name=n, content=c) for n, c in sorted(files.items()))
+    if problem.supersede_queued:
+        supersede_waiting(session, submission)
     return submission
+
+
+def supersede_waiting(session: Session, newer: Submission) -> list[int]:
+    """The author's older submissions to the same problem still waiting in the queue become superseded by
+    `newer`: kept and shown, never graded. One that a slot has claimed meanwhile is left to finish."""
+    result = session.execute(
+        update(Submission)
+        .where(
+            Submission.problem_id == newer.problem_id,
+            Submission.user_id == newer.user_id,
+            Submission.regrade_id.is_(None),
+            Submission.state == SubmissionState.QUEUED,
+            Submission.id < newer.id,
+        )
+        .values(state=SubmissionState.SUPERSEDED, superseded_by_id=newer.id)
+        .returning(Submission.id)
+        .execution_options(synchronize_session=False)
+    )
+    return list(result.scalars())
+
+
+def requeue(session: Session, user: User, submission_id: int) -> tuple[Submission, Viewer]:
+    """Staff put a superseded submission back in the queue, as background work (after live submissions).
+    The caller commits, then notifies the dispatcher."""
+    submission, viewer = readable_submission(session, user, submission_id)
+    if not viewer.is_instructor:
+        raise Forbidden("only instructors can queue a submission again")
+    if submission.state is not SubmissionState.SUPERSEDED:
+        raise Invalid(
+            f"submission {submission.id} is {submission.state.value}; only a superseded submission can be "
+            "queued again (a regrade grades graded ones again)"
+        )
+    now = utcnow()
+    submission.state = SubmissionState.QUEUED
+    submission.priority = Priority.REGRADE
+    submission.queued_at = now
+    submission.notified_at = now
+    return submission, viewer
 
 
 def stored_files(session: Session, owner: int) -> dict[str, bytes]:
@@ -171,6 +214,8 @@ class SubmissionView:
     stderr: str
     output_truncated: bool
     failure_reason: str | None
+    superseded_by: int | None = None  # the newer submission that replaced this one while it waited
+    queue: QueuePlace | None = None  # its place in the queue while it waits
     attempt: int | None = None
     infra_failures: int | None = None
     regrade_id: int | None = None
@@ -178,8 +223,8 @@ class SubmissionView:
     grading_seconds: float | None = None
 
 
-def submission_view(submission: Submission, viewer: Viewer) -> SubmissionView:
-    """What this viewer may read of a submission."""
+def submission_view(submission: Submission, viewer: Viewer, queue: QueuePlace | None = None) -> SubmissionView:
+    """What this viewer may read of a submission; `queue` is its place while it waits (`standing.queue_place`)."""
     staff = viewer.is_instructor
     result = result_view(submission, staff=staff, reveal_hidden=reveals_hidden(submission.problem))
     failed = submission.state is SubmissionState.FAILED
@@ -201,6 +246,8 @@ def submission_view(submission: Submission, viewer: Viewer) -> SubmissionView:
         stderr=result.stderr,
         output_truncated=result.output_truncated,
         failure_reason=failure_text(submission, staff=staff) if failed else None,
+        superseded_by=submission.superseded_by_id,
+        queue=queue if submission.state is SubmissionState.QUEUED else None,
     )
     if not staff:
         return view
