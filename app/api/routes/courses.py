@@ -23,7 +23,10 @@ router = APIRouter(tags=["courses"])
 
 @router.get("/courses", response_model=list[CourseRead])
 def list_courses(user: CurrentUser, session: ReadSession) -> list[CourseRead]:
-    return [CourseRead(slug=c.slug, title=c.title, role=r) for c, r in courses.courses_of(session, user)]
+    return [
+        CourseRead(slug=c.slug, title=c.title, role=r, late_days=c.late_days)
+        for c, r in courses.courses_of(session, user)
+    ]
 
 
 @router.post("/courses", status_code=status.HTTP_201_CREATED, response_model=CourseRead)
@@ -38,7 +41,9 @@ def create_course(body: CourseCreate, user: CurrentUser, session: WriteSession) 
 @router.get("/courses/{course}", response_model=CourseRead)
 def get_course(course: str, user: CurrentUser, session: ReadSession) -> CourseRead:
     access = courses.course_access(session, course, user)
-    return CourseRead(slug=access.course.slug, title=access.course.title, role=access.role)
+    return CourseRead(
+        slug=access.course.slug, title=access.course.title, role=access.role, late_days=access.course.late_days
+    )
 
 
 @router.get("/courses/{course}/roster", response_model=list[MemberRead])
