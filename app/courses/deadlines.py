@@ -118,7 +118,10 @@ def late_days_used(session: Session, course: Course) -> dict[int, int]:
 
 def spent_by_problem(session: Session, course: Course, user_id: int) -> list[tuple[str, int]]:
     """The late days the student spent on each problem they spent any on, by problem slug."""
-    slugs = dict(session.execute(select(Problem.id, Problem.slug).where(Problem.course_id == course.id)).tuples())
+    slugs = {
+        pid: slug
+        for pid, slug in session.execute(select(Problem.id, Problem.slug).where(Problem.course_id == course.id))
+    }
     rows = session.execute(_spent_query(course.id).where(Submission.user_id == user_id))
     return sorted((slugs[int(pid)], int(days)) for _, pid, days in rows)
 
