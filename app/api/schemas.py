@@ -46,7 +46,10 @@ class CourseRead(BaseModel):
     slug: str
     title: str
     role: Role
-    late_days: int = Field(default=0, description="each student's bank of late days in the course (0: none)")
+
+
+class CourseDetail(CourseRead):
+    late_days: int = Field(description="each student's bank of late days in the course (0: none)")
 
 
 class CourseUpdate(BaseModel):

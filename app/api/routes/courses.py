@@ -9,7 +9,15 @@ from fastapi.responses import Response
 
 from app.api.deps import CurrentUser, ReadSession, WriteSession
 from app.api.params import Limit, Offset
-from app.api.schemas import CourseCreate, CourseRead, MemberRead, RosterRead, SubmissionPage, SubmissionSummary
+from app.api.schemas import (
+    CourseCreate,
+    CourseDetail,
+    CourseRead,
+    MemberRead,
+    RosterRead,
+    SubmissionPage,
+    SubmissionSummary,
+)
 from app.courses import service as courses
 from app.db.models import Role, SubmissionState
 from app.errors import Forbidden
@@ -23,10 +31,7 @@ router = APIRouter(tags=["courses"])
 
 @router.get("/courses", response_model=list[CourseRead])
 def list_courses(user: CurrentUser, session: ReadSession) -> list[CourseRead]:
-    return [
-        CourseRead(slug=c.slug, title=c.title, role=r, late_days=c.late_days)
-        for c, r in courses.courses_of(session, user)
-    ]
+    return [CourseRead(slug=c.slug, title=c.title, role=r) for c, r in courses.courses_of(session, user)]
 
 
 @router.post("/courses", status_code=status.HTTP_201_CREATED, response_model=CourseRead)
@@ -38,10 +43,10 @@ def create_course(body: CourseCreate, user: CurrentUser, session: WriteSession) 
     return CourseRead(slug=course.slug, title=course.title, role=Role.INSTRUCTOR)
 
 
-@router.get("/courses/{course}", response_model=CourseRead)
-def get_course(course: str, user: CurrentUser, session: ReadSession) -> CourseRead:
+@router.get("/courses/{course}", response_model=CourseDetail)
+def get_course(course: str, user: CurrentUser, session: ReadSession) -> CourseDetail:
     access = courses.course_access(session, course, user)
-    return CourseRead(
+    return CourseDetail(
         slug=access.course.slug, title=access.course.title, role=access.role, late_days=access.course.late_days
     )
 

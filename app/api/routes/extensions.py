@@ -9,7 +9,7 @@ from fastapi.responses import Response
 
 from app.api.deps import CurrentUser, ReadSession, WriteSession
 from app.api.schemas import (
-    CourseRead,
+    CourseDetail,
     CourseUpdate,
     ExtensionImportRead,
     ExtensionRead,
@@ -93,13 +93,13 @@ def remove_extension(course: str, slug: str, username: str, user: CurrentUser, s
     return Response(status_code=status.HTTP_204_NO_CONTENT)
 
 
-@router.patch("/courses/{course}", response_model=CourseRead)
-def update_course(course: str, body: CourseUpdate, user: CurrentUser, session: WriteSession) -> CourseRead:
+@router.patch("/courses/{course}", response_model=CourseDetail)
+def update_course(course: str, body: CourseUpdate, user: CurrentUser, session: WriteSession) -> CourseDetail:
     """Course settings (instructors): each student's bank of late days."""
     access = courses.instructor_access(session, course, user)
     if body.late_days is not None:
         extensions.set_late_days(access.course, body.late_days)
-    return CourseRead(
+    return CourseDetail(
         slug=access.course.slug, title=access.course.title, role=Role.INSTRUCTOR, late_days=access.course.late_days
     )
 
