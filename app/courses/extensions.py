@@ -35,6 +35,8 @@ def check_change(change: ExtensionChange) -> ExtensionChange:
     """The change if it is one an instructor may set, else an error that says what to fix."""
     if change.deadline is not None and change.deadline.tzinfo is None:
         raise Invalid("the extension's deadline needs a time zone, e.g. 2026-12-01T23:59:00+00:00")
+    if change.deadline is not None and not 2000 <= change.deadline.year <= 9998:
+        raise Invalid(f"the extension's deadline {change.deadline.isoformat()} is not a date of a course")
     if not 0 <= change.extra_quota <= MAX_EXTRA_QUOTA:
         raise Invalid(f"extra_quota must be from 0 to {MAX_EXTRA_QUOTA}, not {change.extra_quota}")
     if change.deadline is None and change.extra_quota == 0:
