@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import dataclass
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from app.accounts.service import create_user, issue_token
+from app.courses.extensions import ExtensionChange, set_extension
 from app.courses.service import create_course, enrol
-from app.db.models import Course, Problem, ProblemVersion, Role, User
+from app.db import utcnow
+from app.db.models import Course, Extension, Problem, ProblemVersion, Role, User
 from app.problems.service import add_problem, add_version
 from grader.bundle import PACK_DIR, list_pack, load_bundle
 
@@ -60,4 +63,26 @@ def ensure_demo(session: Session, passwords: dict[str, str]) -> tuple[Course, li
             _, token = issue_token(session, user, name="demo", days=365)
         enrol(session, course, user, role)
         logins.append(DemoLogin(username, passwords[username], role.value, token))
-    return course, logins, install_pack(session, course)
+    changed = install_pack(session, course)
+    _demo_extension(session, course)
+    return course, logins, changed
+
+
+DEMO_LATE_DAYS = 3
+
+
+def _demo_extension(session: Session, course: Course) -> None:
+    """Once, on a fresh demo course: a bank of late days, up to 2 on each problem, and an extension for the demo
+    student on the first problem, so the pages show both."""
+    if course.late_days or session.scalar(select(Extension.id).join(Problem).where(Problem.course_id == course.id)):
+        return
+    course.late_days = DEMO_LATE_DAYS
+    listed = list(session.scalars(select(Problem).where(Problem.course_id == course.id).order_by(Problem.id)))
+    instructor = session.scalar(select(User).where(User.username == "instructor"))
+    student = session.scalar(select(User).where(User.username == "student"))
+    if not listed or instructor is None or student is None:
+        return
+    for problem in listed:
+        problem.late_days_max = 2
+    change = ExtensionChange(utcnow() + dt.timedelta(days=14), extra_quota=5, reason="demo: an example extension")
+    set_extension(session, listed[0], student, change, instructor)

@@ -48,6 +48,60 @@ class CourseRead(BaseModel):
     role: Role
 
 
+class CourseDetail(CourseRead):
+    late_days: int = Field(description="each student's bank of late days in the course (0: none)")
+
+
+class CourseUpdate(BaseModel):
+    late_days: int | None = Field(default=None, ge=0, le=365, description="each student's bank of late days")
+
+
+class ProblemLateDays(BaseModel):
+    problem: str
+    days: int
+
+
+class StudentLateDays(BaseModel):
+    username: str
+    used: int
+    left: int
+
+
+class LateDaysRead(BaseModel):
+    """A student's late days in a course; an instructor reads everyone's under `students`."""
+
+    bank: int
+    used: int
+    left: int
+    problems: list[ProblemLateDays] = Field(description="the days spent on each problem (the caller's)")
+    students: list[StudentLateDays] | None = Field(default=None, description="instructors only: every student")
+
+
+class ExtensionUpdate(BaseModel):
+    deadline: dt.datetime | None = Field(
+        default=None, description="the student's own deadline, with a time zone; null keeps the problem's"
+    )
+    extra_quota: int = Field(default=0, ge=0, le=100_000, description="submissions added to the quota's count")
+    reason: str = Field(default="", max_length=500)
+
+
+class ExtensionRead(BaseModel):
+    username: str
+    problem: str
+    deadline: dt.datetime | None
+    problem_deadline: dt.datetime | None
+    extra_quota: int
+    reason: str
+    created_by: str | None
+    created_at: dt.datetime
+    updated_by: str | None
+    updated_at: dt.datetime | None
+
+
+class ExtensionImportRead(BaseModel):
+    stored: list[ExtensionRead]
+
+
 class CourseCreate(BaseModel):
     slug: str = Field(max_length=64)
     title: str = Field(default="", max_length=200)
@@ -67,6 +121,8 @@ class ProblemSummary(BaseModel):
     deadline: dt.datetime | None
     late_policy: LatePolicy
     version: int | None
+    extended: bool = Field(default=False, description="`deadline` is the caller's extension, not the problem's")
+    problem_deadline: dt.datetime | None = Field(default=None, description="the problem's own deadline")
 
 
 class TestInfo(BaseModel):
@@ -85,6 +141,8 @@ class ProblemRead(ProblemSummary):
     quota_window_seconds: int
     reveal_hidden_after_deadline: bool
     supersede_queued: bool
+    late_days_max: int = Field(default=0, description="the most late days a student may spend on this problem")
+    extra_quota: int = Field(default=0, description="extra submissions per quota window from the caller's extension")
     time_seconds: float
     memory_mb: int
     max_score: float
@@ -104,6 +162,7 @@ class ProblemUpdate(BaseModel):
     reveal_hidden_after_deadline: bool | None = None
     supersede_queued: bool | None = None  # a newer submission supersedes the student's older one still queued
     current_version: int | None = Field(default=None, ge=1, le=2**31 - 1)
+    late_days_max: int | None = Field(default=None, ge=0, le=365)
 
 
 class VersionRead(BaseModel):
@@ -199,6 +258,7 @@ class SubmissionRead(BaseModel):
     failure_reason: str | None
     superseded_by: int | None = None
     queue: QueueRead | None = None
+    late_days: int = Field(default=0, description="late days this submission spent; then it is not late")
     attempt: int | None = None
     infra_failures: int | None = None
     regrade_id: int | None = None
@@ -215,6 +275,7 @@ class SubmissionSummary(BaseModel):
     late: bool
     score: float | None
     max_score: float | None
+    late_days: int = 0
 
 
 class SubmissionPage(BaseModel):

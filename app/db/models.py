@@ -153,6 +153,8 @@ class Course(Base):
     slug: Mapped[str] = mapped_column(String(64), unique=True)
     title: Mapped[str] = mapped_column(String(200))
     created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    # Each student's bank of late days for the whole course (0: no late days); see app/courses/deadlines.py.
+    late_days: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
 
 
 class Enrollment(Base):
@@ -194,6 +196,8 @@ class Problem(Base):
     reveal_hidden_after_deadline: Mapped[bool] = mapped_column(Boolean, default=False)
     # A student's newer submission supersedes their older one still waiting in the queue (it is not graded).
     supersede_queued: Mapped[bool] = mapped_column(Boolean, default=True, server_default=true())
+    # The most late days one student may spend on this problem (0: none).
+    late_days_max: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
     # The key every version's test inputs are seeded from, so they stay the same across versions;
     # made at the first upload and never shown (no API response, page or export carries it).
@@ -236,6 +240,9 @@ class Submission(Base):
     source_id: Mapped[int | None] = mapped_column(ForeignKey("submissions.id", ondelete="CASCADE"))
     created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
     late: Mapped[bool] = mapped_column(Boolean, default=False)
+    # Whole days of lateness covered by the student's late days (then `late` is False); the problem's
+    # spending is the most any of the student's submissions to it needed.
+    late_days: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
 
     state: Mapped[SubmissionState] = mapped_column(_enum(SubmissionState), default=SubmissionState.QUEUED)
     priority: Mapped[int] = mapped_column(Integer, default=Priority.LIVE, server_default="0")
@@ -261,6 +268,30 @@ class Submission(Base):
     tests: Mapped[list[TestResult]] = relationship(
         order_by="TestResult.position", cascade="all, delete-orphan", passive_deletes=True, lazy="selectin"
     )
+
+
+class Extension(Base):
+    """One student's own deadline and extra quota on one problem, set by an instructor."""
+
+    __tablename__ = "extensions"
+    __table_args__ = (UniqueConstraint("problem_id", "user_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    problem_id: Mapped[int] = mapped_column(ForeignKey("problems.id", ondelete="CASCADE"), index=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    deadline: Mapped[dt.datetime | None]  # None: the problem's deadline (an extension of the quota only)
+    extra_quota: Mapped[int] = mapped_column(Integer, default=0)  # submissions added to the quota's count
+    reason: Mapped[str] = mapped_column(Text, default="")
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    # Editing replaces the values; who made the last change and when are kept beside the first.
+    updated_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    updated_at: Mapped[dt.datetime | None]
+
+    user: Mapped[User] = relationship(lazy="joined", foreign_keys=[user_id])
+    problem: Mapped[Problem] = relationship(lazy="joined")
+    created_by: Mapped[User | None] = relationship(lazy="joined", foreign_keys=[created_by_id])
+    updated_by: Mapped[User | None] = relationship(lazy="joined", foreign_keys=[updated_by_id])
 
 
 class SubmissionFile(Base):

@@ -10,6 +10,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from app.courses.deadlines import late_days_used
 from app.db.models import Course, Enrollment, Problem, Role, Submission, SubmissionState, User
 from app.downloads import Download
 from app.submissions.service import failure_text, reveals_hidden
@@ -29,7 +30,7 @@ def gradebook_download(session: Session, course: Course, pick: Pick) -> Download
 
 def gradebook_csv(session: Session, course: Course, pick: Pick) -> str:
     """One row per student, and per problem its score, maximum and late flag (best or latest graded; of equal
-    best scores, the latest, as in the class overview)."""
+    best scores, the latest, as in the class overview); then the total and the late days the student spent."""
     problems = list(session.scalars(select(Problem).where(Problem.course_id == course.id).order_by(Problem.id)))
     students = list(
         session.scalars(
@@ -60,8 +61,9 @@ def gradebook_csv(session: Session, course: Course, pick: Pick) -> str:
     header = ["username", "full_name", "email"]
     for p in problems:
         header += [p.slug, f"{p.slug}:max", f"{p.slug}:late", f"{p.slug}:submission"]
-    header.append("total")
+    header += ["total", "late_days_used"]
     writer.writerow(header)
+    spent = late_days_used(session, course)
     for student in students:
         row: list[Any] = [_safe(student.username), _safe(student.full_name), _safe(student.email or "")]
         total = 0.0
@@ -72,7 +74,7 @@ def gradebook_csv(session: Session, course: Course, pick: Pick) -> str:
                 continue
             total += found.score or 0.0
             row += [_num(found.score), _num(found.max_score), "yes" if found.late else "no", found.id]
-        row.append(_num(total))
+        row += [_num(total), spent.get(student.id, 0)]
         writer.writerow(row)
     return out.getvalue()
 

@@ -1,4 +1,4 @@
-"""Reading uploaded files with a cap, before anything is parsed: submissions, bundles, rosters."""
+"""Reading uploaded files with a cap, before anything is parsed: submissions, bundles, rosters, extensions."""
 
 from __future__ import annotations
 
@@ -50,3 +50,8 @@ def read_bundle(upload: UploadFile, limit: int) -> bytes:
 def read_roster(upload: UploadFile) -> bytes:
     """A roster CSV, refused above MAX_ROSTER_BYTES."""
     return read_capped(upload, MAX_ROSTER_BYTES, "the roster")
+
+
+def read_extensions(upload: UploadFile) -> bytes:
+    """An extensions CSV, refused above MAX_ROSTER_BYTES (it is a list of students, like a roster)."""
+    return read_capped(upload, MAX_ROSTER_BYTES, "the extensions file")

@@ -137,6 +137,7 @@ class ProblemChanges:
     reveal_hidden_after_deadline: bool | None = None
     supersede_queued: bool | None = None
     current_version: int | None = None
+    late_days_max: int | None = None
 
 
 def update_problem(session: Session, problem: Problem, changes: ProblemChanges) -> Problem:
@@ -172,6 +173,10 @@ def update_problem(session: Session, problem: Problem, changes: ProblemChanges) 
         problem.reveal_hidden_after_deadline = changes.reveal_hidden_after_deadline
     if changes.supersede_queued is not None:
         problem.supersede_queued = changes.supersede_queued
+    if changes.late_days_max is not None:
+        if not 0 <= changes.late_days_max <= 365:
+            raise Invalid(f"late_days_max must be from 0 to 365 days, not {changes.late_days_max}")
+        problem.late_days_max = changes.late_days_max
     if changes.current_version is not None:
         problem.current_version_id = get_version(session, problem, changes.current_version).id
     return problem

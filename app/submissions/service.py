@@ -8,8 +8,9 @@ from dataclasses import dataclass, replace
 from typing import Any
 
 from sqlalchemy import func, select, update
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, object_session
 
+from app.courses import deadlines
 from app.courses.service import CourseAccess, role_in
 from app.db import utcnow
 from app.db.models import (
@@ -31,16 +32,18 @@ from grader.bundle import Bundle
 from grader.grading import SubmissionError, validate_submission
 
 
-def check_window(session: Session, problem: Problem, user: User, now: dt.datetime) -> bool:
-    """Enforce the deadline and the quota for a student; returns whether the submission is late."""
-    late = deadline_passed(problem, now)
-    if late and problem.late_policy is LatePolicy.REJECT:
-        assert problem.deadline is not None
+def check_window(session: Session, problem: Problem, user: User, now: dt.datetime) -> deadlines.Terms:
+    """Enforce the student's own deadline (after late days) and quota; returns what the submission would be."""
+    terms = deadlines.terms_for(session, problem, user.id, now)
+    if terms.late and problem.late_policy is LatePolicy.REJECT:
+        assert terms.deadline is not None
+        whose = "your extended deadline" if terms.extended else "the deadline"
         raise Forbidden(
-            f"the deadline of {problem.slug} was {problem.deadline:%Y-%m-%d %H:%M} UTC and this problem "
-            "does not accept late submissions"
+            f"{whose} of {problem.slug} was {terms.deadline:%Y-%m-%d %H:%M} UTC and this problem "
+            f"does not accept late submissions{_late_days_note(terms)}"
         )
-    if problem.quota_count is not None:
+    quota = deadlines.quota_for(session, problem, user.id)
+    if quota is not None:
         since = now - dt.timedelta(seconds=problem.quota_window_seconds)
         times = list(
             session.scalars(
@@ -54,15 +57,27 @@ def check_window(session: Session, problem: Problem, user: User, now: dt.datetim
                 .order_by(Submission.created_at)
             )
         )
-        if len(times) >= problem.quota_count:
-            free_at = times[len(times) - problem.quota_count] + dt.timedelta(seconds=problem.quota_window_seconds)
+        if len(times) >= quota:
+            free_at = times[len(times) - quota] + dt.timedelta(seconds=problem.quota_window_seconds)
             wait = max(1, int((free_at - now).total_seconds()) + 1)
             raise TooManyRequests(
-                f"you have used all {problem.quota_count} submissions allowed for {problem.slug} in "
+                f"you have used all {quota} submissions allowed for {problem.slug} in "
                 f"{_duration(problem.quota_window_seconds)}; the next is allowed at {free_at:%Y-%m-%d %H:%M:%S} UTC",
                 headers={"Retry-After": str(wait)},
             )
-    return late
+    return terms
+
+
+def _late_days_note(terms: deadlines.Terms) -> str:
+    """Why late days do not cover this submission, when the course has any."""
+    if terms.bank.bank == 0:
+        return ""
+    if terms.days_needed > terms.max_on_problem:
+        return (
+            f" (it would need {terms.days_needed} late day(s); at most {terms.max_on_problem} may be used "
+            "on this problem)"
+        )
+    return f" (it would need {terms.days_needed} late day(s) and you have {terms.bank.left} left)"
 
 
 def _duration(seconds: int) -> str:
@@ -91,13 +106,18 @@ def create_submission(
     except SubmissionError as exc:
         raise Invalid("the submission cannot be graded; nothing was stored", errors=exc.errors) from None
     now = utcnow()
-    late = check_window(session, problem, user, now) if not access.is_instructor else deadline_passed(problem, now)
+    if access.is_instructor:  # staff are not held to the deadline or the quota, and spend no late days
+        late, late_days = deadline_passed(problem, now), 0
+    else:
+        terms = check_window(session, problem, user, now)
+        late, late_days = terms.late, terms.late_days
     submission = Submission(
         problem_id=problem.id,
         version_id=problem.current_version_id,
         user_id=user.id,
         created_at=now,
         late=late,
+        late_days=late_days,
         state=SubmissionState.QUEUED,
         queued_at=now,
         notified_at=now,
@@ -186,8 +206,11 @@ def readable_submission(session: Session, user: User, submission_id: int) -> tup
 
 
 def reveals_hidden(problem: Problem, now: dt.datetime | None = None) -> bool:
-    """Whether students see the problem's hidden tests in full: it says so, and its deadline has passed."""
-    return problem.reveal_hidden_after_deadline and deadline_passed(problem, now)
+    """Whether students see the problem's hidden tests in full: it says so, and every deadline of it (extensions
+    included) has passed; see app/courses/deadlines.py."""
+    session = object_session(problem)
+    assert session is not None, "the problem must be read in a session"
+    return deadlines.reveals_hidden(session, problem, now)
 
 
 @dataclass(frozen=True)
@@ -216,6 +239,7 @@ class SubmissionView:
     failure_reason: str | None
     superseded_by: int | None = None  # the newer submission that replaced this one while it waited
     queue: QueuePlace | None = None  # its place in the queue while it waits
+    late_days: int = 0  # late days this submission spent (then it is not late)
     attempt: int | None = None
     infra_failures: int | None = None
     regrade_id: int | None = None
@@ -248,6 +272,7 @@ def submission_view(submission: Submission, viewer: Viewer, queue: QueuePlace | 
         failure_reason=failure_text(submission, staff=staff) if failed else None,
         superseded_by=submission.superseded_by_id,
         queue=queue if submission.state is SubmissionState.QUEUED else None,
+        late_days=submission.late_days,
     )
     if not staff:
         return view
@@ -281,6 +306,7 @@ class SubmissionSummaryView:
     late: bool
     score: float | None
     max_score: float | None
+    late_days: int
 
 
 def summary_view(submission: Submission) -> SubmissionSummaryView:
@@ -293,6 +319,7 @@ def summary_view(submission: Submission) -> SubmissionSummaryView:
         late=submission.late,
         score=submission.score,
         max_score=submission.max_score,
+        late_days=submission.late_days,
     )
 
 

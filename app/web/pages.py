@@ -6,7 +6,7 @@ import datetime as dt
 import hashlib
 import hmac
 import secrets
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Annotated, Any
 
 from fastapi import APIRouter, File, Form, Request, UploadFile
@@ -19,6 +19,7 @@ from app.accounts import service as accounts
 from app.api.deps import ReadSession, RuntimeDep
 from app.api.limits import client_address, login_guard
 from app.api.params import Id
+from app.courses import deadlines
 from app.courses.service import CourseAccess, answer_invitation, course_access, courses_of, invitations_of
 from app.db import utcnow
 from app.db.models import Problem, Submission, SubmissionState, User
@@ -166,24 +167,43 @@ class SubmitState:
     reason: str | None  # why not, when not allowed
     late: bool
     quota_left: int | None  # None when the problem has no quota or the user is staff
+    deadline: dt.datetime | None = None  # the user's own
+    extended: bool = False
+    quota: int | None = None  # the user's quota, extra submissions included
+    late_days_needed: int = 0  # whole days past the user's deadline
+    late_days_new: int = 0  # days a submission now would spend (0 when late days do not cover it)
+    late_days_left: int | None = None  # None when the course gives no late days or the user is staff
+    late_days_max: int = 0
 
 
 def submit_state(session: Session, access: CourseAccess, problem: Problem, user: User) -> SubmitState:
-    """The same deadline and quota rules the submission endpoint applies, asked before submitting."""
+    """The same deadline, late-day and quota rules the submission endpoint applies, asked before submitting."""
     now = utcnow()
     if access.is_instructor:  # staff are not held to the deadline or the quota
-        return SubmitState(True, None, problems.deadline_passed(problem, now), None)
+        return SubmitState(True, None, problems.deadline_passed(problem, now), None, problem.deadline)
+    terms = deadlines.terms_for(session, problem, user.id, now)
+    state = SubmitState(
+        True,
+        None,
+        terms.late,
+        None,
+        deadline=terms.deadline,
+        extended=terms.extended,
+        late_days_needed=terms.days_needed,
+        late_days_new=terms.new_days,
+        late_days_left=terms.bank.left if terms.bank.bank > 0 else None,
+        late_days_max=problem.late_days_max,
+    )
     try:
-        late = check_window(session, problem, user, now)
+        check_window(session, problem, user, now)
     except ServiceError as exc:
-        reason = exc.detail[:1].upper() + exc.detail[1:] + "."
-        return SubmitState(False, reason, problems.deadline_passed(problem, now), None)
-    left = None
-    if problem.quota_count is not None:
-        since = now - dt.timedelta(seconds=problem.quota_window_seconds)
-        used = len([s for s in _my_rows(session, user, [problem.id])[problem.id] if s.created_at > since])
-        left = max(0, problem.quota_count - used)
-    return SubmitState(True, None, late, left)
+        return replace(state, allowed=False, reason=exc.detail[:1].upper() + exc.detail[1:] + ".")
+    quota = deadlines.quota_for(session, problem, user.id)
+    if quota is None:
+        return state
+    since = now - dt.timedelta(seconds=problem.quota_window_seconds)
+    used = len([s for s in _my_rows(session, user, [problem.id])[problem.id] if s.created_at > since])
+    return replace(state, quota=quota, quota_left=max(0, quota - used))
 
 
 @router.get("/c/{course}", response_class=HTMLResponse)
@@ -191,10 +211,13 @@ def course_page(course: str, request: Request, user: PageUser, session: ReadSess
     access = course_access(session, course, user)
     listed = problems.list_problems(session, access)
     mine = _my_rows(session, user, [p.id for p in listed])
+    own = deadlines.deadlines_for(session, listed, user.id)
+    now = utcnow()
     rows = []
     for problem in listed:
         graded = [s for s in mine[problem.id] if s.state is SubmissionState.GRADED]
         best = max(graded, key=lambda s: s.score or 0.0, default=None)
+        deadline, extended = own[problem.id] if not access.is_instructor else (problem.deadline, False)
         rows.append(
             {
                 "problem": problem,
@@ -202,10 +225,17 @@ def course_page(course: str, request: Request, user: PageUser, session: ReadSess
                 "max": best.max_score if best else None,
                 "late": bool(best and best.late),
                 "scores": [s.score for s in graded],
-                "past_due": problems.deadline_passed(problem),
+                "deadline": deadline,
+                "extended": extended,
+                "past_due": deadline is not None and now > deadline,
+                "late_days": max((s.late_days for s in mine[problem.id]), default=0),
             }
         )
-    return page(request, "course.html", {"user": user, "course": access.course, "access": access, "rows": rows})
+    late_days = None
+    if not access.is_instructor and access.course.late_days > 0:
+        late_days = deadlines.late_days_of(session, access.course, user.id)
+    context = {"user": user, "course": access.course, "access": access, "rows": rows, "late_days": late_days}
+    return page(request, "course.html", context)
 
 
 @router.get("/c/{course}/p/{slug}", response_class=HTMLResponse)

@@ -16,6 +16,7 @@ from app.accounts import links
 from app.accounts.mail import link_base, mail_configured, mail_links
 from app.api.deps import ReadSession, RuntimeDep
 from app.api.params import Id
+from app.courses import deadlines, extensions
 from app.courses import service as courses
 from app.courses.overview import course_overview
 from app.db.models import LatePolicy, ProblemVersion, SubmissionState
@@ -134,12 +135,16 @@ def settings(
     reveal: Annotated[str, Form()] = "",
     current_version: Annotated[str, Form(max_length=10)] = "",
     supersede: Annotated[str, Form()] = "",
+    late_days_max: Annotated[str, Form(max_length=10)] = "0",
 ) -> Response:
     try:
         changes = _parse_settings(
             published, deadline, late_policy, late_penalty, quota_count, quota_hours, reveal, current_version
         )
         changes = replace(changes, supersede_queued=bool(supersede))
+        if not late_days_max.strip().isdigit():
+            raise Invalid(f"late days on this problem must be a whole number of days, not {late_days_max[:10]!r}")
+        changes = replace(changes, late_days_max=int(late_days_max))
         with runtime.db.session() as session:
             problem = problems.get_problem(session, courses.instructor_access(session, course, user), slug)
             problems.update_problem(session, problem, changes)
@@ -241,9 +246,12 @@ def roster_page(course: str, request: Request, user: PageUser, runtime: RuntimeD
 def _roster_context(runtime: Any, user: Any, course: str) -> dict[str, Any]:
     with runtime.db.read() as session:
         access = courses.instructor_access(session, course, user)
+        used = deadlines.late_days_used(session, access.course)
+        bank = access.course.late_days
         members = []
         for e in courses.roster(session, access.course):
             student = e.role.value == "student" and e.user.id != user.id
+            spent = used.get(e.user.id, 0)
             members.append(
                 {
                     "username": e.user.username,
@@ -253,6 +261,7 @@ def _roster_context(runtime: Any, user: Any, course: str) -> dict[str, Any]:
                     # an invited person's account stays private until they accept: no word on its password
                     "sign_in": "—" if e.invited else ("password set" if e.user.password_hash else "no password yet"),
                     "reset": not e.invited and e.user.password_hash is not None,
+                    "late_days": f"{spent} used, {max(0, bank - spent)} left" if e.role.value == "student" else "",
                 }
             )
         record = [
@@ -267,7 +276,7 @@ def _roster_context(runtime: Any, user: Any, course: str) -> dict[str, Any]:
             }
             for r in links.course_links(session, access.course)[:50]
         ]
-    return {"user": user, "course": access.course, "members": members, "record": record}
+    return {"user": user, "course": access.course, "members": members, "record": record, "bank": bank}
 
 
 def _made_context(
@@ -360,6 +369,23 @@ def roster_import(
         f"Imported: {len(result.invited)} invited (each joins when they accept the invitation), "
         f"{len(result.updated)} updated."
     )
+    return page(request, "roster.html", {**_roster_context(runtime, user, course), "notice": notice})
+
+
+@router.post("/c/{course}/late-days", response_class=HTMLResponse, dependencies=[CsrfChecked])
+def late_days(
+    course: str, request: Request, user: PageUser, runtime: RuntimeDep, days: Annotated[str, Form(max_length=10)]
+) -> Response:
+    """Set each student's bank of late days in the course."""
+    try:
+        if not days.strip().isdigit():
+            raise Invalid(f"late days must be a whole number of days (0 for none), not {days[:10]!r}")
+        with runtime.db.session() as session:
+            extensions.set_late_days(courses.instructor_access(session, course, user).course, int(days))
+    except ServiceError as exc:
+        context = {**_roster_context(runtime, user, course), "error": exc.detail}
+        return page(request, "roster.html", context, status_code=exc.status)
+    notice = f"Each student now has {int(days)} late day{'s' if int(days) != 1 else ''} in this course."
     return page(request, "roster.html", {**_roster_context(runtime, user, course), "notice": notice})
 
 

@@ -70,7 +70,13 @@ def test_unpublished_problems_exist_only_for_instructors(world: World) -> None:
 
 @pytest.mark.parametrize(
     "path",
-    [f"{COURSE}/roster", f"{COURSE}/gradebook.csv", f"{COURSE}/problems/toy-layers/versions"],
+    [
+        f"{COURSE}/roster",
+        f"{COURSE}/gradebook.csv",
+        f"{COURSE}/problems/toy-layers/versions",
+        f"{COURSE}/extensions",
+        f"{COURSE}/problems/toy-layers/extensions",
+    ],
 )
 def test_instructor_pages_refuse_students_with_403_and_strangers_with_404(world: World, path: str) -> None:
     _expect(world, "GET", path, INSTRUCTOR_ONLY)
@@ -88,6 +94,18 @@ def test_a_student_uploading_a_problem_is_forbidden(world: World, toy_zip: bytes
 def test_only_instructors_change_problem_settings(world: World) -> None:
     body = {"published": True}
     _expect(world, "PATCH", f"{COURSE}/problems/toy-layers", INSTRUCTOR_ONLY, json=body)
+
+
+def test_only_instructors_set_extensions_and_late_days(world: World) -> None:
+    body = {"extra_quota": 1}
+    _expect(world, "PUT", f"{COURSE}/problems/toy-layers/extensions/bob", INSTRUCTOR_ONLY, json=body)
+    removed = {**INSTRUCTOR_ONLY, "ian": 204, "root": 404}  # ian removed it, so root finds none
+    _expect(world, "DELETE", f"{COURSE}/problems/toy-layers/extensions/bob", removed)
+    _expect(world, "PATCH", COURSE, INSTRUCTOR_ONLY, json={"late_days": 2})
+    csv = b"username,problem,deadline,extra_quota,reason\nbob,toy-layers,,1,\n"
+    _expect(world, "POST", f"{COURSE}/extensions", INSTRUCTOR_ONLY, files={"file": ("x.csv", csv, "text/csv")})
+    _expect(world, "GET", f"{COURSE}/late-days", READ_COURSE)
+    assert world.get("alice", f"{COURSE}/late-days").json()["students"] is None  # nobody else's
 
 
 def test_only_instructors_regrade(world: World) -> None:

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
-from sqlalchemy import create_engine, inspect, pool
+from sqlalchemy import create_engine, inspect, pool, text
 
 from app.db import migrate as migrations
 from app.db.models import Base
@@ -95,5 +95,52 @@ def test_the_queue_migration_keeps_the_rows_and_makes_a_regrades_copies_backgrou
         with engine.connect() as conn:
             states = conn.execute(text("SELECT state FROM submissions ORDER BY id")).scalars().all()
         assert states == ["queued", "queued", "queued"]  # a superseded one waits again, as before the queue existed
+    finally:
+        engine.dispose()
+
+
+def test_extensions_and_late_days_migrate_over_existing_data(empty_url: str) -> None:
+    """From 0006 with a course, problem and submission stored: nothing is lost and late days start at none."""
+    migrations.upgrade(empty_url, "0006_overview")
+    engine = create_engine(empty_url, poolclass=pool.NullPool)
+    try:
+        with engine.begin() as conn:
+            conn.execute(
+                text(
+                    "INSERT INTO users (id, username, full_name, is_admin, created_at) "
+                    "VALUES (1, 'al', '', false, '2026-01-01')"
+                )
+            )
+            conn.execute(text("INSERT INTO courses (id, slug, title, created_at) VALUES (1, 'c', 'C', '2026-01-01')"))
+            conn.execute(
+                text(
+                    "INSERT INTO problems (id, course_id, slug, title, published, late_policy, late_penalty, "
+                    "quota_window_seconds, reveal_hidden_after_deadline, created_at, seed_secret) "
+                    "VALUES (1, 1, 'p', 'P', true, 'accept', 0, 3600, false, '2026-01-01', :seed)"
+                ),
+                {"seed": b"k" * 32},
+            )
+            conn.execute(
+                text(
+                    "INSERT INTO problem_versions (id, problem_id, number, label, digest, bundle_zip, created_at) "
+                    "VALUES (1, 1, 1, 'v1', 'd', :zip, '2026-01-01')"
+                ),
+                {"zip": b"zip"},
+            )
+            conn.execute(
+                text(
+                    "INSERT INTO submissions (id, problem_id, version_id, user_id, created_at, late, state, attempt, "
+                    "infra_failures) VALUES (1, 1, 1, 1, '2026-01-02', true, 'graded', 1, 0)"
+                )
+            )
+        migrations.upgrade(empty_url)
+        with engine.connect() as conn:
+            assert conn.execute(text("SELECT late, late_days FROM submissions")).one() == (True, 0)
+            assert conn.execute(text("SELECT late_days FROM courses")).scalar_one() == 0
+            assert conn.execute(text("SELECT late_days_max FROM problems")).scalar_one() == 0
+            assert conn.execute(text("SELECT count(*) FROM extensions")).scalar_one() == 0
+        migrations.downgrade(empty_url, "0006_overview")
+        with engine.connect() as conn:
+            assert conn.execute(text("SELECT late FROM submissions")).scalar_one() in (True, 1)
     finally:
         engine.dispose()

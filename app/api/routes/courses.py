@@ -9,7 +9,15 @@ from fastapi.responses import Response
 
 from app.api.deps import CurrentUser, ReadSession, WriteSession
 from app.api.params import Limit, Offset
-from app.api.schemas import CourseCreate, CourseRead, MemberRead, RosterRead, SubmissionPage, SubmissionSummary
+from app.api.schemas import (
+    CourseCreate,
+    CourseDetail,
+    CourseRead,
+    MemberRead,
+    RosterRead,
+    SubmissionPage,
+    SubmissionSummary,
+)
 from app.courses import service as courses
 from app.db.models import Role, SubmissionState
 from app.errors import Forbidden
@@ -35,10 +43,12 @@ def create_course(body: CourseCreate, user: CurrentUser, session: WriteSession) 
     return CourseRead(slug=course.slug, title=course.title, role=Role.INSTRUCTOR)
 
 
-@router.get("/courses/{course}", response_model=CourseRead)
-def get_course(course: str, user: CurrentUser, session: ReadSession) -> CourseRead:
+@router.get("/courses/{course}", response_model=CourseDetail)
+def get_course(course: str, user: CurrentUser, session: ReadSession) -> CourseDetail:
     access = courses.course_access(session, course, user)
-    return CourseRead(slug=access.course.slug, title=access.course.title, role=access.role)
+    return CourseDetail(
+        slug=access.course.slug, title=access.course.title, role=access.role, late_days=access.course.late_days
+    )
 
 
 @router.get("/courses/{course}/roster", response_model=list[MemberRead])

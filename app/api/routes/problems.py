@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Annotated
 
 from fastapi import APIRouter, File, UploadFile, status
@@ -21,6 +22,7 @@ from app.api.schemas import (
     UploadCheckRead,
     VersionRead,
 )
+from app.courses import deadlines
 from app.courses.service import course_access, instructor_access
 from app.db.models import Problem, ProblemVersion
 from app.errors import Invalid
@@ -37,14 +39,20 @@ from grader.grading import student_names
 router = APIRouter(tags=["problems"])
 
 
-def _summary(problem: Problem, version: ProblemVersion | None) -> ProblemSummary:
+def _summary(
+    problem: Problem, version: ProblemVersion | None, own: tuple[dt.datetime | None, bool] | None = None
+) -> ProblemSummary:
+    """The problem in a list; `own` is the caller's deadline and whether it is an extension's."""
+    deadline, extended = own if own is not None else (problem.deadline, False)
     return ProblemSummary(
         slug=problem.slug,
         title=problem.title,
         published=problem.published,
-        deadline=problem.deadline,
+        deadline=deadline,
         late_policy=problem.late_policy,
         version=version.number if version else None,
+        extended=extended,
+        problem_deadline=problem.deadline,
     )
 
 
@@ -66,7 +74,9 @@ def _current(session: Session, problem: Problem) -> ProblemVersion | None:
 @router.get("/courses/{course}/problems", response_model=list[ProblemSummary])
 def list_problems(course: str, user: CurrentUser, session: ReadSession) -> list[ProblemSummary]:
     access = course_access(session, course, user)
-    return [_summary(p, _current(session, p)) for p in problems.list_problems(session, access)]
+    listed = problems.list_problems(session, access)
+    own = deadlines.deadlines_for(session, listed, user.id)
+    return [_summary(p, _current(session, p), own[p.id]) for p in listed]
 
 
 @router.get("/courses/{course}/problems/{slug}", response_model=ProblemRead)
@@ -78,13 +88,19 @@ def get_problem(course: str, slug: str, user: CurrentUser, session: ReadSession,
     if version is None:
         raise Invalid(f"{slug} has no version yet")
     bundle = runtime.bundles.get(session, version.id)
-    return _problem_read(problem, version, bundle)
+    own = deadlines.deadlines_for(session, [problem], user.id)[problem.id]
+    extension = deadlines.extension_of(session, problem.id, user.id)
+    return _problem_read(problem, version, bundle, own, extension.extra_quota if extension else 0)
 
 
-def _problem_read(problem: Problem, version: ProblemVersion, bundle: Bundle) -> ProblemRead:
+def _problem_read(
+    problem: Problem, version: ProblemVersion, bundle: Bundle, own: tuple[dt.datetime | None, bool], extra_quota: int
+) -> ProblemRead:
     spec = bundle.spec
     return ProblemRead(
-        **_summary(problem, version).model_dump(),
+        **_summary(problem, version, own).model_dump(),
+        late_days_max=problem.late_days_max,
+        extra_quota=extra_quota,
         statement=bundle.statement,
         files=list(spec.files),
         support_files=sorted(bundle.folder("support")),
