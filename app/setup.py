@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import dataclass
 
 from sqlalchemy import select
@@ -9,7 +10,8 @@ from sqlalchemy.orm import Session
 
 from app.accounts.service import create_user, issue_token
 from app.courses.service import create_course, enrol
-from app.db.models import Course, Problem, ProblemVersion, Role, User
+from app.db import utcnow
+from app.db.models import Counting, Course, Problem, ProblemVersion, Role, User
 from app.problems.service import add_problem, add_version
 from grader.bundle import PACK_DIR, list_pack, load_bundle
 
@@ -49,6 +51,7 @@ DEMO_ACCOUNTS = (("instructor", Role.INSTRUCTOR), ("student", Role.STUDENT))
 def ensure_demo(session: Session, passwords: dict[str, str]) -> tuple[Course, list[DemoLogin], list[str]]:
     """The demo course with the pack, a demo instructor and student; existing data is kept."""
     course = session.scalar(select(Course).where(Course.slug == DEMO_COURSE))
+    new = course is None
     if course is None:
         course = create_course(session, DEMO_COURSE, "Demo course: deep learning from scratch")
     logins = []
@@ -60,4 +63,23 @@ def ensure_demo(session: Session, passwords: dict[str, str]) -> tuple[Course, li
             _, token = issue_token(session, user, name="demo", days=365)
         enrol(session, course, user, role)
         logins.append(DemoLogin(username, passwords[username], role.value, token))
-    return course, logins, install_pack(session, course)
+    changed = install_pack(session, course)
+    if new:
+        _release_examples(session, course)
+    return course, logins, changed
+
+
+# A new demo course shows the release settings on three problems; later runs leave the instructor's settings be.
+DEMO_OPENS_LATER = "cnn"  # opens two weeks after the course is made
+DEMO_HELD = "two-layer-net"  # results held until the instructor releases them
+DEMO_LATEST = "activations"  # the latest graded submission counts (the others: the best)
+
+
+def _release_examples(session: Session, course: Course) -> None:
+    found = {p.slug: p for p in session.scalars(select(Problem).where(Problem.course_id == course.id))}
+    if DEMO_OPENS_LATER in found:
+        found[DEMO_OPENS_LATER].opens_at = utcnow() + dt.timedelta(days=14)
+    if DEMO_HELD in found:
+        found[DEMO_HELD].results_held = True
+    if DEMO_LATEST in found:
+        found[DEMO_LATEST].counting = Counting.LATEST

@@ -7,7 +7,7 @@ from typing import Any
 
 from pydantic import BaseModel, Field
 
-from app.db.models import LatePolicy, Role
+from app.db.models import Counting, LatePolicy, Role
 
 
 class ErrorRead(BaseModel):
@@ -67,6 +67,10 @@ class ProblemSummary(BaseModel):
     deadline: dt.datetime | None
     late_policy: LatePolicy
     version: int | None
+    opens_at: dt.datetime | None = Field(default=None, description="students see the problem from this time")
+    results_held: bool = Field(default=False, description="students see no results until they are released")
+    results_release_at: dt.datetime | None = Field(default=None, description="held results are released then")
+    counting: Counting = Field(default=Counting.BEST, description="which graded submission counts: best or latest")
 
 
 class TestInfo(BaseModel):
@@ -102,6 +106,12 @@ class ProblemUpdate(BaseModel):
     quota_window_seconds: int | None = Field(default=None, ge=60, le=366 * 86400)
     reveal_hidden_after_deadline: bool | None = None
     current_version: int | None = Field(default=None, ge=1, le=2**31 - 1)
+    opens_at: dt.datetime | None = None
+    clear_opens_at: bool = False
+    results_held: bool | None = None
+    results_release_at: dt.datetime | None = None
+    clear_results_release_at: bool = False
+    counting: Counting | None = None
 
 
 class VersionRead(BaseModel):
@@ -188,6 +198,15 @@ class SubmissionRead(BaseModel):
     regrade_id: int | None = None
     source_id: int | None = None
     grading_seconds: float | None = None
+    results_released: bool = True
+
+
+class CountingRead(BaseModel):
+    """The submission that counts for a student and problem, and why (`best`, `latest`, `chosen by the student`)."""
+
+    problem: str
+    submission_id: int
+    reason: str
 
 
 class SubmissionSummary(BaseModel):
@@ -199,6 +218,7 @@ class SubmissionSummary(BaseModel):
     late: bool
     score: float | None
     max_score: float | None
+    results_released: bool = True
 
 
 class SubmissionPage(BaseModel):

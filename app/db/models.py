@@ -63,6 +63,13 @@ class LatePolicy(enum.StrEnum):
     PENALTY = "penalty"  # accept, flag, and take `late_penalty` of the score off
 
 
+class Counting(enum.StrEnum):
+    """Which of a student's graded submissions to a problem counts, unless they chose one themselves."""
+
+    BEST = "best"
+    LATEST = "latest"
+
+
 class CheckState(enum.StrEnum):
     QUEUED = "queued"
     RUNNING = "running"
@@ -179,6 +186,12 @@ class Problem(Base):
     quota_count: Mapped[int | None] = mapped_column(Integer)
     quota_window_seconds: Mapped[int] = mapped_column(Integer, default=3600)
     reveal_hidden_after_deadline: Mapped[bool] = mapped_column(Boolean, default=False)
+    # Students do not see the problem before it opens (as if unpublished); None: as soon as it is published.
+    opens_at: Mapped[dt.datetime | None]
+    # Held results: students see "received" and nothing of the result until released (now, or at the time).
+    results_held: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    results_release_at: Mapped[dt.datetime | None]
+    counting: Mapped[Counting] = mapped_column(_enum(Counting), default=Counting.BEST, server_default="best")
     created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
     # The key every version's test inputs are seeded from, so they stay the same across versions;
     # made at the first upload and never shown (no API response, page or export carries it).
@@ -220,6 +233,8 @@ class Submission(Base):
     source_id: Mapped[int | None] = mapped_column(ForeignKey("submissions.id", ondelete="CASCADE"))
     created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
     late: Mapped[bool] = mapped_column(Boolean, default=False)
+    # When its student chose it to count (see app/grades/counting.py); a newer submission ends the choice.
+    activated_at: Mapped[dt.datetime | None]
 
     state: Mapped[SubmissionState] = mapped_column(_enum(SubmissionState), default=SubmissionState.QUEUED)
     attempt: Mapped[int] = mapped_column(Integer, default=0)
