@@ -34,6 +34,7 @@ from app.submissions import intake
 from app.submissions.service import (
     check_window,
     graded_score,
+    held_from,
     readable_submission,
     staff_course_ids,
     stored_files,
@@ -355,6 +356,7 @@ def _counting_context(runtime: Runtime, user: User, submission_id: int) -> dict[
                 "id": counted.submission.id if counted else None,
                 "reason": counted.reason.value if counted else None,
                 "may_activate": may,
+                "held": held_from(submission, staff=viewer.is_instructor),
             }
         }
 
