@@ -20,7 +20,7 @@ from sqlalchemy.orm import Session, lazyload
 from app.db import utcnow
 from app.db.models import Counting, Course, Problem, Submission, SubmissionState, User
 from app.errors import Forbidden, Invalid
-from app.submissions.service import held_from, readable_submission
+from app.submissions.service import held_from, readable_submission, shown_status
 
 
 class CountReason(enum.StrEnum):
@@ -152,9 +152,8 @@ def activate(session: Session, user: User, submission_id: int, now: dt.datetime 
     if submission.user_id != user.id:
         raise Forbidden("only the student who made a submission chooses whether it counts")
     if submission.state is not SubmissionState.GRADED:
-        raise Invalid(
-            f"submission {submission.id} is {submission.state.value}: only a graded submission can be chosen to count"
-        )
+        state = shown_status(submission, staff=False)  # while results are held, "received" for graded and failed
+        raise Invalid(f"submission {submission.id} is {state}: only a graded submission can be chosen to count")
     now = now or utcnow()
     if not may_choose(session, submission.problem, user.id, now):
         deadline = _deadline_for(session, submission.problem, user.id)

@@ -23,7 +23,7 @@ from app.courses.service import CourseAccess, answer_invitation, course_access, 
 from app.db import utcnow
 from app.db.models import Problem, Submission, SubmissionState, User
 from app.errors import Invalid, NotFound, ServiceError, Unauthorized
-from app.grades.counting import CountReason, activate, counting_for, may_choose, points
+from app.grades.counting import activate, counting_for, may_choose, points
 from app.http.downloads import download_response
 from app.http.uploads import read_files
 from app.problems import service as problems
@@ -343,11 +343,12 @@ def _counting_context(runtime: Runtime, user: User, submission_id: int) -> dict[
             return {"counting": None}
         counted = counting_for(session, submission.problem, submission.user_id, staff=viewer.is_instructor)
         this = counted is not None and counted.submission.id == submission.id
-        chosen = this and counted is not None and counted.reason is CountReason.CHOSEN
-        may = (
-            submission.user_id == user.id
+        held = held_from(submission, staff=viewer.is_instructor)
+        may = (  # choosing the submission that counts already would change nothing; held, graded is not told
+            not held
+            and submission.user_id == user.id
             and submission.state is SubmissionState.GRADED
-            and not chosen
+            and not this
             and may_choose(session, submission.problem, user.id)
         )
         return {
@@ -356,7 +357,7 @@ def _counting_context(runtime: Runtime, user: User, submission_id: int) -> dict[
                 "id": counted.submission.id if counted else None,
                 "reason": counted.reason.value if counted else None,
                 "may_activate": may,
-                "held": held_from(submission, staff=viewer.is_instructor),
+                "held": held,
             }
         }
 
