@@ -148,7 +148,10 @@ class ProblemChanges:
 def _aware(when: dt.datetime, what: str) -> dt.datetime:
     if when.tzinfo is None:
         raise Invalid(f"the {what} needs a time zone, e.g. 2026-12-01T23:59:00+00:00")
-    return when
+    try:
+        return when.astimezone(dt.UTC)
+    except OverflowError:
+        raise Invalid(f"the {what} {when.isoformat()} is out of range: give a time between years 1 and 9999") from None
 
 
 def update_problem(session: Session, problem: Problem, changes: ProblemChanges) -> Problem:

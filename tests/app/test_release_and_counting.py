@@ -100,6 +100,8 @@ def test_a_release_date_without_a_time_zone_is_refused_with_what_to_write(world:
     answer = world.patch("ian", PROBLEM, json={"opens_at": "2026-12-01T10:00:00"})
     assert answer.status_code == 422 and "time zone" in answer.json()["detail"]
     assert world.patch("ian", PROBLEM, json={"counting": "worst"}).status_code == 422
+    edge = world.patch("ian", PROBLEM, json={"results_release_at": "9999-12-31T23:59:00-05:00"})
+    assert edge.status_code == 422 and "out of range" in edge.json()["detail"]
 
 
 # --- held results ------------------------------------------------------------------------------------------
@@ -237,3 +239,25 @@ def test_an_unknown_export_format_or_a_pick_with_an_lms_format_is_refused(world:
     both = world.get("ian", "/api/v1/courses/dl/gradebook.csv?format=canvas&pick=latest")
     assert both.status_code == 422 and "pick applies to the plain gradebook" in both.json()["detail"]
     assert world.get("alice", "/api/v1/courses/dl/gradebook.csv?format=canvas").status_code == 403
+
+
+# --- the demo course ---------------------------------------------------------------------------------------
+
+
+def test_a_new_demo_course_shows_each_release_setting_and_a_later_run_keeps_the_instructors(world: World) -> None:
+    from app.setup import DEMO_HELD, DEMO_LATEST, DEMO_OPENS_LATER, ensure_demo
+
+    passwords = {"instructor": "demo-instructor-pw", "student": "demo-student-pw"}
+    with world.db.session() as session:
+        ensure_demo(session, passwords)
+    with world.db.session() as session:
+        found = {p.slug: p for p in session.scalars(select(Problem).join(Course).where(Course.slug == "demo"))}
+        assert found[DEMO_OPENS_LATER].opens_at is not None and found[DEMO_OPENS_LATER].opens_at > utcnow()
+        assert found[DEMO_HELD].results_held is True
+        assert found[DEMO_LATEST].counting is Counting.LATEST
+        found[DEMO_HELD].results_held = False  # the instructor releases
+    with world.db.session() as session:
+        ensure_demo(session, passwords)
+    with world.db.read() as session:
+        held = session.scalar(select(Problem).join(Course).where(Course.slug == "demo", Problem.slug == DEMO_HELD))
+        assert held is not None and held.results_held is False
