@@ -12,7 +12,7 @@ from app.accounts.service import create_user, issue_token
 from app.courses.extensions import ExtensionChange, set_extension
 from app.courses.service import create_course, enrol
 from app.db import utcnow
-from app.db.models import Course, Extension, Problem, ProblemVersion, Role, User
+from app.db.models import Counting, Course, Extension, Problem, ProblemVersion, Role, User
 from app.problems.service import add_problem, add_version
 from grader.bundle import PACK_DIR, list_pack, load_bundle
 
@@ -52,6 +52,7 @@ DEMO_ACCOUNTS = (("instructor", Role.INSTRUCTOR), ("student", Role.STUDENT))
 def ensure_demo(session: Session, passwords: dict[str, str]) -> tuple[Course, list[DemoLogin], list[str]]:
     """The demo course with the pack, a demo instructor and student; existing data is kept."""
     course = session.scalar(select(Course).where(Course.slug == DEMO_COURSE))
+    new = course is None
     if course is None:
         course = create_course(session, DEMO_COURSE, "Demo course: deep learning from scratch")
     logins = []
@@ -65,6 +66,8 @@ def ensure_demo(session: Session, passwords: dict[str, str]) -> tuple[Course, li
         logins.append(DemoLogin(username, passwords[username], role.value, token))
     changed = install_pack(session, course)
     _demo_extension(session, course)
+    if new:
+        _release_examples(session, course)
     return course, logins, changed
 
 
@@ -86,3 +89,19 @@ def _demo_extension(session: Session, course: Course) -> None:
         problem.late_days_max = 2
     change = ExtensionChange(utcnow() + dt.timedelta(days=14), extra_quota=5, reason="demo: an example extension")
     set_extension(session, listed[0], student, change, instructor)
+
+
+# A new demo course shows the release settings on three problems; later runs leave the instructor's settings be.
+DEMO_OPENS_LATER = "cnn"  # opens two weeks after the course is made
+DEMO_HELD = "two-layer-net"  # results held until the instructor releases them
+DEMO_LATEST = "activations"  # the latest graded submission counts (the others: the best)
+
+
+def _release_examples(session: Session, course: Course) -> None:
+    found = {p.slug: p for p in session.scalars(select(Problem).where(Problem.course_id == course.id))}
+    if DEMO_OPENS_LATER in found:
+        found[DEMO_OPENS_LATER].opens_at = utcnow() + dt.timedelta(days=14)
+    if DEMO_HELD in found:
+        found[DEMO_HELD].results_held = True
+    if DEMO_LATEST in found:
+        found[DEMO_LATEST].counting = Counting.LATEST

@@ -7,7 +7,7 @@ from typing import Any
 
 from pydantic import BaseModel, Field
 
-from app.db.models import LatePolicy, Role
+from app.db.models import Counting, LatePolicy, Role
 
 
 class ErrorRead(BaseModel):
@@ -123,6 +123,10 @@ class ProblemSummary(BaseModel):
     version: int | None
     extended: bool = Field(default=False, description="`deadline` is the caller's extension, not the problem's")
     problem_deadline: dt.datetime | None = Field(default=None, description="the problem's own deadline")
+    opens_at: dt.datetime | None = Field(default=None, description="students see the problem from this time")
+    results_held: bool = Field(default=False, description="students see no results until they are released")
+    results_release_at: dt.datetime | None = Field(default=None, description="held results are released then")
+    counting: Counting = Field(default=Counting.BEST, description="which graded submission counts: best or latest")
 
 
 class TestInfo(BaseModel):
@@ -163,6 +167,12 @@ class ProblemUpdate(BaseModel):
     supersede_queued: bool | None = None  # a newer submission supersedes the student's older one still queued
     current_version: int | None = Field(default=None, ge=1, le=2**31 - 1)
     late_days_max: int | None = Field(default=None, ge=0, le=365)
+    opens_at: dt.datetime | None = None
+    clear_opens_at: bool = False
+    results_held: bool | None = None
+    results_release_at: dt.datetime | None = None
+    clear_results_release_at: bool = False
+    counting: Counting | None = None
 
 
 class VersionRead(BaseModel):
@@ -264,6 +274,15 @@ class SubmissionRead(BaseModel):
     regrade_id: int | None = None
     source_id: int | None = None
     grading_seconds: float | None = None
+    results_released: bool = True
+
+
+class CountingRead(BaseModel):
+    """The submission that counts for a student and problem, and why (`best`, `latest`, `chosen by the student`)."""
+
+    problem: str
+    submission_id: int
+    reason: str
 
 
 class SubmissionSummary(BaseModel):
@@ -276,6 +295,8 @@ class SubmissionSummary(BaseModel):
     score: float | None
     max_score: float | None
     late_days: int = 0
+    results_released: bool = True
+    superseded_by: int | None = None
 
 
 class SubmissionPage(BaseModel):

@@ -1,13 +1,12 @@
 """What an instructor sees of a class: who submitted, how scores spread, what fails and why.
 
 Every figure about failures counts students, not submissions: each student's submission that counts is
-their best graded one (ties: the latest), so a student who resubmits the same mistake twenty times, or
-fails one test with three causes, counts once.
+the one `counting_submissions` picks (the problem's rule, best or latest, or the student's own choice), so a
+student who resubmits the same mistake twenty times, or fails one test with three causes, counts once.
 """
 
 from __future__ import annotations
 
-import datetime as dt
 from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any
@@ -16,6 +15,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from app.db.models import Course, Enrollment, Problem, Role, Submission, SubmissionState, TestResult
+from app.grades.counting import counting_submissions, points
 from grader.judge import Tier
 
 
@@ -54,7 +54,6 @@ def course_overview(session: Session, course: Course, top: int = 8) -> list[Prob
             select(Enrollment.user_id).where(Enrollment.course_id == course.id, Enrollment.role == Role.STUDENT)
         )
     )
-    best: dict[tuple[int, int], tuple[float, dt.datetime, int]] = {}
     submitters: dict[int, set[int]] = {p.id: set() for p in problems}
     rows = session.execute(
         select(
@@ -65,12 +64,11 @@ def course_overview(session: Session, course: Course, top: int = 8) -> list[Prob
             Submission.score,
             Submission.max_score,
             Submission.late,
-            Submission.created_at,
         )
         .join(Problem)
         .where(Problem.course_id == course.id, Submission.regrade_id.is_(None))
     )
-    for sid, pid, uid, state, score, max_score, late, created in rows:
+    for _sid, pid, uid, state, score, max_score, late in rows:
         if uid not in students:
             continue  # the instructors' own tries are not the class's
         entry = stats[pid]
@@ -80,17 +78,14 @@ def course_overview(session: Session, course: Course, top: int = 8) -> list[Prob
         if state is SubmissionState.FAILED:
             entry.failed += 1
         if state is SubmissionState.GRADED and score is not None:
-            key = (pid, uid)
-            mine = (float(score), created, sid)
-            if key not in best or mine > best[key]:  # the best score; on a tie the latest
-                best[key] = mine
             entry.max_score = max(entry.max_score, max_score or 0.0)
-    for (pid, _), (score, _, _) in best.items():
-        stats[pid].best_scores.append(score)
+    counted = {key: c for key, c in counting_submissions(session, course).items() if key[0] in students}
+    for (_, pid), found in counted.items():
+        stats[pid].best_scores.append(points(found.submission))
         stats[pid].graded_students += 1
     for pid, who in submitters.items():
         stats[pid].students = len(who)
-    _failures(session, stats, {sid: pid for (pid, _), (_, _, sid) in best.items()}, top)
+    _failures(session, stats, {c.submission.id: pid for (_, pid), c in counted.items()}, top)
     return list(stats.values())
 
 

@@ -76,6 +76,13 @@ class LatePolicy(enum.StrEnum):
     PENALTY = "penalty"  # accept, flag, and take `late_penalty` of the score off
 
 
+class Counting(enum.StrEnum):
+    """Which of a student's graded submissions to a problem counts, unless they chose one themselves."""
+
+    BEST = "best"
+    LATEST = "latest"
+
+
 class CheckState(enum.StrEnum):
     QUEUED = "queued"
     RUNNING = "running"
@@ -198,6 +205,12 @@ class Problem(Base):
     supersede_queued: Mapped[bool] = mapped_column(Boolean, default=True, server_default=true())
     # The most late days one student may spend on this problem (0: none).
     late_days_max: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    # Students do not see the problem before it opens (as if unpublished); None: as soon as it is published.
+    opens_at: Mapped[dt.datetime | None]
+    # Held results: students see "received" and nothing of the result until released (now, or at the time).
+    results_held: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    results_release_at: Mapped[dt.datetime | None]
+    counting: Mapped[Counting] = mapped_column(_enum(Counting), default=Counting.BEST, server_default="best")
     created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
     # The key every version's test inputs are seeded from, so they stay the same across versions;
     # made at the first upload and never shown (no API response, page or export carries it).
@@ -243,6 +256,8 @@ class Submission(Base):
     # Whole days of lateness covered by the student's late days (then `late` is False); the problem's
     # spending is the most any of the student's submissions to it needed.
     late_days: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    # When its student chose it to count (see app/grades/counting.py); a newer submission ends the choice.
+    activated_at: Mapped[dt.datetime | None]
 
     state: Mapped[SubmissionState] = mapped_column(_enum(SubmissionState), default=SubmissionState.QUEUED)
     priority: Mapped[int] = mapped_column(Integer, default=Priority.LIVE, server_default="0")

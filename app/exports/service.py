@@ -1,4 +1,4 @@
-"""Grades out: the course gradebook as CSV, and one submission in Gradescope's results.json format."""
+"""Grades out: the gradebook as CSV (ours, Canvas's, Moodle's), and a submission as Gradescope's results.json."""
 
 from __future__ import annotations
 
@@ -11,28 +11,48 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from app.courses.deadlines import late_days_used
-from app.db.models import Course, Enrollment, Problem, Role, Submission, SubmissionState, User
+from app.db.models import Counting, Course, Enrollment, Problem, ProblemVersion, Role, Submission, SubmissionState, User
 from app.downloads import Download
+from app.errors import Invalid
+from app.grades.counting import counting_submissions, points
 from app.submissions.service import failure_text, reveals_hidden
 from app.submissions.views import result_view
+from grader.bundle import load_bundle_zip
 
 
 class Pick(enum.StrEnum):
+    """An override of every problem's counting rule (and of students' choices) for the plain gradebook."""
+
     BEST = "best"
     LATEST = "latest"
 
 
-def gradebook_download(session: Session, course: Course, pick: Pick) -> Download:
-    """The gradebook as the CSV file an instructor saves, named after the course and the pick."""
+class GradebookFormat(enum.StrEnum):
+    PLAIN = "plain"  # ours: username, name, email, per problem score, max, late, submission and why it counts
+    CANVAS = "canvas"  # Canvas's gradebook import: a Points Possible row, one column per assignment
+    MOODLE = "moodle"  # Moodle's "Import grades from CSV": an identifier column, one column per grade item
+
+
+def gradebook_download(
+    session: Session, course: Course, pick: Pick | None = None, fmt: GradebookFormat = GradebookFormat.PLAIN
+) -> Download:
+    """The gradebook as the CSV file an instructor saves, named after the course and the rule or format."""
+    if fmt is not GradebookFormat.PLAIN:
+        if pick is not None:
+            raise Invalid(f"pick applies to the plain gradebook only: the {fmt.value} export uses the counting rule")
+        text = lms_csv(session, course, fmt)
+        return Download(text, f"{course.slug}-gradebook-{fmt.value}.csv", "text/csv; charset=utf-8")
     text = gradebook_csv(session, course, pick)
-    return Download(text, f"{course.slug}-gradebook-{pick.value}.csv", "text/csv; charset=utf-8")
+    name = f"{course.slug}-gradebook-{pick.value if pick else 'counting'}.csv"
+    return Download(text, name, "text/csv; charset=utf-8")
 
 
-def gradebook_csv(session: Session, course: Course, pick: Pick) -> str:
-    """One row per student, and per problem its score, maximum and late flag (best or latest graded; of equal
-    best scores, the latest, as in the class overview); then the total and the late days the student spent."""
-    problems = list(session.scalars(select(Problem).where(Problem.course_id == course.id).order_by(Problem.id)))
-    students = list(
+def _problems(session: Session, course: Course) -> list[Problem]:
+    return list(session.scalars(select(Problem).where(Problem.course_id == course.id).order_by(Problem.id)))
+
+
+def _students(session: Session, course: Course) -> list[User]:
+    return list(
         session.scalars(
             select(User)
             .join(Enrollment, Enrollment.user_id == User.id)
@@ -40,42 +60,72 @@ def gradebook_csv(session: Session, course: Course, pick: Pick) -> str:
             .order_by(User.username)
         )
     )
-    chosen: dict[tuple[int, int], Submission] = {}
-    graded = session.scalars(
-        select(Submission)
-        .join(Problem)
-        .where(
-            Problem.course_id == course.id,
-            Submission.regrade_id.is_(None),
-            Submission.state == SubmissionState.GRADED,
-        )
-        .order_by(Submission.id)
-    )
-    for sub in graded:
-        key = (sub.user_id, sub.problem_id)
-        held = chosen.get(key)
-        if held is None or pick is Pick.LATEST or (sub.score or 0.0) >= (held.score or 0.0):  # a tie: the latest
-            chosen[key] = sub
+
+
+def gradebook_csv(session: Session, course: Course, pick: Pick | None = None) -> str:
+    """One row per student, and per problem the counting submission's points, maximum, late flag, id and why it
+    counts (the problem's rule or the student's choice; `pick` applies best or latest to every problem instead)."""
+    problems = _problems(session, course)
+    override = Counting(pick.value) if pick else None
+    chosen = counting_submissions(session, course, override=override)
     out = io.StringIO()
     writer = csv.writer(out)
     header = ["username", "full_name", "email"]
     for p in problems:
-        header += [p.slug, f"{p.slug}:max", f"{p.slug}:late", f"{p.slug}:submission"]
+        header += [p.slug, f"{p.slug}:max", f"{p.slug}:late", f"{p.slug}:submission", f"{p.slug}:counts"]
     header += ["total", "late_days_used"]
     writer.writerow(header)
     spent = late_days_used(session, course)
-    for student in students:
+    for student in _students(session, course):
         row: list[Any] = [_safe(student.username), _safe(student.full_name), _safe(student.email or "")]
         total = 0.0
         for p in problems:
             found = chosen.get((student.id, p.id))
             if found is None:
-                row += ["", "", "", ""]
+                row += ["", "", "", "", ""]
                 continue
-            total += found.score or 0.0
-            row += [_num(found.score), _num(found.max_score), "yes" if found.late else "no", found.id]
+            sub = found.submission
+            total += points(sub)
+            row += [_num(points(sub)), _num(sub.max_score), "yes" if sub.late else "no", sub.id, found.reason.value]
         row += [_num(total), spent.get(student.id, 0)]
         writer.writerow(row)
+    return out.getvalue()
+
+
+def _points_possible(session: Session, problem: Problem) -> float | None:
+    """The problem's maximum: its current version's test points."""
+    if problem.current_version_id is None:
+        return None
+    version = session.get(ProblemVersion, problem.current_version_id)
+    if version is None:
+        return None
+    return float(sum(t.points for t in load_bundle_zip(version.bundle_zip, source="gradebook").spec.tests))
+
+
+def lms_csv(session: Session, course: Course, fmt: GradebookFormat) -> str:
+    """The counting points of every student per problem, in the CSV an LMS imports (Canvas or Moodle)."""
+    problems = _problems(session, course)
+    chosen = counting_submissions(session, course)
+    out = io.StringIO()
+    writer = csv.writer(out)
+    columns = [_safe(f"{p.title} ({p.slug})") for p in problems]
+    if fmt is GradebookFormat.CANVAS:
+        writer.writerow(["Student", "ID", "SIS User ID", "SIS Login ID", "Section", *columns])
+        possible = [_num(_points_possible(session, p)) for p in problems]
+        writer.writerow(["    Points Possible", "", "", "", "", *possible])
+    else:
+        writer.writerow(["Username", "Email address", *columns])
+    for student in _students(session, course):
+        scores = []
+        for p in problems:
+            found = chosen.get((student.id, p.id))
+            scores.append("" if found is None else _num(points(found.submission)))
+        if fmt is GradebookFormat.CANVAS:
+            name = _safe(student.full_name or student.username)
+            login = _safe(student.email or student.username)
+            writer.writerow([name, "", _safe(student.username), login, "", *scores])
+        else:
+            writer.writerow([_safe(student.username), _safe(student.email or ""), *scores])
     return out.getvalue()
 
 

@@ -13,9 +13,10 @@ from sqlalchemy.orm import Session
 
 from app.courses.service import CourseAccess, check_slug
 from app.db import utcnow
-from app.db.models import Course, LatePolicy, Problem, ProblemVersion, User
+from app.db.models import Counting, Course, LatePolicy, Problem, ProblemVersion, User
 from app.downloads import Download
 from app.errors import Conflict, Invalid, NotFound, TooLarge
+from app.problems.release import is_open, open_clause
 from grader.bundle import Bundle, BundleError, bundle_to_zip, load_bundle_zip
 
 if TYPE_CHECKING:
@@ -37,9 +38,9 @@ def read_upload(data: bytes, max_bytes: int) -> Bundle:
 
 
 def get_problem(session: Session, access: CourseAccess, slug: str) -> Problem:
-    """A problem of the course; unpublished problems exist only for instructors."""
+    """A problem of the course; unpublished and not yet opened problems exist only for instructors."""
     problem = session.scalar(select(Problem).where(Problem.course_id == access.course.id, Problem.slug == slug))
-    if problem is None or (not problem.published and not access.is_instructor):
+    if problem is None or (not access.is_instructor and not is_open(problem)):
         raise NotFound(f"no problem {slug[:80]!r} in course {access.course.slug}")
     return problem
 
@@ -47,7 +48,7 @@ def get_problem(session: Session, access: CourseAccess, slug: str) -> Problem:
 def list_problems(session: Session, access: CourseAccess) -> list[Problem]:
     query = select(Problem).where(Problem.course_id == access.course.id).order_by(Problem.id)
     if not access.is_instructor:
-        query = query.where(Problem.published.is_(True))
+        query = query.where(open_clause())
     return list(session.scalars(query))
 
 
@@ -138,9 +139,25 @@ class ProblemChanges:
     supersede_queued: bool | None = None
     current_version: int | None = None
     late_days_max: int | None = None
+    opens_at: dt.datetime | None = None
+    clear_opens_at: bool = False
+    results_held: bool | None = None
+    results_release_at: dt.datetime | None = None
+    clear_results_release_at: bool = False
+    counting: Counting | None = None
+
+
+def _aware(when: dt.datetime, what: str) -> dt.datetime:
+    if when.tzinfo is None:
+        raise Invalid(f"the {what} needs a time zone, e.g. 2026-12-01T23:59:00+00:00")
+    try:
+        return when.astimezone(dt.UTC)
+    except OverflowError:
+        raise Invalid(f"the {what} {when.isoformat()} is out of range: give a time between years 1 and 9999") from None
 
 
 def update_problem(session: Session, problem: Problem, changes: ProblemChanges) -> Problem:
+    _update_release(problem, changes)
     if changes.title is not None:
         problem.title = changes.title[:200]
     if changes.published is not None:
@@ -148,9 +165,7 @@ def update_problem(session: Session, problem: Problem, changes: ProblemChanges) 
     if changes.clear_deadline:
         problem.deadline = None
     elif changes.deadline is not None:
-        if changes.deadline.tzinfo is None:
-            raise Invalid("the deadline needs a time zone, e.g. 2026-12-01T23:59:00+00:00")
-        problem.deadline = changes.deadline
+        problem.deadline = _aware(changes.deadline, "deadline")
     if changes.late_policy is not None:
         problem.late_policy = changes.late_policy
     if changes.late_penalty is not None:
@@ -180,6 +195,26 @@ def update_problem(session: Session, problem: Problem, changes: ProblemChanges) 
     if changes.current_version is not None:
         problem.current_version_id = get_version(session, problem, changes.current_version).id
     return problem
+
+
+def _update_release(problem: Problem, changes: ProblemChanges) -> None:
+    """The release date, held results and which submission counts."""
+    if changes.clear_opens_at:
+        problem.opens_at = None
+    elif changes.opens_at is not None:
+        problem.opens_at = _aware(changes.opens_at, "release date (opens_at)")
+    if changes.clear_results_release_at:
+        problem.results_release_at = None
+    elif changes.results_release_at is not None:
+        problem.results_release_at = _aware(changes.results_release_at, "results release time")
+        if changes.results_held is None:
+            problem.results_held = True  # a release time means the results are held until then
+    if changes.results_held is not None:
+        problem.results_held = changes.results_held
+        if not changes.results_held:
+            problem.results_release_at = None
+    if changes.counting is not None:
+        problem.counting = changes.counting
 
 
 def deadline_passed(problem: Problem, now: dt.datetime | None = None) -> bool:

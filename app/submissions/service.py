@@ -11,7 +11,7 @@ from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session, object_session
 
 from app.courses import deadlines
-from app.courses.service import CourseAccess, role_in
+from app.courses.service import CourseAccess, courses_of, role_in
 from app.db import utcnow
 from app.db.models import (
     Course,
@@ -26,6 +26,7 @@ from app.db.models import (
 )
 from app.errors import Forbidden, Invalid, NotFound, TooManyRequests
 from app.jobs.standing import QueuePlace
+from app.problems.release import open_clause, results_released
 from app.problems.service import deadline_passed
 from app.submissions.views import TestView, result_view
 from grader.bundle import Bundle
@@ -245,11 +246,56 @@ class SubmissionView:
     regrade_id: int | None = None
     source_id: int | None = None
     grading_seconds: float | None = None
+    # False while the problem's results are held from its students: the view says "received" and no more
+    results_released: bool = True
+
+
+RECEIVED = "received"  # the status a student reads of a finished submission while its results are held
+
+
+def held_from(submission: Submission, *, staff: bool) -> bool:
+    """Whether this viewer must not see the submission's result yet: a student, and the problem holds results."""
+    return not staff and not results_released(submission.problem)
+
+
+def shown_status(submission: Submission, *, staff: bool) -> str:
+    """The status this viewer reads: a finished submission whose results are held is only "received"."""
+    finished = submission.state in (SubmissionState.GRADED, SubmissionState.FAILED)
+    return RECEIVED if finished and held_from(submission, staff=staff) else submission.state.value
+
+
+def _held_view(submission: Submission, queue: QueuePlace | None) -> SubmissionView:
+    """A student's view of a submission whose results are held: that it arrived, and nothing of its result."""
+    return SubmissionView(
+        id=submission.id,
+        course=submission.problem.course.slug,
+        problem=submission.problem.slug,
+        user=submission.user.username,
+        status=shown_status(submission, staff=False),
+        created_at=submission.created_at.isoformat(),
+        graded_at=None,
+        late=submission.late,
+        score=None,
+        raw_score=None,
+        max_score=None,
+        tests=[],
+        metrics={},
+        stdout="",
+        stderr="",
+        output_truncated=False,
+        failure_reason=None,
+        superseded_by=submission.superseded_by_id,
+        queue=queue if submission.state is SubmissionState.QUEUED else None,
+        late_days=submission.late_days,
+        results_released=False,
+    )
 
 
 def submission_view(submission: Submission, viewer: Viewer, queue: QueuePlace | None = None) -> SubmissionView:
     """What this viewer may read of a submission; `queue` is its place while it waits (`standing.queue_place`)."""
     staff = viewer.is_instructor
+    if held_from(submission, staff=staff):
+        return _held_view(submission, queue)
     result = result_view(submission, staff=staff, reveal_hidden=reveals_hidden(submission.problem))
     failed = submission.state is SubmissionState.FAILED
     view = SubmissionView(
@@ -307,20 +353,33 @@ class SubmissionSummaryView:
     score: float | None
     max_score: float | None
     late_days: int
+    results_released: bool = True
+    superseded_by: int | None = None  # the newer submission that replaced this one while it waited
 
 
-def summary_view(submission: Submission) -> SubmissionSummaryView:
+def summary_view(submission: Submission, *, staff: bool) -> SubmissionSummaryView:
+    """A submission in a list as this viewer may read it (no score while its results are held from a student)."""
+    held = held_from(submission, staff=staff)
     return SubmissionSummaryView(
         id=submission.id,
         problem=submission.problem.slug,
         user=submission.user.username,
-        status=submission.state.value,
+        status=shown_status(submission, staff=staff),
         created_at=submission.created_at.isoformat(),
         late=submission.late,
-        score=submission.score,
-        max_score=submission.max_score,
+        score=None if held else submission.score,
+        max_score=None if held else submission.max_score,
+        results_released=not held,
         late_days=submission.late_days,
+        superseded_by=submission.superseded_by_id,
     )
+
+
+def graded_score(submission: Submission, *, staff: bool) -> float | None:
+    """The score this viewer may read of a graded submission (None: not graded, or its results are held)."""
+    if submission.state is not SubmissionState.GRADED or held_from(submission, staff=staff):
+        return None
+    return submission.score
 
 
 @dataclass(frozen=True)
@@ -341,7 +400,7 @@ def list_submissions(
         select(Submission).join(Problem).where(Problem.course_id == access.course.id, Submission.regrade_id.is_(None))
     )
     if not access.is_instructor:
-        query = query.where(Submission.user_id == viewer.id, Problem.published.is_(True))
+        query = query.where(Submission.user_id == viewer.id, open_clause())
     elif flt.user is not None:
         query = query.join(User, Submission.user_id == User.id).where(User.username == flt.user)
     if flt.problem is not None:
@@ -355,7 +414,14 @@ def list_submissions(
     return total, list(rows)
 
 
-def my_submissions(session: Session, user: User, limit: int = 100, offset: int = 0) -> list[Submission]:
+def staff_course_ids(session: Session, user: User) -> set[int]:
+    """The courses in which the user is staff: there they read their own results even while held."""
+    return {course.id for course, role in courses_of(session, user) if role is Role.INSTRUCTOR}
+
+
+def my_submissions(session: Session, user: User, limit: int = 100, offset: int = 0) -> list[SubmissionSummaryView]:
+    """The user's own submissions in every course, newest first, as they may read them."""
+    staff = staff_course_ids(session, user)
     query = (
         select(Submission)
         .join(Problem)
@@ -364,4 +430,4 @@ def my_submissions(session: Session, user: User, limit: int = 100, offset: int =
         .limit(limit)
         .offset(offset)
     )
-    return list(session.scalars(query))
+    return [summary_view(s, staff=s.problem.course_id in staff) for s in session.scalars(query)]

@@ -24,13 +24,24 @@ from app.courses.service import CourseAccess, answer_invitation, course_access, 
 from app.db import utcnow
 from app.db.models import Problem, Submission, SubmissionState, User
 from app.errors import Invalid, NotFound, ServiceError, Unauthorized
+from app.grades.counting import activate, counting_for, may_choose, points
 from app.http.downloads import download_response
 from app.http.uploads import read_files
 from app.problems import service as problems
+from app.problems.release import is_open, results_released
 from app.runtime import Runtime
 from app.security import token_digest
 from app.submissions import intake
-from app.submissions.service import check_window, readable_submission, stored_files, submission_view
+from app.submissions.service import (
+    check_window,
+    graded_score,
+    held_from,
+    readable_submission,
+    staff_course_ids,
+    stored_files,
+    submission_view,
+    summary_view,
+)
 from app.web.code_view import attachment, check_file_name, file_view
 from app.web.curves import training_figures
 from app.web.render import page
@@ -209,26 +220,31 @@ def submit_state(session: Session, access: CourseAccess, problem: Problem, user:
 @router.get("/c/{course}", response_class=HTMLResponse)
 def course_page(course: str, request: Request, user: PageUser, session: ReadSession) -> Response:
     access = course_access(session, course, user)
+    staff = access.is_instructor
     listed = problems.list_problems(session, access)
     mine = _my_rows(session, user, [p.id for p in listed])
     own = deadlines.deadlines_for(session, listed, user.id)
     now = utcnow()
     rows = []
     for problem in listed:
-        graded = [s for s in mine[problem.id] if s.state is SubmissionState.GRADED]
-        best = max(graded, key=lambda s: s.score or 0.0, default=None)
-        deadline, extended = own[problem.id] if not access.is_instructor else (problem.deadline, False)
+        counted = counting_for(session, problem, user.id, staff=staff)
+        shown = counted.submission if counted else None
+        deadline, extended = own[problem.id] if not staff else (problem.deadline, False)
         rows.append(
             {
                 "problem": problem,
-                "best": best.score if best else None,
-                "max": best.max_score if best else None,
-                "late": bool(best and best.late),
-                "scores": [s.score for s in graded],
+                "submitted": bool(mine[problem.id]),
+                "held": not staff and not results_released(problem),
+                "best": points(shown) if shown else None,
+                "max": shown.max_score if shown else None,
+                "late": bool(shown and shown.late),
+                "counts": counted.reason.value if counted else None,
+                "scores": _scores(mine[problem.id], staff=staff),
                 "deadline": deadline,
                 "extended": extended,
                 "past_due": deadline is not None and now > deadline,
                 "late_days": max((s.late_days for s in mine[problem.id]), default=0),
+                "opens_at": problem.opens_at if problem.opens_at and not is_open(problem) else None,
             }
         )
     late_days = None
@@ -236,6 +252,11 @@ def course_page(course: str, request: Request, user: PageUser, session: ReadSess
         late_days = deadlines.late_days_of(session, access.course, user.id)
     context = {"user": user, "course": access.course, "access": access, "rows": rows, "late_days": late_days}
     return page(request, "course.html", context)
+
+
+def _scores(subs: list[Submission], *, staff: bool) -> list[float | None]:
+    """The graded scores this viewer may read, oldest first (none while the results are held from a student)."""
+    return [graded_score(s, staff=staff) for s in subs if graded_score(s, staff=staff) is not None]
 
 
 @router.get("/c/{course}/p/{slug}", response_class=HTMLResponse)
@@ -254,6 +275,11 @@ def _problem_page(
         bundle = runtime.bundles.get(session, problem.current_version_id)
         mine = _my_rows(session, user, [problem.id])[problem.id]
         state = submit_state(session, access, problem, user)
+        staff = access.is_instructor
+        counted = counting_for(session, problem, user.id, staff=staff)
+        listed = [summary_view(s, staff=staff) for s in reversed(mine)][:20]
+        scores = _scores(mine, staff=staff)
+        choose = may_choose(session, problem, user.id)
     spec = bundle.spec
     context = {
         "user": user,
@@ -265,8 +291,12 @@ def _problem_page(
         "max_score": float(sum(t.points for t in spec.tests)),
         "visible_count": sum(1 for t in spec.tests if t.visible),
         "hidden_count": sum(1 for t in spec.tests if not t.visible),
-        "mine": list(reversed(mine))[:20],
-        "mine_scores": [s.score for s in mine if s.state is SubmissionState.GRADED],
+        "mine": listed,
+        "mine_scores": scores,
+        "counted": counted,
+        "may_choose": choose,
+        "held": not staff and not results_released(problem),
+        "open": is_open(problem),
         "submit": state,
         **extra,
     }
@@ -335,11 +365,59 @@ def _again_context(runtime: Runtime, user: User, submission_id: int) -> dict[str
     return {"files": views, "again": again}
 
 
+def _counting_context(runtime: Runtime, user: User, submission_id: int) -> dict[str, Any]:
+    """Which submission of its student counts for the problem, and whether this viewer may choose this one."""
+    with runtime.db.read() as session:
+        submission, viewer = readable_submission(session, user, submission_id)
+        if submission.regrade_id is not None:
+            return {"counting": None}
+        counted = counting_for(session, submission.problem, submission.user_id, staff=viewer.is_instructor)
+        this = counted is not None and counted.submission.id == submission.id
+        held = held_from(submission, staff=viewer.is_instructor)
+        may = (  # choosing the submission that counts already would change nothing; held, graded is not told
+            not held
+            and submission.user_id == user.id
+            and submission.state is SubmissionState.GRADED
+            and not this
+            and may_choose(session, submission.problem, user.id)
+        )
+        return {
+            "counting": {
+                "this": this,
+                "id": counted.submission.id if counted else None,
+                "reason": counted.reason.value if counted else None,
+                "may_activate": may,
+                "held": held,
+            }
+        }
+
+
 @router.get("/s/{submission_id}", response_class=HTMLResponse)
-def submission_page(submission_id: Id, request: Request, user: PageUser, runtime: RuntimeDep) -> Response:
+def submission_page(
+    submission_id: Id, request: Request, user: PageUser, runtime: RuntimeDep, notice: str | None = None
+) -> Response:
     context = {"user": user, **_submission_context(runtime, user, submission_id)}
     context.update(_again_context(runtime, user, submission_id))
+    context.update(_counting_context(runtime, user, submission_id))
+    if notice == "activated":
+        context["notice"] = f"Submission {submission_id} now counts for this problem (until you submit again)."
     return page(request, "submission.html", context)
+
+
+@router.post("/s/{submission_id}/activate", dependencies=[CsrfChecked])
+def activate_submission(submission_id: Id, request: Request, user: PageUser, runtime: RuntimeDep) -> Response:
+    """The student chooses this submission to count; a refusal comes back on the submission page."""
+    try:
+        with runtime.db.session() as session:
+            activate(session, user, submission_id)
+    except ServiceError as exc:
+        if exc.status == 404:
+            raise
+        context = {"user": user, **_submission_context(runtime, user, submission_id), "error": exc.detail}
+        context.update(_again_context(runtime, user, submission_id))
+        context.update(_counting_context(runtime, user, submission_id))
+        return page(request, "submission.html", context, status_code=exc.status)
+    return RedirectResponse(f"/s/{submission_id}?notice=activated", status_code=303)
 
 
 @router.get("/s/{submission_id}/files/{name}")
@@ -370,13 +448,18 @@ def my_submissions(request: Request, user: PageUser, session: ReadSession) -> Re
             .order_by(Submission.id)
         )
     )
+    staff_in = staff_course_ids(session, user)
     groups: dict[tuple[str, str], dict[str, Any]] = {}
     for sub, problem in rows:
+        staff = problem.course_id in staff_in
+        if not staff and not is_open(problem):
+            continue  # a problem students cannot see (unpublished, or not opened again)
         key = (problem.course.slug, problem.slug)
         group = groups.setdefault(key, {"course": key[0], "problem": problem, "subs": [], "scores": [], "max": None})
-        group["subs"].append(sub)
-        if sub.state is SubmissionState.GRADED:
-            group["scores"].append(sub.score)
+        group["subs"].append(summary_view(sub, staff=staff))
+        score = graded_score(sub, staff=staff)
+        if score is not None:
+            group["scores"].append(score)
             group["max"] = sub.max_score
     for group in groups.values():
         group["subs"].reverse()

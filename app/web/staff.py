@@ -9,7 +9,7 @@ import io
 from dataclasses import replace
 from typing import Annotated, Any
 
-from fastapi import APIRouter, File, Form, Request, UploadFile
+from fastapi import APIRouter, File, Form, Query, Request, UploadFile
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from app.accounts import links
@@ -19,14 +19,15 @@ from app.api.params import Id
 from app.courses import deadlines, extensions
 from app.courses import service as courses
 from app.courses.overview import course_overview
-from app.db.models import LatePolicy, ProblemVersion, SubmissionState
+from app.db.models import Counting, LatePolicy, ProblemVersion, SubmissionState
 from app.errors import Invalid, ServiceError
-from app.exports.service import Pick, gradebook_download
+from app.exports.service import GradebookFormat, Pick, gradebook_download
 from app.http.downloads import download_response
 from app.http.uploads import read_roster
 from app.jobs.pool import notify_after_commit
 from app.jobs.standing import course_queue
 from app.problems import service as problems
+from app.problems.release import release_results, results_released
 from app.regrades import service as regrades
 from app.submissions import intake, table
 from app.submissions.service import requeue
@@ -97,6 +98,8 @@ def _manage_context(runtime: Any, user: Any, course: str, slug: str) -> dict[str
         "pending": pending,
         "past_regrades": past,
         "policies": [p.value for p in LatePolicy],
+        "countings": [c.value for c in Counting],
+        "released": results_released(problem),
     }
 
 
@@ -136,6 +139,10 @@ def settings(
     current_version: Annotated[str, Form(max_length=10)] = "",
     supersede: Annotated[str, Form()] = "",
     late_days_max: Annotated[str, Form(max_length=10)] = "0",
+    opens_at: Annotated[str, Form(max_length=40)] = "",
+    results_held: Annotated[str, Form()] = "",
+    results_release_at: Annotated[str, Form(max_length=40)] = "",
+    counting: Annotated[str, Form(max_length=16)] = "best",
 ) -> Response:
     try:
         changes = _parse_settings(
@@ -145,6 +152,7 @@ def settings(
         if not late_days_max.strip().isdigit():
             raise Invalid(f"late days on this problem must be a whole number of days, not {late_days_max[:10]!r}")
         changes = replace(changes, late_days_max=int(late_days_max))
+        changes = replace(changes, **_parse_release(opens_at, results_held, results_release_at, counting))
         with runtime.db.session() as session:
             problem = problems.get_problem(session, courses.instructor_access(session, course, user), slug)
             problems.update_problem(session, problem, changes)
@@ -152,6 +160,39 @@ def settings(
         context = {**_manage_context(runtime, user, course, slug), "error": exc.detail, "errors": exc.errors}
         return page(request, "manage.html", context, status_code=exc.status)
     context = {**_manage_context(runtime, user, course, slug), "notice": "Saved."}
+    return page(request, "manage.html", context)
+
+
+def _utc_field(text: str, what: str) -> dt.datetime | None:
+    try:
+        return dt.datetime.fromisoformat(text).replace(tzinfo=dt.UTC) if text.strip() else None
+    except ValueError:
+        raise Invalid(f"the {what} {text[:40]!r} is not a date and time (e.g. 2026-12-01T23:59)") from None
+
+
+def _parse_release(opens_at: str, results_held: str, results_release_at: str, counting: str) -> dict[str, Any]:
+    """The release date, held results and counting rule from the settings form, as `ProblemChanges` fields."""
+    if counting not in {c.value for c in Counting}:
+        raise Invalid(f"which submission counts must be one of {', '.join(c.value for c in Counting)}")
+    opens = _utc_field(opens_at, "release date")
+    release_at = _utc_field(results_release_at, "results release time")
+    return {
+        "opens_at": opens,
+        "clear_opens_at": opens is None,
+        "results_held": bool(results_held) or release_at is not None,
+        "results_release_at": release_at,
+        "clear_results_release_at": release_at is None,
+        "counting": Counting(counting),
+    }
+
+
+@router.post("/c/{course}/p/{slug}/release", response_class=HTMLResponse, dependencies=[CsrfChecked])
+def release(course: str, slug: str, request: Request, user: PageUser, runtime: RuntimeDep) -> Response:
+    """Release the problem's held results to its students now."""
+    with runtime.db.session() as session:
+        problem = problems.get_problem(session, courses.instructor_access(session, course, user), slug)
+        release_results(problem)
+    context = {**_manage_context(runtime, user, course, slug), "notice": "Results released: students see them now."}
     return page(request, "manage.html", context)
 
 
@@ -390,9 +431,15 @@ def late_days(
 
 
 @router.get("/c/{course}/gradebook.csv")
-def gradebook(course: str, user: PageUser, session: ReadSession, pick: Pick = Pick.BEST) -> Response:
+def gradebook(
+    course: str,
+    user: PageUser,
+    session: ReadSession,
+    pick: Pick | None = None,
+    fmt: Annotated[GradebookFormat, Query(alias="format")] = GradebookFormat.PLAIN,
+) -> Response:
     access = courses.instructor_access(session, course, user)
-    return download_response(gradebook_download(session, access.course, pick))
+    return download_response(gradebook_download(session, access.course, pick, fmt))
 
 
 @router.post("/s/{submission_id}/requeue", dependencies=[CsrfChecked])

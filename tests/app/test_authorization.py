@@ -163,3 +163,30 @@ def test_instructors_of_one_course_cannot_touch_another(world: World) -> None:
     assert _call(world, "olga", "GET", "/api/v1/courses/other") == 200
     assert _call(world, "ian", "GET", "/api/v1/courses/other") == 404
     assert _call(world, "ian", "GET", "/api/v1/courses/other/gradebook.csv") == 404
+
+
+def test_only_instructors_release_held_results(world: World) -> None:
+    _expect(world, "POST", f"{COURSE}/problems/toy-layers/release", INSTRUCTOR_ONLY)
+
+
+def test_a_problem_not_yet_open_exists_only_for_instructors(world: World) -> None:
+    assert world.patch(
+        "ian", f"{COURSE}/problems/toy-layers", json={"opens_at": "2999-01-01T00:00:00+00:00"}
+    ).is_success
+    expected = {**READ_COURSE, "alice": 404, "bob": 404}
+    _expect(world, "GET", f"{COURSE}/problems/toy-layers", expected)
+    _expect(world, "GET", f"{COURSE}/problems/toy-layers/starter.zip", expected)
+    assert _call(world, "alice", "POST", f"{COURSE}/problems/toy-layers/submissions", files=_toy_files()) == 404
+    assert world.get("alice", f"{COURSE}/problems").json() == []
+
+
+def test_only_its_student_chooses_a_submission_to_count(world: World) -> None:
+    from app.db.models import Submission, SubmissionState
+
+    sid = world.submit("alice", "toy-layers", solution_of(load_toy("toy-layers"))).json()["id"]
+    assert _call(world, "alice", "POST", f"/api/v1/submissions/{sid}/activate") == 422  # not graded yet
+    with world.db.session() as session:  # no grading slots here: mark it graded as a worker would
+        row = session.get_one(Submission, sid)
+        row.state, row.score, row.raw_score, row.max_score = SubmissionState.GRADED, 6.0, 6.0, 6.0
+    expected = {"anonymous": 401, "outsider": 404, "bob": 404, "ian": 403, "olga": 404, "root": 403, "alice": 200}
+    _expect(world, "POST", f"/api/v1/submissions/{sid}/activate", expected)

@@ -13,7 +13,7 @@ from app.api.limits import client_address, login_guard
 from app.api.params import Id, Limit, Offset
 from app.api.schemas import CourseRead, MeRead, NewTokenCreate, NewTokenRead, SubmissionSummary, TokenCreate, TokenRead
 from app.courses.service import answer_invitation, courses_of, invitations_of
-from app.submissions.service import my_submissions, summary_view
+from app.submissions.service import my_submissions
 
 router = APIRouter(tags=["auth"])
 
@@ -62,7 +62,7 @@ def my_submission_list(
 ) -> list[SubmissionSummary]:
     """Your own submissions in every course, newest first."""
     rows = my_submissions(session, user, limit=limit, offset=offset)
-    return [SubmissionSummary.model_validate(summary_view(s), from_attributes=True) for s in rows]
+    return [SubmissionSummary.model_validate(view, from_attributes=True) for view in rows]
 
 
 @router.get("/me/invitations", response_model=list[CourseRead])

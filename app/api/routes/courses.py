@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, File, UploadFile, status
+from fastapi import APIRouter, File, Query, UploadFile, status
 from fastapi.responses import Response
 
 from app.api.deps import CurrentUser, ReadSession, WriteSession
@@ -21,7 +21,7 @@ from app.api.schemas import (
 from app.courses import service as courses
 from app.db.models import Role, SubmissionState
 from app.errors import Forbidden
-from app.exports.service import Pick, gradebook_download
+from app.exports.service import GradebookFormat, Pick, gradebook_download
 from app.http.downloads import download_response
 from app.http.uploads import read_roster
 from app.submissions.service import SubmissionFilter, list_submissions, summary_view
@@ -87,12 +87,24 @@ def course_submissions(
     access = courses.course_access(session, course, user)
     flt = SubmissionFilter(problem=problem, user=student, state=state, late=late, limit=limit, offset=offset)
     total, rows = list_submissions(session, access, user, flt)
-    items = [SubmissionSummary.model_validate(summary_view(s), from_attributes=True) for s in rows]
+    items = [
+        SubmissionSummary.model_validate(summary_view(s, staff=access.is_instructor), from_attributes=True)
+        for s in rows
+    ]
     return SubmissionPage(total=total, items=items)
 
 
 @router.get("/courses/{course}/gradebook.csv", response_class=Response)
-def gradebook(course: str, user: CurrentUser, session: ReadSession, pick: Pick = Pick.BEST) -> Response:
-    """Every student's best (or latest) graded score per problem, with late flags, as CSV."""
+def gradebook(
+    course: str,
+    user: CurrentUser,
+    session: ReadSession,
+    pick: Annotated[Pick | None, Query(description="override every problem's rule and the students' choices")] = None,
+    fmt: Annotated[
+        GradebookFormat, Query(alias="format", description="plain, or an LMS import")
+    ] = GradebookFormat.PLAIN,
+) -> Response:
+    """Each student's counting submission per problem (its points, late flag, id and why it counts) as CSV;
+    `format=canvas` or `format=moodle` gives the points in the CSV that Canvas or Moodle imports."""
     access = courses.instructor_access(session, course, user)
-    return download_response(gradebook_download(session, access.course, pick))
+    return download_response(gradebook_download(session, access.course, pick, fmt))

@@ -28,7 +28,7 @@ from app.db.models import Problem, ProblemVersion
 from app.errors import Invalid
 from app.http.downloads import download_response
 from app.http.uploads import read_bundle, read_files
-from app.problems import checks
+from app.problems import checks, release
 from app.problems import service as problems
 from app.problems.uploads import check_view, upload_bundle
 from app.regrades import service as regrades
@@ -53,6 +53,10 @@ def _summary(
         version=version.number if version else None,
         extended=extended,
         problem_deadline=problem.deadline,
+        opens_at=problem.opens_at,
+        results_held=problem.results_held,
+        results_release_at=problem.results_release_at,
+        counting=problem.counting,
     )
 
 
@@ -199,9 +203,18 @@ def list_versions(course: str, slug: str, user: CurrentUser, session: ReadSessio
 def update_problem(
     course: str, slug: str, body: ProblemUpdate, user: CurrentUser, session: WriteSession
 ) -> ProblemSummary:
-    """Publish or unpublish, set the deadline, late policy, quota, or the current version."""
+    """Publish or unpublish, set the release date, deadline, late policy, quota, held results, which
+    submission counts (`best` or `latest`), or the current version."""
     problem = problems.get_problem(session, instructor_access(session, course, user), slug)
     problems.update_problem(session, problem, problems.ProblemChanges(**body.model_dump()))
+    return _summary(problem, _current(session, problem))
+
+
+@router.post("/courses/{course}/problems/{slug}/release", response_model=ProblemSummary)
+def release_results(course: str, slug: str, user: CurrentUser, session: WriteSession) -> ProblemSummary:
+    """Release the problem's held results to its students now."""
+    problem = problems.get_problem(session, instructor_access(session, course, user), slug)
+    release.release_results(problem)
     return _summary(problem, _current(session, problem))
 
 

@@ -12,16 +12,17 @@ from fastapi import APIRouter, Depends, Request
 from fastapi.responses import StreamingResponse
 from starlette.concurrency import run_in_threadpool
 
-from app.api.deps import CurrentUser, ReadSession, RuntimeDep
+from app.api.deps import CurrentUser, ReadSession, RuntimeDep, WriteSession
 from app.api.limits import LimitedStream, StreamSlots, client_address, stream_slots
 from app.api.params import ERROR_RESPONSES, Id
-from app.api.schemas import SubmissionRead
+from app.api.schemas import CountingRead, SubmissionRead
 from app.db.models import SubmissionState, User
 from app.errors import Forbidden
 from app.exports.service import gradescope_results
+from app.grades.counting import CountReason, activate
 from app.jobs.pool import notify_after_commit
 from app.runtime import Runtime
-from app.submissions.service import readable_submission, requeue, submission_view
+from app.submissions.service import RECEIVED, readable_submission, requeue, submission_view, summary_view
 
 router = APIRouter(tags=["submissions"])
 STREAM_SECONDS = 600.0
@@ -48,13 +49,9 @@ def requeue_submission(submission_id: Id, user: CurrentUser, runtime: RuntimeDep
 
 def _status(runtime: Runtime, user: User, submission_id: int) -> dict[str, object]:
     with runtime.db.read() as session:
-        submission, _ = readable_submission(session, user, submission_id)
-        return {
-            "id": submission.id,
-            "status": submission.state.value,
-            "score": submission.score,
-            "max_score": submission.max_score,
-        }
+        submission, viewer = readable_submission(session, user, submission_id)
+        view = summary_view(submission, staff=viewer.is_instructor)
+        return {"id": view.id, "status": view.status, "score": view.score, "max_score": view.max_score}
 
 
 @router.get("/submissions/{submission_id}/events", response_class=StreamingResponse)
@@ -65,7 +62,8 @@ async def submission_events(
     runtime: RuntimeDep,
     slots: Annotated[StreamSlots, Depends(stream_slots)],
 ) -> StreamingResponse:
-    """Server-sent events: a `status` event at each change, ending once the submission is graded or failed.
+    """Server-sent events: a `status` event at each change, ending once the submission is graded or failed
+    (or, for a student while the problem's results are held, `received`).
 
     Each user and each address may hold a few streams open at once; one more is refused with 429."""
     first = await run_in_threadpool(_status, runtime, user, submission_id)  # 404 before the stream starts
@@ -82,6 +80,7 @@ async def submission_events(
                 SubmissionState.GRADED.value,
                 SubmissionState.FAILED.value,
                 SubmissionState.SUPERSEDED.value,
+                RECEIVED,
             ):
                 yield "event: end\ndata: {}\n\n"
                 return
@@ -97,6 +96,14 @@ async def submission_events(
     headers = {"Cache-Control": "no-store", "X-Accel-Buffering": "no"}
     release = slots.acquire(user.id, client_address(request))
     return LimitedStream(stream(), media_type="text/event-stream", headers=headers, release=release)
+
+
+@router.post("/submissions/{submission_id}/activate", response_model=CountingRead)
+def activate_submission(submission_id: Id, user: CurrentUser, session: WriteSession) -> CountingRead:
+    """Choose one of your graded submissions to count for its problem instead of the problem's rule (best or
+    latest), until your deadline; a newer submission of yours ends the choice."""
+    submission = activate(session, user, submission_id)
+    return CountingRead(problem=submission.problem.slug, submission_id=submission.id, reason=CountReason.CHOSEN.value)
 
 
 @router.get("/submissions/{submission_id}/results.json")

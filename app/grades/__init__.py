@@ -1,0 +1,1 @@
+"""Grades: which submission of each student counts, and its points."""
