@@ -45,6 +45,7 @@ else:
     import gradelib
 
 SERVICE_ONLY = "hidden tests and training run only on the service"
+HIDDEN = "hidden test"  # why a test in `service_only` is there (the kit's builder writes it)
 DATA = "kit.json"
 ARRAYS = "kit.npz"
 
@@ -286,18 +287,27 @@ def report_lines(verdict: dict[str, Any]) -> list[str]:
     lines = [f"{verdict['problem']} {verdict['version']}: the visible tests, checked on this machine", ""]
     for t in verdict["tests"]:
         mark = "\u2713" if t["passed"] else "\u2717"
-        lines.append(f"{mark} {t['name']} ({_num(t['points'])}/{_num(t['max_points'])} points)")
+        lines.append(f"{mark} {t['name']} ({_num(t['points'])}/{_count(t['max_points'], 'point')})")
         if not t["passed"]:
             lines += ["    " + line for line in t["feedback"].splitlines()]
-    if verdict["service_only"]:
+    hidden = [t for t in verdict["service_only"] if t["why"] == HIDDEN]
+    trained = [t for t in verdict["service_only"] if t["why"] != HIDDEN]
+    if hidden or trained:
         lines += ["", "Run only on the service:"]
-        lines += [f"  {t['name']} ({_num(t['max_points'])} points, {t['why']})" for t in verdict["service_only"]]
+    if hidden:
+        points = sum(t["max_points"] for t in hidden)
+        lines.append(f"  {_count(len(hidden), 'hidden test')} ({_count(points, 'point')})")
+    lines += [f"  {t['name']} ({_count(t['max_points'], 'point')}, {t['why']})" for t in trained]
     score, total = _num(verdict["score"]), _num(verdict["max_score"])
     return [*lines, "", f"visible tests: {score}/{total} points; {SERVICE_ONLY}"]
 
 
 def _num(x: float) -> str:
     return f"{x:g}"
+
+
+def _count(x: float, noun: str) -> str:
+    return f"{x:g} {noun}" + ("" if x == 1 else "s")
 
 
 def main(argv: list[str], *, folder: str, kit: str) -> int:

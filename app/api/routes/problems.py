@@ -106,7 +106,7 @@ def _problem_read(problem: Problem, version: ProblemVersion, bundle: Bundle) -> 
 def starter(course: str, slug: str, user: CurrentUser, session: ReadSession, runtime: RuntimeDep) -> Response:
     """The starter files (and read-only support files) as a zip."""
     access = course_access(session, course, user)
-    return download_response(problems.starter_download(session, runtime.bundles, access, slug))
+    return download_response(problems.starter_download(session, runtime.bundles, runtime.kits, access, slug))
 
 
 UPLOAD_ANSWERS: dict[int | str, dict[str, object]] = {
