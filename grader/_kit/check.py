@@ -16,6 +16,10 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 KIT = os.path.join(HERE, "_gradelab_check")
 
 if __name__ == "__main__":
+    try:
+        import numpy  # noqa: F401  (the one package the kit needs)
+    except ImportError:
+        sys.exit("check.py needs NumPy: install it with `python -m pip install numpy`, then run check.py again.")
     sys.path[:0] = [KIT, os.path.join(KIT, "lib")]
     runner = importlib.import_module("kit_runner")
     sys.exit(runner.main(sys.argv[1:], folder=HERE, kit=KIT))

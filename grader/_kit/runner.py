@@ -107,12 +107,13 @@ class Submission:
             return Failed(status, _describe(exc), self.traceback_tail(exc), name)
         return None
 
-    def call(self, driver: Any, name: str, inputs: Value) -> tuple[Value, Failed | None]:
+    def call(self, name: str, inputs: Value) -> tuple[Value, Failed | None]:
         """The driver's result for these inputs as it would come back from the sandbox, or how the call failed."""
         if self.problem is not None:
             return None, self.problem
         try:
             with _student_output():
+                driver = importlib.import_module("driver")  # as the service's runner: once the submission imported
                 value = getattr(driver, name)(inputs)
         except KeyboardInterrupt:
             raise
@@ -140,7 +141,7 @@ class Submission:
         frames = [
             f
             for f in traceback.extract_tb(exc.__traceback__)
-            if f.filename.startswith(own) and os.path.basename(f.filename) != "check.py"
+            if os.path.dirname(f.filename) == self.folder and os.path.basename(f.filename) != "check.py"
         ]
         lines = traceback.format_list(frames[-6:])
         lines += traceback.format_exception_only(type(exc), exc)
@@ -163,20 +164,20 @@ def _student_output() -> Iterator[None]:
         yield
 
 
-def run_test(kit: Kit, submission: Submission, driver: Any, test: dict[str, Any]) -> tuple[Outcome, Value]:
+def run_test(kit: Kit, submission: Submission, test: dict[str, Any]) -> tuple[Outcome, Value]:
     """One visible unit test: call, judge, and (when it fails) call again for the numeric gradient."""
     inputs = kit.value(test["inputs"])
     lazy = isinstance(inputs, dict) and inputs.get("numgrad") is True
     if lazy:
         assert isinstance(inputs, dict)
         inputs["numgrad"] = False  # the service computes it on a second run, for the tests that fail
-    value, failed = submission.call(driver, test["driver"], inputs)
+    value, failed = submission.call(test["driver"], inputs)
     if failed is not None:
         return _failed_outcome(test, failed), None
     outcome = _judged(kit, test, value)
     if lazy and not outcome.passed and isinstance(value, dict):
         again = kit.value(test["inputs"])
-        second, failed = submission.call(driver, test["driver"], again)
+        second, failed = submission.call(test["driver"], again)
         numgrad = second.get("@numgrad") if failed is None and isinstance(second, dict) else None
         if numgrad is not None:
             outcome = _judged(kit, test, {**value, "@numgrad": numgrad})
@@ -248,10 +249,9 @@ def check(folder: str, kit_folder: str) -> dict[str, Any]:
         f for f in spec["optional_files"] if os.path.exists(os.path.join(folder, f))
     ]
     submission = Submission(folder, modules)
-    driver = importlib.import_module("driver")
     outcomes, inputs = [], {}
     for test in spec["tests"]:
-        outcome, given_inputs = run_test(kit, submission, driver, test)
+        outcome, given_inputs = run_test(kit, submission, test)
         outcomes.append(outcome)
         inputs[outcome.name] = given_inputs
     failing = [(o.name, o.function, inputs[o.name]) for o in outcomes if not o.passed and o.stage != Stage.RAN]
