@@ -315,7 +315,11 @@ def main(argv: list[str], *, folder: str, kit: str) -> int:
     parser = argparse.ArgumentParser(prog="check.py", description="Check your solution on the visible tests.")
     parser.add_argument("--json", action="store_true", help="print the verdict as one JSON object")
     args = parser.parse_args(argv)
-    verdict = check(folder, kit)
+    try:
+        verdict = check(folder, kit)
+    except KeyboardInterrupt:  # a test that never returns: the student stopped it
+        print("Stopped (Ctrl-C) before every visible test had run: look for a loop that never ends.", file=sys.stderr)
+        return 130
     if args.json:
         print(json.dumps(verdict, indent=2))
     else:

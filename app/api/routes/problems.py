@@ -104,7 +104,7 @@ def _problem_read(problem: Problem, version: ProblemVersion, bundle: Bundle) -> 
 
 @router.get("/courses/{course}/problems/{slug}/starter.zip", response_class=Response)
 def starter(course: str, slug: str, user: CurrentUser, session: ReadSession, runtime: RuntimeDep) -> Response:
-    """The starter files (and read-only support files) as a zip."""
+    """The starter files (and read-only support files) as a zip, with the check kit (`check.py`)."""
     access = course_access(session, course, user)
     return download_response(problems.starter_download(session, runtime.bundles, runtime.kits, access, slug))
 
