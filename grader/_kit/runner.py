@@ -19,7 +19,7 @@ import sys
 import traceback
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import numpy as np
 
@@ -38,11 +38,6 @@ from grader.judge import (
     with_causes,
 )
 from grader.values import Value
-
-if TYPE_CHECKING:  # the same file, as the grader imports it
-    from grader._harness import gradelib
-else:
-    import gradelib
 
 SERVICE_ONLY = "hidden tests and training run only on the service"
 HIDDEN = "hidden test"  # why a test in `service_only` is there (the kit's builder writes it)
@@ -125,6 +120,7 @@ class Submission:
     def failure(self, exc: BaseException) -> Failed:
         """How a call failed, in the harness's words (`harness_runner.failure`)."""
         tail = self.traceback_tail(exc)
+        gradelib = importlib.import_module("gradelib")  # the kit's lib/gradelib.py, which the drivers import too
         if isinstance(exc, gradelib.SubmissionTypeError):
             return Failed(CallStatus.TYPE, str(exc)[:2000])
         if isinstance(exc, NotImplementedError):
