@@ -28,6 +28,7 @@ BROKEN = {
     ),
     "sys.exit at import": b"import sys\nsys.exit(3)\n",
     "prints": b"print('{not json')\n" + SOLUTION,
+    "wrong return type": SOLUTION + b"\n\ndef relu_forward(x):\n    return x\n",
 }
 
 
