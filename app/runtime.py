@@ -20,6 +20,7 @@ from app.jobs.sweeper import sweep_once
 from app.metrics import Metrics
 from app.problems.bundles import BundleCache
 from app.problems.checker import UploadChecker
+from app.problems.kits import CheckKits
 from grader.grading import ReferenceCache
 
 
@@ -57,6 +58,7 @@ class Runtime:
         self.metrics.watch_states(self.state_counts)
         self.leader = LeaderLock(self.db)
         self.checker = UploadChecker(self.db, self.bundles, self.settings.check_workers, self.settings.sandbox)
+        self.kits = CheckKits(self.references, self.settings.sandbox)
 
     def start_checks(self) -> None:
         """Upload checks: fail those a stopped process left behind, then keep this process's alive."""
@@ -108,5 +110,6 @@ class Runtime:
             for sandbox in self.pool.sandboxes:
                 sandbox.close()
         self.checker.close()
+        self.kits.close()
         self.leader.release()
         self.db.dispose()

@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import io
 import zipfile
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -21,6 +22,7 @@ from grader.bundle import Bundle, BundleError, bundle_to_zip, load_bundle_zip
 
 if TYPE_CHECKING:
     from app.problems.bundles import BundleCache
+    from app.problems.kits import CheckKits
 
 
 def read_upload(data: bytes, max_bytes: int) -> Bundle:
@@ -221,20 +223,29 @@ def deadline_passed(problem: Problem, now: dt.datetime | None = None) -> bool:
     return problem.deadline is not None and (now or utcnow()) > problem.deadline
 
 
-def starter_zip(bundle: Bundle) -> bytes:
-    """The starter files and read-only support files a student downloads (a file in both is there once)."""
-    files = {**bundle.folder("support"), **bundle.folder("starter")}
+def starter_zip(bundle: Bundle, kit: Mapping[str, bytes] | None = None) -> bytes:
+    """The starter files and read-only support files a student downloads (a file in both is there once), and
+    the check kit (`check.py` and its folder) when there is one."""
+    files = {**bundle.folder("support"), **bundle.folder("starter"), **(kit or {})}
     out = io.BytesIO()
     with zipfile.ZipFile(out, "w", compression=zipfile.ZIP_DEFLATED) as archive:
         for name, content in sorted(files.items()):
-            archive.writestr(f"{bundle.slug}/{name}", content)
+            # a fixed date: the same files make the same zip, whichever second it is asked for
+            entry = zipfile.ZipInfo(f"{bundle.slug}/{name}", date_time=(1980, 1, 1, 0, 0, 0))
+            entry.external_attr = 0o644 << 16
+            archive.writestr(entry, content, compress_type=zipfile.ZIP_DEFLATED)
     return out.getvalue()
 
 
-def starter_download(session: Session, bundles: BundleCache, access: CourseAccess, slug: str) -> Download:
-    """The starter zip of a problem's current version, as the API and the problem page hand it out."""
+def starter_download(
+    session: Session, bundles: BundleCache, kits: CheckKits, access: CourseAccess, slug: str
+) -> Download:
+    """The starter zip of a problem's current version, with its check kit, as the API and the problem page
+    hand it out."""
     problem = get_problem(session, access, slug)
     if problem.current_version_id is None:
         raise Invalid(f"{slug} has no version yet")
-    data = starter_zip(bundles.get(session, problem.current_version_id))
+    bundle = bundles.get(session, problem.current_version_id)
+    kit = kits.get(problem.current_version_id, bundle, bundles.seed_key(session, problem.id))
+    data = starter_zip(bundle, kit)
     return Download(data, f"{slug}-starter.zip", "application/zip")

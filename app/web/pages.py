@@ -306,7 +306,7 @@ def _problem_page(
 @router.get("/c/{course}/p/{slug}/starter.zip")
 def starter(course: str, slug: str, user: PageUser, session: ReadSession, runtime: RuntimeDep) -> Response:
     access = course_access(session, course, user)
-    return download_response(problems.starter_download(session, runtime.bundles, access, slug))
+    return download_response(problems.starter_download(session, runtime.bundles, runtime.kits, access, slug))
 
 
 @router.post("/c/{course}/p/{slug}/submit", dependencies=[CsrfChecked])

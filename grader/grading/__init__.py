@@ -10,6 +10,7 @@ from grader.grading._grade import (
     validate_submission,
 )
 from grader.grading._history import Series, history_series
+from grader.grading._kit import KIT_FOLDER, check_kit, kit_size
 from grader.grading._reference import (
     ReferenceCache,
     ReferenceFailure,
@@ -29,6 +30,7 @@ from grader.grading._runner import SandboxFailure, sandbox_preload
 
 __all__ = [
     "HIDDEN_NOTE",
+    "KIT_FOLDER",
     "MAX_FILES",
     "MAX_FILE_BYTES",
     "CheckItem",
@@ -41,11 +43,13 @@ __all__ = [
     "Series",
     "SubmissionError",
     "TestReport",
+    "check_kit",
     "check_problem",
     "compute_reference",
     "format_table",
     "grade_files",
     "history_series",
+    "kit_size",
     "mutated_files",
     "public_data",
     "sandbox_preload",

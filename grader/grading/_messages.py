@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-from grader._vocab import CallStatus
 from grader.bundle import Bundle, TestSpec
 from grader.grading._reference import ReferenceRun
 from grader.grading._runner import CallResult
-from grader.judge import MAX_CAUSES, apart, given
+from grader.judge import apart, crash_causes, given
 
 
 def accuracy_message(test: TestSpec, accuracy: float, right: int, total: int) -> str:
@@ -21,12 +20,13 @@ def accuracy_message(test: TestSpec, accuracy: float, right: int, total: int) ->
 
 def crash_hints(bundle: Bundle, test: TestSpec, res: CallResult, ref: ReferenceRun) -> list[str]:
     """Hints of the known-mistake variants that raised the very same error on this test's inputs."""
-    if res.status not in (CallStatus.ERROR, CallStatus.TYPE) or not res.message:
-        return []
-    hints = [
-        m.hint
+    return crash_causes(res.status, res.message, variant_failures(bundle, test, ref))
+
+
+def variant_failures(bundle: Bundle, test: TestSpec, ref: ReferenceRun) -> list[tuple[str, str, str]]:
+    """(status, message, hint) of each known-mistake variant whose call on this test's inputs did not return."""
+    return [
+        (failed.status, failed.message, m.hint)
         for m in bundle.spec.mistakes
         if (failed := ref.failures.get((test.name, m.name))) is not None
-        and (failed.status, failed.message) == (res.status, res.message)
     ]
-    return list(dict.fromkeys(hints))[:MAX_CAUSES]

@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import signal
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from grader._vocab import SIGNAL_PREFIX, CallStatus, Stage
+from grader._vocab import CallStatus, Stage
 from grader.bundle import Bundle, TestSpec
 from grader.grading._history import loss_values, training_history
 from grader.grading._messages import accuracy_message, crash_hints
@@ -17,14 +16,16 @@ from grader.grading._report import TestReport
 from grader.grading._runner import CallResult
 from grader.judge import (
     Context,
+    Failed,
     Tier,
     Tolerance,
-    given,
     judge,
-    ranked_causes,
-    summarise_inputs,
+    smallest_failing,
     trained_causes,
+    unit_outcome,
+    with_causes,
 )
+from grader.judge import ran_message as judge_ran_message
 from grader.values import Value
 
 if TYPE_CHECKING:
@@ -33,65 +34,8 @@ if TYPE_CHECKING:
 
 def ran_message(test: TestSpec, res: CallResult, limit_s: float, memory_mb: int) -> str:
     """The "did it run" stage: what went wrong, naming the function."""
-    fn = test.function
-    tb = f"\n{res.traceback.rstrip()}" if res.traceback.strip() else ""
-    status = res.status
-    if status == CallStatus.NOTIMPL:
-        return f"{fn} is not implemented yet (it raised NotImplementedError)."
-    if status == CallStatus.IMPORT:
-        return f"Could not import {res.file}: {res.message}{tb}"
-    if status == CallStatus.TYPE:
-        return res.message or f"{fn} returned the wrong kind of value."
-    if status == CallStatus.ERROR:
-        return f"{fn} raised {res.message}{tb}"
-    if status == CallStatus.MEMORY:
-        return f"{fn} ran out of memory (limit {memory_mb} MB).{tb}"
-    if status == CallStatus.EXIT:
-        return f"{fn} called sys.exit() ({res.message}) instead of returning."
-    if status == CallStatus.EXITED:
-        return f"{fn} ended its process (os._exit or similar) before returning a result."
-    if status in (CallStatus.TIMEOUT, CallStatus.CPU):
-        kind = "wall-clock" if status == CallStatus.TIMEOUT else "CPU"
-        return (
-            f"{fn} did not finish within its {given(limit_s)} s {kind} time limit. "
-            "Look for an infinite loop, or a Python loop over every element that could be vectorised."
-        )
-    if status.startswith(SIGNAL_PREFIX):
-        return f"{fn} crashed its process ({_signal_name(status)})."
-    return _infrastructure_message(fn, status, res.message)
-
-
-def _infrastructure_message(fn: str, status: str, detail: str) -> str:
-    why = f" ({detail})" if detail else ""
-    messages: dict[str, str] = {
-        CallStatus.OUTPUT: (
-            f"{fn} printed more than the output limit allows; the test was stopped. Remove debugging prints."
-        ),
-        CallStatus.OVERFLOW: (
-            f"{fn} returned more data than the grader accepts (a few times what the reference returns). "
-            "Return only the results the statement asks for, with the shapes it gives."
-        ),
-        CallStatus.BUDGET: (
-            f"{fn} was not graded: the submission's total time budget{why} for all its tests together was used "
-            "up before this test finished. Make the slow functions faster (vectorise Python loops)."
-        ),
-        CallStatus.CHANNEL: f"{fn} wrote something other than its result into the grader's result channel{why}.",
-        CallStatus.HARNESS: f"{fn} stopped the grading process itself (it killed it or exhausted a resource).",
-    }
-    return messages.get(status, f"{fn} did not return a result ({status}).")
-
-
-def _signal_name(status: str) -> str:
-    try:
-        number = int(status.split(":", 1)[1])
-        name = signal.Signals(number).name
-    except ValueError:
-        return status
-    if name == "SIGKILL":
-        return "killed: most often it used more memory than allowed"
-    if name == "SIGSEGV":
-        return "segmentation fault"
-    return name
+    failed = Failed(res.status, res.message, res.traceback, res.file)
+    return judge_ran_message(test.function, failed, limit_s, memory_mb)
 
 
 def resolve(inputs: Value, path: str | None) -> Value:
@@ -167,8 +111,7 @@ def score_unit(bundle: Bundle, test: TestSpec, res: CallResult, prepared: Prepar
         report.diagnosis = crash_hints(bundle, test, res, ref)
         names = {m.hint: m.name for m in bundle.spec.mistakes}
         report.causes = [{"kind": f"mistake:{names[h]}", "tier": int(Tier.VARIANT)} for h in report.diagnosis]
-        if report.diagnosis:
-            report.feedback += "\nLikely cause: " + "\n".join(report.diagnosis)
+        report.feedback += with_causes(report.diagnosis)
         return report
     if not isinstance(res.value, dict):
         report.stage, report.feedback = Stage.TYPE, f"The driver for {test.function} returned no results."
@@ -182,20 +125,9 @@ def score_unit(bundle: Bundle, test: TestSpec, res: CallResult, prepared: Prepar
         context=judging.context,
         variants=judging.variants,
     )
-    failed = [v for v in verdicts if not v.passed]
-    if not failed:
-        worst = max((v.rel_error or 0.0 for v in verdicts), default=0.0)
-        report.passed, report.points, report.stage = True, test.points, None
-        report.feedback = f"{test.function}: every result matches the reference (largest relative error {worst:.1e})."
-        return report
-    report.stage = failed[0].stage
-    report.feedback = "\n".join(v.message for v in failed)
-    # one mistake usually breaks several results (the loss and every gradient): say each cause once
-    causes = ranked_causes(failed)
-    report.diagnosis = [c.text for c in causes]
-    report.causes = [c.identity for c in causes]
-    if report.diagnosis:
-        report.feedback += "\nLikely cause: " + "\n".join(report.diagnosis)
+    outcome = unit_outcome(test.function, test.points, verdicts)
+    report.passed, report.points, report.stage = outcome.passed, outcome.points, outcome.stage
+    report.feedback, report.diagnosis, report.causes = outcome.feedback, outcome.diagnosis, outcome.causes
     return report
 
 
@@ -230,8 +162,7 @@ def score_accuracy(bundle: Bundle, test: TestSpec, res: CallResult) -> tuple[Tes
         found = trained_causes(pred, labels.astype(np.int64), loss_values(history))
         report.diagnosis = [c.text for c in found]
         report.causes = [c.identity for c in found]
-        if report.diagnosis:
-            report.feedback += "\nLikely cause: " + "\n".join(report.diagnosis)
+        report.feedback += with_causes(report.diagnosis)
     return report, metrics
 
 
@@ -247,24 +178,11 @@ def _predictions(pred: Value, labels: np.ndarray) -> tuple[np.ndarray | None, st
 
 def smallest_failing_inputs(reports: list[TestReport], ref: ReferenceRun) -> None:
     """Append the smallest failing input of each function to its visible failing test."""
-    by_function: dict[str, list[TestReport]] = {}
+    failing = [
+        (rep.name, rep.function, ref.inputs[rep.name])
+        for rep in reports
+        if not rep.passed and rep.visible and rep.name in ref.inputs and rep.stage != Stage.RAN
+    ]
+    notes = smallest_failing(failing)
     for rep in reports:
-        if not rep.passed and rep.visible and rep.name in ref.inputs and rep.stage != Stage.RAN:
-            by_function.setdefault(rep.function, []).append(rep)
-    for group in by_function.values():
-        smallest = min(group, key=lambda r: _size(ref.inputs[r.name]))
-        smallest.feedback += "\nSmallest failing input:\n" + summarise_inputs(_as_mapping(ref.inputs[smallest.name]))
-
-
-def _as_mapping(value: Value) -> Mapping[str, Value]:
-    return value if isinstance(value, dict) else {"input": value}
-
-
-def _size(value: Value) -> int:
-    if isinstance(value, np.ndarray):
-        return int(value.size)
-    if isinstance(value, dict):
-        return sum(_size(v) for v in value.values())
-    if isinstance(value, list | tuple):
-        return sum(_size(v) for v in value)
-    return 1
+        rep.feedback += notes.get(rep.name, "")

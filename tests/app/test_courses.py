@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import io
 import zipfile
+from pathlib import Path
 from typing import Any
 
 import pytest
 
 from app.db.models import Role
+from tests._kit import check_json, plain_env, run_check
 from tests.app.conftest import World, WorldFactory, load_toy, solution_of, wait_graded
 
 COURSE = "/api/v1/courses/dl"
@@ -67,11 +69,23 @@ def test_the_problem_page_has_the_statement_limits_and_hides_hidden_test_names(w
     assert "mse_hidden" not in str(body)
 
 
-def test_the_starter_download_has_the_starter_files(world: World) -> None:
+def test_the_starter_download_has_the_starter_files_and_a_check_kit_that_runs(world: World, tmp_path: Path) -> None:
     answer = world.get("alice", f"{COURSE}/problems/toy-layers/starter.zip")
     assert answer.status_code == 200 and answer.headers["content-type"] == "application/zip"
-    names = zipfile.ZipFile(io.BytesIO(answer.content)).namelist()
-    assert names == ["toy-layers/toy.py"]
+    archive = zipfile.ZipFile(io.BytesIO(answer.content))
+    names = archive.namelist()
+    assert {"toy-layers/toy.py", "toy-layers/check.py", "toy-layers/_gradelab_check/kit.json"} <= set(names)
+    assert [n for n in names if not n.startswith("toy-layers/_gradelab_check/")] == [
+        "toy-layers/check.py",
+        "toy-layers/toy.py",
+    ]
+    archive.extractall(tmp_path)
+    folder = tmp_path / "toy-layers"
+    env = plain_env(tmp_path)
+    starter = run_check(folder, env)
+    assert starter.returncode == 1 and "relu_forward is not implemented yet" in starter.stdout
+    (folder / "toy.py").write_bytes(solution_of(load_toy("toy-layers"))["toy.py"])
+    assert check_json(folder, env)["score"] == 5
 
 
 def test_the_api_answers_while_every_slot_is_busy(make_world: WorldFactory, sqlite_url: str) -> None:

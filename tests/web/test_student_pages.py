@@ -108,7 +108,9 @@ def test_the_problem_page_puts_the_statement_before_the_form_at_both_widths(brow
         statement = _box(page, "article.statement")
         form = _box(page, "form[action='/c/dl/p/toy-layers/submit']")
         assert statement["y"] + statement["height"] <= form["y"], "the statement comes before the submit form"
-        for fact in (".facts", "a[href$='starter.zip']"):  # due date, limits, starter files: still first
+        kit = page.locator("#check-kit").inner_text()
+        assert "python check.py" in kit and "Hidden tests and training run only on the service." in kit
+        for fact in (".facts", "a[href$='starter.zip']", "#check-kit"):  # due date, limits, starter files: first
             assert _box(page, fact)["y"] < statement["y"]
         facts = page.locator(".facts").inner_text()
         assert "Due\n2031-01-15 12:00 EST (late submissions accepted, marked late)" in facts

@@ -125,9 +125,9 @@ def _problem_read(
 
 @router.get("/courses/{course}/problems/{slug}/starter.zip", response_class=Response)
 def starter(course: str, slug: str, user: CurrentUser, session: ReadSession, runtime: RuntimeDep) -> Response:
-    """The starter files (and read-only support files) as a zip."""
+    """The starter files (and read-only support files) as a zip, with the check kit (`check.py`)."""
     access = course_access(session, course, user)
-    return download_response(problems.starter_download(session, runtime.bundles, access, slug))
+    return download_response(problems.starter_download(session, runtime.bundles, runtime.kits, access, slug))
 
 
 UPLOAD_ANSWERS: dict[int | str, dict[str, object]] = {
