@@ -217,7 +217,9 @@ def _validated(raw: dict[str, Any]) -> Any:
             [f"nbformat {major!r} notebooks are not accepted: save it from a current Jupyter (nbformat 4)"]
         )
     cells = raw.get("cells") if major == 4 else [c for w in raw.get("worksheets") or [] for c in w.get("cells") or []]
-    if isinstance(cells, list) and len(cells) > MAX_CELLS:
+    if not isinstance(cells, list):
+        raise NotebookError(['the notebook is not valid nbformat: it has no list of "cells"'])
+    if len(cells) > MAX_CELLS:
         raise NotebookError([f"the notebook has {len(cells):,} cells; at most {MAX_CELLS:,} are accepted"])
     try:
         notebook = nbformat.from_dict(raw)  # type: ignore[no-untyped-call]

@@ -196,7 +196,7 @@ def update_problem(
 def submit(
     course: str,
     slug: str,
-    files: Annotated[list[UploadFile], File(description="the problem's Python files")],
+    files: Annotated[list[UploadFile], File(description="the problem's Python files, or one Jupyter notebook")],
     user: CurrentUser,
     runtime: RuntimeDep,
 ) -> SubmissionCreated:
@@ -207,6 +207,7 @@ def submit(
         status=submission.state.value,
         late=submission.late,
         url=f"/api/v1/submissions/{submission.id}",
+        notes=submission.notes,
     )
     return created
 
