@@ -85,6 +85,12 @@ def _extracted(
     except NotebookError as exc:
         errors.extend(f"{name}: {e}" for e in exc.errors)
         return None
+    if not extraction.modules:
+        errors.append(
+            f"{name} gives none of this problem's files: tag its cells {' or '.join(bundle.submitted_files)}, "
+            "or start them with the line # file: <name>"
+        )
+        return None
     twice = sorted(set(extraction.modules) & set(files))
     if twice:
         errors.append(f"{', '.join(twice)} sent both as a file and in {name}: send each once")
