@@ -2,7 +2,8 @@
 
 Theory of operation. The notebook is hostile input: it is parsed as JSON within size, depth and cell
 limits, validated against the nbformat schema (version 3 is upgraded to 4 first), and never executed on
-this side; outputs are never read. The rule that maps cells to modules:
+this side: its cells are only parsed, for syntax errors, by a child process under CPU and memory limits
+(`_syntax_check.py`). Outputs are never read. The rule that maps cells to modules:
 
 - a code cell tagged with a module's file name (cell metadata `tags: ["layers.py"]`), or whose first
   line is `# file: layers.py` (Colab hides tags), goes into that module;
@@ -19,11 +20,13 @@ every line keeps its number.
 
 from __future__ import annotations
 
-import ast
 import json
 import re
+import subprocess
+import sys
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import nbformat
@@ -32,12 +35,13 @@ MAX_NOTEBOOK_BYTES = 2 * 1024 * 1024  # outputs (plots) make notebooks larger th
 MAX_CELLS = 1000
 MAX_DEPTH = 64
 NOTEBOOK_SUFFIX = ".ipynb"
+PARSE_WALL_SECONDS = 10  # the checker's own CPU limit is 3 s
+_CHECKER = Path(__file__).with_name("_syntax_check.py")
 
 RULE = (
-    "You may submit a Jupyter notebook (.ipynb) instead of the .py files. A code cell tagged with a file "
-    "name (cell tag layers.py), or whose first line is # file: layers.py, goes into that file; if no cell "
-    "is so named and the problem takes one file, all code cells go into it. Magics (%...), shell commands "
-    "(!...), markdown and outputs are left out."
+    "Or submit one Jupyter notebook (.ipynb): a code cell tagged with a file name (e.g. the tag layers.py), "
+    'or whose first line is "# file: layers.py", goes into that file; if no cell names a file and the problem '
+    "takes one, all code cells go into it. Magics (%), shell commands (!), markdown and outputs are left out."
 )
 
 _FILE_LINE = re.compile(r"#\s*file:\s*(\S+)\s*", re.IGNORECASE)
@@ -169,9 +173,7 @@ def extract(data: bytes, modules: Sequence[str], required: Sequence[str]) -> Ext
             )
     assigned = _assign(code, modules, required, errors)
     extraction = Extraction(modules={}, cells=cells, assigned=assigned)
-    for cell in code:
-        if cell.index in assigned and not cell.cell_magic:
-            errors.extend(_parse_problems(cell))
+    errors.extend(_parse_problems([c for c in code if c.index in assigned and not c.cell_magic]))
     for module in modules:
         _build(extraction, module, [c for c in code if assigned.get(c.index) == module and not c.cell_magic])
     for module in required:
@@ -328,21 +330,26 @@ def _assign(code: list[Cell], modules: Sequence[str], required: Sequence[str], e
     return {}
 
 
-def _parse_problems(cell: Cell) -> list[str]:
-    """A syntax error or a `get_ipython()` in the cell, named by cell and line. Parsing never runs code."""
+def _parse_problems(cells: list[Cell]) -> list[str]:
+    """Syntax errors and `get_ipython()` calls, each naming its cell, found by a child process that only
+    parses (see `_syntax_check.py`): a hostile cell costs that process its CPU limit, not this one's lock."""
+    if not cells:
+        return []
+    payload = json.dumps([[c.label, c.code()] for c in cells])
     try:
-        tree = ast.parse(cell.code(), filename=f"<{cell.label}>")
-    except SyntaxError as exc:
-        return [f"{cell.label}: {type(exc).__name__} on line {exc.lineno}: {exc.msg}"]
-    except (ValueError, RecursionError, MemoryError, OverflowError) as exc:
-        return [f"{cell.label}: cannot be parsed as Python ({type(exc).__name__})"]
-    for node in ast.walk(tree):
-        if isinstance(node, ast.Name) and node.id == "get_ipython":
-            return [
-                f"{cell.label}, line {node.lineno}: get_ipython() exists only inside Jupyter and the grader "
-                "runs your code as a plain module: remove it"
-            ]
-    return []
+        done = subprocess.run(
+            [sys.executable, "-I", "-S", str(_CHECKER)],
+            input=payload.encode(),
+            capture_output=True,
+            timeout=PARSE_WALL_SECONDS,
+            check=False,
+        )
+        found = json.loads(done.stdout) if done.returncode == 0 else None
+    except (subprocess.TimeoutExpired, ValueError):
+        found = None
+    if not isinstance(found, list):
+        return ["the notebook's code is too complex to check within the limits: simplify its longest expressions"]
+    return [str(problem) for problem in found]
 
 
 def _build(extraction: Extraction, module: str, cells: list[Cell]) -> None:

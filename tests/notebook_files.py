@@ -5,6 +5,7 @@ from __future__ import annotations
 import nbformat
 from nbformat import v4
 
+OUTPUT_TEXT = "output-never-shown-7f3a"
 HOSTILE_HTML = "<script>document.title='owned'</script><img src=x onerror=alert(1)>"
 
 
@@ -24,6 +25,6 @@ def as_notebook(source: str, *, tag: str | None = None, magics: bool = True) -> 
         cell = v4.new_code_cell("\n".join(block).strip("\n"), execution_count=count)
         if tag:
             cell.metadata["tags"] = [tag]
-        cell.outputs = [v4.new_output("display_data", data={"text/html": HOSTILE_HTML, "text/plain": "out"})]
+        cell.outputs = [v4.new_output("display_data", data={"text/html": HOSTILE_HTML, "text/plain": OUTPUT_TEXT})]
         nb.cells.append(cell)
     return nbformat.writes(nb).encode()

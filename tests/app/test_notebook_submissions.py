@@ -16,7 +16,7 @@ from app.db.models import Role
 from app.web.session import COOKIE
 from grader.bundle import PACK_DIR, load_bundle
 from tests.app.conftest import World, WorldFactory, load_toy, solution_of, wait_graded
-from tests.notebook_files import HOSTILE_HTML, as_notebook
+from tests.notebook_files import HOSTILE_HTML, OUTPUT_TEXT, as_notebook
 
 COURSE = "/api/v1/courses/dl"
 
@@ -74,7 +74,7 @@ def test_the_notebook_is_stored_as_sent_and_its_page_shows_the_cells_and_nothing
     assert "cell 3 (In [2])" in text and "→ <code>toy.py</code>" in text
     assert "Line(s) 1, 2 left out: IPython magics and shell commands are not run." in text
     assert 'class="hll"' in text  # the dropped lines, struck out
-    assert ">out<" not in text  # no output is shown
+    assert OUTPUT_TEXT not in text  # no output is shown
 
 
 def test_a_notebook_submission_is_regraded_from_the_stored_notebook(world: World) -> None:

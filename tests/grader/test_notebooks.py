@@ -113,6 +113,12 @@ def test_get_ipython_is_refused_naming_the_cell_and_line() -> None:
     ]
 
 
+def test_a_cell_that_is_costly_to_parse_is_refused_by_the_child_parser() -> None:
+    errors = errors_of(notebook(code("f" + "()" * 250_000, 3)))
+    assert len(errors) == 1
+    assert errors[0].startswith(("cell 1 (In [3]): cannot be parsed as Python", "the notebook's code is too complex"))
+
+
 def test_a_cell_naming_an_unknown_file_says_which_are_expected() -> None:
     errors = errors_of(notebook(code("x = 1", 1, tags=["utils.py"])), ["cnn.py", "layers.py"], ["cnn.py"])
     assert errors[0] == (
