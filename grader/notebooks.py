@@ -45,7 +45,6 @@ RULE = (
 )
 
 _FILE_LINE = re.compile(r"#\s*file:\s*(\S+)\s*", re.IGNORECASE)
-_TRACED_LINE = re.compile(r"(?P<module>[\w.-]+\.py)\"?,? line (?P<line>\d+)")
 _ASSIGNED_ESCAPE = re.compile(r"[A-Za-z_][\w.\[\], ]*=\s*[!%]")  # x = !ls, t = %timeit -o f()
 
 
@@ -131,7 +130,11 @@ class Extraction:
             where = self.where(match.group("module"), int(match.group("line")))
             return f"{match.group(0)} [{where}]" if where else match.group(0)
 
-        return _TRACED_LINE.sub(add_cell, text)
+        # The module names as literals: a pattern like [\w.]+\.py would backtrack quadratically over a long
+        # run of letters, and this text is the student's output.
+        names = "|".join(re.escape(name) for name in self.spans)
+        traced = re.compile(rf'(?<![\w.-])(?P<module>{names})"?,? line (?P<line>\d{{1,9}})')
+        return traced.sub(add_cell, text)
 
 
 def is_notebook(name: str) -> bool:

@@ -46,15 +46,7 @@ class NotebookView:
 
 def notebook_view(name: str, content: bytes, bundle: Bundle, files: Mapping[str, bytes]) -> NotebookView:
     """The notebook's cells as read for grading against `bundle` (`files`: everything submitted with it)."""
-    assigned: dict[int, str] = {}
-    try:
-        submitted = validate_submission(bundle, files)
-    except SubmissionError as exc:
-        notes = exc.errors
-    else:
-        notes = submitted.notes
-        if submitted.extraction is not None:
-            assigned = submitted.extraction.assigned
+    assigned, notes = _as_graded(bundle, tuple(sorted(files.items())))
     try:
         cells = read_cells(content)
     except NotebookError as exc:
@@ -68,6 +60,17 @@ def notebook_view(name: str, content: bytes, bundle: Bundle, files: Mapping[str,
         views.append(_cell_view(cell, assigned.get(cell.index)))
         budget -= len(cell.source) if cell.kind == "code" else 0
     return NotebookView(name, len(content), views, notes, None)
+
+
+@functools.lru_cache(maxsize=16)
+def _as_graded(bundle: Bundle, files: tuple[tuple[str, bytes], ...]) -> tuple[dict[int, str], list[str]]:
+    """Which module each cell went into, and the notes or errors: submitted files never change, so a page
+    read again is not checked again (the check parses the cells in a child process)."""
+    try:
+        submitted = validate_submission(bundle, dict(files))
+    except SubmissionError as exc:
+        return {}, exc.errors
+    return (submitted.extraction.assigned if submitted.extraction else {}), submitted.notes
 
 
 def _cell_view(cell: Cell, module: str | None) -> CellView:

@@ -248,3 +248,9 @@ def test_the_pack_layers_solution_split_into_cells_gives_back_the_same_code(tmp_
     source = (PACK_DIR / "layers" / "solution" / "layers.py").read_text()
     got = extract(notebook(code(source, 1)), LAYERS, LAYERS)
     assert got.modules["layers.py"].decode() == "# --- cell 1 ---\n" + source.rstrip("\n") + "\n"
+
+
+def test_relabel_reads_a_flood_of_output_in_one_pass() -> None:
+    got = extract(notebook(code("x = 1\ny = 2", 3)), LAYERS, LAYERS)
+    flood = "a" * 200_000 + ' layers.py", line 3, in f ' + "b.py" * 50_000
+    assert got.relabel(flood) == flood.replace("line 3,", "line 3 [cell 1 (In [3]), line 2],")
