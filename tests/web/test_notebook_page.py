@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 import nbformat
 from nbformat import v4
@@ -13,6 +14,7 @@ from app.db.models import Role
 from tests.app.conftest import load_toy, solution_of
 from tests.notebook_files import HOSTILE_HTML, OUTPUT_TEXT, as_notebook
 from tests.web.conftest import LiveServer, screenshot
+from tests.web.test_everywhere import Watch, audit
 from tests.web.test_student_pages import _open, _scroll_width, _wait_graded
 
 
@@ -72,6 +74,13 @@ def test_a_notebook_sent_from_the_form_shows_its_cells_inert_and_its_traceback_n
     screenshot(phone, "student-notebook-phone")
     phone.context.close()
     page.context.close()
+
+    found: list[str] = []  # no blocked content, console error or serious accessibility violation, at either width
+    for width in (False, True):
+        viewer = _open(browser, live, "alice", phone=width)
+        found += audit(viewer, Watch(viewer), urlsplit(page.url).path, "notebook-" + ("phone" if width else "desktop"))
+        viewer.context.close()
+    assert found == [], "\n".join(found)
 
 
 def test_a_notebook_with_a_syntax_error_is_refused_on_the_problem_page_naming_the_cell(
