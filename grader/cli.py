@@ -19,6 +19,7 @@ from grader.grading import (
     grade_files,
     sandbox_preload,
     student_view,
+    validate_submission,
 )
 from grader.sandbox import Sandbox, SandboxUnavailable, default_sandbox, self_test
 
@@ -50,7 +51,7 @@ def _parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", required=True)
     grade = sub.add_parser("grade", help="grade files against a problem through the sandbox")
     grade.add_argument("--problem", required=True, help="a bundle folder or zip, or a built-in slug")
-    grade.add_argument("files", nargs="+", type=Path, help="the submitted Python files")
+    grade.add_argument("files", nargs="+", type=Path, help="the submitted Python files, or a Jupyter notebook")
     grade.add_argument("--json", action="store_true", help="print one JSON object")
     grade.add_argument(
         "--student-view", action="store_true", help="only what a student sees: hidden tests by pass/fail and points"
@@ -101,6 +102,8 @@ def _grade(args: argparse.Namespace, sandbox: Sandbox) -> int:
             files[path.name] = path.read_bytes()
         except OSError as exc:
             raise SubmissionError([f"{path}: cannot read ({exc.strerror})"]) from None
+    for note in validate_submission(bundle, files).notes:
+        print(f"note: {note}", file=sys.stderr)
     report = grade_files(bundle, files, sandbox, ReferenceCache(), seed_key=_seed_key(args))
     if args.json:
         data = student_view(report) if args.student_view else report.to_dict()

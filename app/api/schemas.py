@@ -220,6 +220,9 @@ class SubmissionCreated(BaseModel):
     status: str
     late: bool
     url: str
+    notes: list[str] = Field(
+        default_factory=list, description="how a submitted notebook was read: cells and lines left out"
+    )
 
 
 class TestRead(BaseModel):

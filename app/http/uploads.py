@@ -8,6 +8,7 @@ from fastapi import UploadFile
 
 from app.errors import Invalid, TooLarge
 from grader.grading import MAX_FILE_BYTES, MAX_FILES
+from grader.notebooks import MAX_NOTEBOOK_BYTES, is_notebook
 
 MAX_ROSTER_BYTES = 2 * 1024 * 1024
 
@@ -30,7 +31,8 @@ def upload_name(upload: UploadFile) -> str:
 
 
 def read_files(files: list[UploadFile]) -> dict[str, bytes]:
-    """Submitted files by base name: at most MAX_FILES of them, each at most MAX_FILE_BYTES, no name twice."""
+    """Submitted files by base name: at most MAX_FILES of them, each at most MAX_FILE_BYTES (a notebook
+    MAX_NOTEBOOK_BYTES: its outputs are stored but not used), no name twice."""
     if len(files) > MAX_FILES:
         raise Invalid(f"{len(files)} files submitted; at most {MAX_FILES} are accepted")
     contents: dict[str, bytes] = {}
@@ -38,7 +40,7 @@ def read_files(files: list[UploadFile]) -> dict[str, bytes]:
         name = upload_name(upload)
         if name in contents:
             raise Invalid(f"{name} was sent twice: send each file once")
-        contents[name] = read_capped(upload, MAX_FILE_BYTES, name)
+        contents[name] = read_capped(upload, MAX_NOTEBOOK_BYTES if is_notebook(name) else MAX_FILE_BYTES, name)
     return contents
 
 

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import dataclass
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from app.courses.service import course_access, instructor_access
-from app.db.models import ProblemVersion, Submission, User
+from app.db.models import ProblemVersion, SubmissionState, User
 from app.errors import Invalid
 from app.jobs.pool import notify_after_commit
 from app.problems import service as problems
@@ -17,7 +18,17 @@ from app.runtime import Runtime
 from app.submissions.service import create_submission
 
 
-def submit(runtime: Runtime, user: User, course: str, slug: str, files: Mapping[str, bytes]) -> Submission:
+@dataclass(frozen=True)
+class Accepted:
+    """A stored submission: its id, state, lateness, and notes on how a submitted notebook was read."""
+
+    id: int
+    state: SubmissionState
+    late: bool
+    notes: list[str]
+
+
+def submit(runtime: Runtime, user: User, course: str, slug: str, files: Mapping[str, bytes]) -> Accepted:
     """Validate and store a submission; once it is committed, send it to be graded."""
     with runtime.db.session() as session:
         access = course_access(session, course, user)
@@ -26,10 +37,11 @@ def submit(runtime: Runtime, user: User, course: str, slug: str, files: Mapping[
             raise Invalid(f"{slug} has no version to grade against yet")
         bundle = runtime.bundles.get(session, problem.current_version_id)
         lock_submitter(session, user)
-        submission = create_submission(session, access, problem, bundle, user, files)  # only its id is read
+        submission, notes = create_submission(session, access, problem, bundle, user, files)
+        accepted = Accepted(submission.id, submission.state, submission.late, notes)
         notify_after_commit(session, runtime.dispatcher, submission.id)
     runtime.metrics.submissions_created.inc()
-    return submission
+    return accepted
 
 
 def lock_submitter(session: Session, user: User) -> None:

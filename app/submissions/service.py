@@ -98,12 +98,15 @@ def create_submission(
     bundle: Bundle,
     user: User,
     files: Mapping[str, bytes],
-) -> Submission:
-    """Validate and store a submission as a queued job. The caller commits, then notifies the dispatcher."""
+) -> tuple[Submission, list[str]]:
+    """Validate and store a submission as a queued job, with notes on how a notebook was read.
+
+    The files are stored as sent (a notebook as the .ipynb); grading makes the modules again from them.
+    The caller commits, then notifies the dispatcher."""
     if problem.current_version_id is None:
         raise Invalid(f"{problem.slug} has no version to grade against yet")
     try:
-        validate_submission(bundle, files)
+        notes = validate_submission(bundle, files).notes
     except SubmissionError as exc:
         raise Invalid("the submission cannot be graded; nothing was stored", errors=exc.errors) from None
     now = utcnow()
@@ -128,7 +131,7 @@ def create_submission(
     session.add_all(SubmissionFile(submission_id=submission.id, name=n, content=c) for n, c in sorted(files.items()))
     if problem.supersede_queued:
         supersede_waiting(session, submission)
-    return submission
+    return submission, notes
 
 
 def supersede_waiting(session: Session, newer: Submission) -> list[int]:

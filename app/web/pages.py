@@ -44,8 +44,10 @@ from app.submissions.service import (
 )
 from app.web.code_view import attachment, check_file_name, file_view
 from app.web.curves import training_figures
+from app.web.notebook_view import notebook_view
 from app.web.render import page
 from app.web.session import COOKIE, SESSION_DAYS, CsrfChecked, PageUser, session_name
+from grader.notebooks import is_notebook
 
 router = APIRouter(include_in_schema=False)
 LOGIN_CSRF = "gradelab_login"
@@ -347,7 +349,9 @@ def _again_context(runtime: Runtime, user: User, submission_id: int) -> dict[str
     with runtime.db.read() as session:
         submission, _ = readable_submission(session, user, submission_id)
         files = stored_files(session, submission.source_id or submission.id)
-        views = [file_view(name, content) for name, content in sorted(files.items())]
+        views = [file_view(name, content) for name, content in sorted(files.items()) if not is_notebook(name)]
+        graded_by = runtime.bundles.get(session, submission.version_id)
+        notebooks = [notebook_view(n, c, graded_by, files) for n, c in sorted(files.items()) if is_notebook(n)]
         again: dict[str, Any] | None = None
         if submission.user_id == user.id and submission.regrade_id is None:  # never on another's submission
             try:
@@ -362,7 +366,7 @@ def _again_context(runtime: Runtime, user: User, submission_id: int) -> dict[str
                     "files": bundle.spec.files,
                     "state": submit_state(session, access, problem, user),
                 }
-    return {"files": views, "again": again}
+    return {"files": views, "notebooks": notebooks, "again": again}
 
 
 def _counting_context(runtime: Runtime, user: User, submission_id: int) -> dict[str, Any]:

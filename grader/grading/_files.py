@@ -7,8 +7,10 @@ import importlib.util
 import marshal
 import sys
 from collections.abc import Mapping
+from dataclasses import dataclass
 
 from grader.bundle import Bundle
+from grader.notebooks import Extraction, NotebookError, extract, is_notebook
 
 MAX_FILE_BYTES = 512 * 1024
 MAX_FILES = 10
@@ -22,15 +24,41 @@ class SubmissionError(ValueError):
         self.errors = errors
 
 
-def validate_submission(bundle: Bundle, files: Mapping[str, bytes]) -> None:
-    """Names must be the problem's, each UTF-8 Python source within the size cap."""
-    allowed = bundle.submitted_files
+@dataclass(frozen=True)
+class Submitted:
+    """What a submission gives the job: the modules, and the notebook they came from if it was one."""
+
+    modules: dict[str, bytes]
+    notebook: str | None = None  # the notebook's file name
+    extraction: Extraction | None = None
+
+    @property
+    def notes(self) -> list[str]:
+        """What the student should know about how their notebook was read (left-out lines and cells)."""
+        return [f"{self.notebook}: {note}" for note in self.extraction.notes] if self.extraction else []
+
+
+def validate_submission(bundle: Bundle, files: Mapping[str, bytes]) -> Submitted:
+    """Names must be the problem's, each UTF-8 Python source within the size cap; a notebook gives modules.
+
+    This is the one place a submission becomes modules: intake checks it, the grading job (and a regrade,
+    against another version) runs what it returns."""
     errors = []
     if len(files) > MAX_FILES:
         errors.append(f"{len(files)} files submitted; at most {MAX_FILES} are accepted")
-    for name, content in files.items():
+    modules = {n: c for n, c in files.items() if not is_notebook(n)}
+    notebooks = sorted(n for n in files if is_notebook(n))
+    extraction = None
+    if len(notebooks) > 1:
+        errors.append(f"{len(notebooks)} notebooks submitted ({', '.join(notebooks)}): submit one")
+    elif notebooks:
+        extraction = _extracted(bundle, notebooks[0], files[notebooks[0]], modules, errors)
+        if extraction is not None:
+            modules.update(extraction.modules)
+    allowed = bundle.submitted_files
+    for name, content in modules.items():
         if name not in allowed:
-            errors.append(f"{name!r} is not a file of this problem; submit {', '.join(allowed)}")
+            errors.append(f"{name!r} is not a file of this problem; submit {', '.join(allowed)} or a notebook")
         elif len(content) > MAX_FILE_BYTES:
             errors.append(f"{name} is {len(content)} bytes; a submitted file may be at most {MAX_FILE_BYTES}")
         elif b"\x00" in content:
@@ -40,11 +68,34 @@ def validate_submission(bundle: Bundle, files: Mapping[str, bytes]) -> None:
                 content.decode("utf-8")
             except UnicodeDecodeError as exc:
                 errors.append(f"{name} is not UTF-8 text (byte {exc.start}): save it as UTF-8")
-    missing = [f for f in bundle.spec.files if f not in files]
-    if missing:
+    missing = [f for f in bundle.spec.files if f not in modules]
+    if missing and not (notebooks and extraction is None):  # a notebook's own errors say what it lacks
         errors.append(f"missing {', '.join(missing)}: this problem needs {', '.join(bundle.spec.files)}")
     if errors:
         raise SubmissionError(errors)
+    return Submitted(modules, notebooks[0] if notebooks else None, extraction)
+
+
+def _extracted(
+    bundle: Bundle, name: str, data: bytes, files: Mapping[str, bytes], errors: list[str]
+) -> Extraction | None:
+    required = [f for f in bundle.spec.files if f not in files]
+    try:
+        extraction = extract(data, bundle.submitted_files, required)
+    except NotebookError as exc:
+        errors.extend(f"{name}: {e}" for e in exc.errors)
+        return None
+    if not extraction.modules:
+        errors.append(
+            f"{name} gives none of this problem's files: tag its cells {' or '.join(bundle.submitted_files)}, "
+            "or start them with the line # file: <name>"
+        )
+        return None
+    twice = sorted(set(extraction.modules) & set(files))
+    if twice:
+        errors.append(f"{', '.join(twice)} sent both as a file and in {name}: send each once")
+        return None
+    return extraction
 
 
 def student_files(bundle: Bundle, files: Mapping[str, bytes]) -> dict[str, bytes]:

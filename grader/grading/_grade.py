@@ -10,18 +10,27 @@ from typing import Any
 from grader._vocab import SIGNAL_PREFIX, CallStatus
 from grader.bundle import Bundle, TestSpec
 from grader.grading._caps import submission_budget
-from grader.grading._files import MAX_FILE_BYTES, MAX_FILES, SubmissionError, student_files, validate_submission
+from grader.grading._files import (
+    MAX_FILE_BYTES,
+    MAX_FILES,
+    SubmissionError,
+    Submitted,
+    student_files,
+    validate_submission,
+)
 from grader.grading._prepared import PreparedProblem, public_data
 from grader.grading._reference import ReferenceCache, ReferenceRun
 from grader.grading._report import GradeReport, TestReport
 from grader.grading._runner import Budget, CallResult, JobRun, run_calls
 from grader.grading._score import score_accuracy, score_unit, smallest_failing_inputs
+from grader.notebooks import Extraction
 from grader.sandbox import Sandbox
 
 __all__ = [
     "MAX_FILES",
     "MAX_FILE_BYTES",
     "SubmissionError",
+    "Submitted",
     "grade_files",
     "public_data",
     "validate_submission",
@@ -97,7 +106,8 @@ def grade_files(
 ) -> GradeReport:
     """Grade submitted files against a bundle through the sandbox (inputs seeded from `seed_key`)."""
     started = time.monotonic()
-    validate_submission(bundle, files)
+    submitted = validate_submission(bundle, files)
+    files = submitted.modules
     prepared = (cache or ReferenceCache()).prepared(bundle, sandbox, seed_key)
     ref = prepared.run
     tests = [t for t in bundle.spec.tests if t.kind == "unit" or not units_only]
@@ -119,7 +129,7 @@ def grade_files(
         reason = _kill_reason(res.status)
         if reason:
             kills[reason] = kills.get(reason, 0) + 1
-    return GradeReport(
+    report = GradeReport(
         problem=bundle.slug,
         version=bundle.spec.version,
         score=round(sum(r.points for r in reports), 6),
@@ -134,6 +144,16 @@ def grade_files(
         seconds=time.monotonic() - started,
         kills=kills,
     )
+    return _traced_to_cells(report, submitted.extraction) if submitted.extraction else report
+
+
+def _traced_to_cells(report: GradeReport, extraction: Extraction) -> GradeReport:
+    """A notebook's tracebacks say which cell each line of its modules came from."""
+    for test in report.tests:
+        test.feedback = extraction.relabel(test.feedback)
+        test.diagnosis = [extraction.relabel(line) for line in test.diagnosis]
+    report.stderr = extraction.relabel(report.stderr)
+    return report
 
 
 def _judge_on_arrival(bundle: Bundle, prepared: PreparedProblem, scored: Judged) -> Keep:

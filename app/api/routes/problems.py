@@ -226,7 +226,7 @@ def release_results(course: str, slug: str, user: CurrentUser, session: WriteSes
 def submit(
     course: str,
     slug: str,
-    files: Annotated[list[UploadFile], File(description="the problem's Python files")],
+    files: Annotated[list[UploadFile], File(description="the problem's Python files, or one Jupyter notebook")],
     user: CurrentUser,
     runtime: RuntimeDep,
 ) -> SubmissionCreated:
@@ -237,6 +237,7 @@ def submit(
         status=submission.state.value,
         late=submission.late,
         url=f"/api/v1/submissions/{submission.id}",
+        notes=submission.notes,
     )
     return created
 
