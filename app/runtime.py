@@ -9,6 +9,7 @@ from sqlalchemy import func, select
 from app.config import Mode, Settings
 from app.db import Database
 from app.db.models import Submission
+from app.integrity.runner import SimilarityRunner
 from app.jobs import lease
 from app.jobs.dramatiq_queue import DramatiqDispatcher, make_broker
 from app.jobs.grading import Grader, GradingConfig
@@ -55,6 +56,7 @@ class Runtime:
         self.metrics.watch_states(self.state_counts)
         self.leader = LeaderLock(self.db)
         self.checker = UploadChecker(self.db, self.bundles, self.settings.check_workers, self.settings.sandbox)
+        self.similarity = SimilarityRunner(self.db, self.bundles, self.settings.sweep_interval_seconds)
 
     def start_checks(self) -> None:
         """Upload checks: fail those a stopped process left behind, then keep this process's alive."""
@@ -100,5 +102,6 @@ class Runtime:
             for sandbox in self.pool.sandboxes:
                 sandbox.close()
         self.checker.close()
+        self.similarity.close()
         self.leader.release()
         self.db.dispose()
