@@ -1,12 +1,13 @@
 """Code similarity of students' submissions by winnowed fingerprints (Schleimer, Wilkerson and Aiken, 2003).
 
-Theory of operation. Each Python file is tokenized with Pygments and normalized so that what a copier
-changes cheaply does not count: comments, docstrings and whitespace are dropped, every identifier becomes
-`N` and every string `S`; keywords, operators, numbers and built-ins stay. Every run of `K` normalized tokens
-is hashed, and winnowing keeps the smallest hash of each window of `WINDOW` consecutive k-grams, so any
-match of at least `K + WINDOW - 1` tokens is certain to share a fingerprint, wherever it sits in the file
-(functions reordered or renamed still match). Fingerprints of the starter code and the problem's support
-files are boilerplate and dropped, as are fingerprints most of the class shares (idioms, not copying).
+Theory of operation. Each Python file is tokenized (one regular-expression pass) and normalized so that
+what a copier changes cheaply does not count: comments, docstrings, whitespace and parentheses are dropped,
+every identifier becomes `N`, every string `S`; keywords, operators, numbers and built-ins stay. Every run
+of `K` normalized tokens is hashed, and winnowing keeps the smallest hash of each window of `WINDOW`
+consecutive k-grams, so any match of at least `K + WINDOW - 1` tokens is certain to share a fingerprint,
+wherever it sits in the file (functions reordered or renamed still match). Fingerprints of the starter code
+and the problem's support files are boilerplate and dropped (with any k-gram mostly made of handed-out
+code), as are fingerprints most of the class shares (idioms, not copying).
 
 Pairs are scored all at once: a 0/1 matrix of submissions by shared fingerprints times its transpose counts
 every pair's common fingerprints, so 300 students (44,850 pairs) cost one matrix product. Only the top pairs
@@ -18,9 +19,11 @@ from __future__ import annotations
 
 import bisect
 import builtins
+import functools
 import keyword
 import re
 import time
+import zlib
 from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -137,15 +140,42 @@ def normalized(source: str, file: int = 0, into: Tokens | None = None) -> Tokens
             value = value if value in _KEEP and not (out.texts and out.texts[-1] == ".") else "N"
         elif kind == "string":
             value = "S"
+        elif kind == "number":
+            value = _number(value)
+        elif value in "()":  # parentheses are the cheapest disguise: `return (a, b)`, `x = (y + z)`
+            continue
         out.texts.append(value)
         out.files.append(file)
         out.lines.append(bisect.bisect_left(breaks, match.start()) + 1)
     return out
 
 
+def _number(text: str) -> str:
+    """One spelling per value: 1e-5, 1e-05 and 0.00001 are the same number."""
+    try:
+        return repr(float(text.replace("_", "")))
+    except ValueError:
+        return text
+
+
 def _kgram_hashes(texts: Sequence[str]) -> np.ndarray:
-    """Hash of every run of K tokens."""
-    return np.array([hash(tuple(texts[i : i + K])) for i in range(len(texts) - K + 1)], dtype=np.int64)
+    """Hash of every run of K tokens: a polynomial over the tokens' CRC-32, the same in every process."""
+    if len(texts) < K:
+        return np.zeros(0, dtype=np.int64)
+    ids = np.array([_token_id(t) for t in texts], dtype=np.uint64)
+    out = np.zeros(len(texts) - K + 1, dtype=np.uint64)
+    for j in range(K):  # wraps around modulo 2**64, as it should
+        out = out * _BASE + ids[j : len(ids) - K + 1 + j]
+    out[out == 0] = 1  # 0 is no fingerprint
+    return out.view(np.int64)
+
+
+_BASE = np.uint64(1_000_003)
+
+
+@functools.lru_cache(maxsize=65536)
+def _token_id(text: str) -> int:
+    return zlib.crc32(text.encode("utf-8", errors="replace")) + 1
 
 
 def _winnow(hashes: np.ndarray) -> dict[int, list[int]]:
@@ -178,10 +208,30 @@ def document(key: int, files: Mapping[str, str], given: set[int]) -> Document:
     for number, name in enumerate(names):
         first = len(tokens.texts)
         normalized(files[name], number, tokens)
-        for value, at in _winnow(_kgram_hashes(tokens.texts[first:])).items():  # no k-gram spans two files
-            if value not in given:
-                doc.fingerprints.setdefault(value, []).extend(first + p for p in at)
+        hashes = _kgram_hashes(tokens.texts[first:])  # per file: no k-gram spans two files
+        handed_out = _handed_out(hashes, given)
+        for value, at in _winnow(hashes).items():
+            mine = [p for p in at if not handed_out[p]]
+            if mine:
+                doc.fingerprints.setdefault(value, []).extend(first + p for p in mine)
     return doc
+
+
+def _handed_out(hashes: np.ndarray, given: set[int]) -> np.ndarray:
+    """Per k-gram: are most of its tokens inside code that was handed out? A run of the student's own few
+    tokens followed by starter code is the starter's, not theirs (two students' `return x` before the same
+    starter function would otherwise match)."""
+    if len(hashes) == 0 or not given:
+        return np.zeros(len(hashes), dtype=bool)
+    inside = np.isin(hashes, np.fromiter(given, dtype=np.int64, count=len(given)))
+    covered = np.zeros(len(hashes) + K, dtype=np.int64)
+    starts = np.flatnonzero(inside)
+    np.add.at(covered, starts, 1)
+    np.add.at(covered, starts + K, -1)
+    per_token = np.cumsum(covered)[: len(hashes) + K - 1] > 0  # token t is in some handed-out k-gram
+    totals = np.concatenate(([0], np.cumsum(per_token)))
+    handed = totals[K : K + len(hashes)] - totals[: len(hashes)]
+    return np.asarray(handed * 2 > K)
 
 
 def compare(docs: Sequence[Document], top: int = TOP_PAIRS) -> Comparison:
@@ -270,26 +320,43 @@ def match_regions(a: Document, b: Document, usable: set[int]) -> list[Region]:
 
 
 def _merged(regions: list[Region]) -> list[Region]:
-    """Regions that touch on both sides made one (a match broken only by a line both sides changed)."""
-    out: list[Region] = []
-    for region in sorted(regions, key=lambda r: (r.a_file, r.a_lines, r.b_file, r.b_lines)):
-        last = out[-1] if out else None
-        if (
-            last is not None
-            and (last.a_file, last.b_file) == (region.a_file, region.b_file)
-            and region.a_lines[0] <= last.a_lines[1] + 1
-            and last.b_lines[0] - 1 <= region.b_lines[0] <= last.b_lines[1] + 1
-        ):
-            out[-1] = Region(
-                last.a_file,
-                (last.a_lines[0], max(last.a_lines[1], region.a_lines[1])),
-                last.b_file,
-                (min(last.b_lines[0], region.b_lines[0]), max(last.b_lines[1], region.b_lines[1])),
-                last.tokens + region.tokens,
-            )
-        else:
-            out.append(region)
+    """Regions that touch on both sides made one (a match broken only by a line both sides changed, or by a
+    stray match of a repeated line in between); a region inside another on both sides goes."""
+    out = sorted(regions, key=lambda r: (r.a_file, r.a_lines, r.b_file, r.b_lines))
+    joined = True
+    while joined:  # a region that grew may now touch one it did not
+        joined = False
+        kept: list[Region] = []
+        for region in out:
+            for i in range(len(kept) - 1, -1, -1):
+                if _touch(kept[i], region):
+                    kept[i] = _joined(kept[i], region)
+                    joined = True
+                    break
+            else:
+                kept.append(region)
+        out = kept
     return out
+
+
+def _touch(one: Region, two: Region) -> bool:
+    return (
+        (one.a_file, one.b_file) == (two.a_file, two.b_file)
+        and two.a_lines[0] <= one.a_lines[1] + 1
+        and one.a_lines[0] <= two.a_lines[1] + 1
+        and two.b_lines[0] <= one.b_lines[1] + 1
+        and one.b_lines[0] <= two.b_lines[1] + 1
+    )
+
+
+def _joined(one: Region, two: Region) -> Region:
+    return Region(
+        one.a_file,
+        (min(one.a_lines[0], two.a_lines[0]), max(one.a_lines[1], two.a_lines[1])),
+        one.b_file,
+        (min(one.b_lines[0], two.b_lines[0]), max(one.b_lines[1], two.b_lines[1])),
+        one.tokens + two.tokens,
+    )
 
 
 def _region(a: Document, b: Document, run: list[tuple[int, int]]) -> Region:
