@@ -216,8 +216,8 @@ def test_a_stale_attempt_does_not_overwrite_a_newer_one(world: World) -> None:
         problem = s.scalar(select(Problem).where(Problem.slug == "toy-layers"))
         assert problem is not None
         report_id = reports.request_report(s, problem, None).id
+        assert reports.claim(s, report_id, dt.datetime.now(dt.UTC)) == 1  # in one transaction: the runner waits
     with world.db.session() as s:
-        assert reports.claim(s, report_id, dt.datetime.now(dt.UTC)) == 1
         assert reports.claim(s, report_id, dt.datetime.now(dt.UTC)) is None  # running, lease alive: not twice
         s.execute(update(SimilarityReport).where(SimilarityReport.id == report_id).values(attempt=2))
     reports._store(world.db, report_id, 1, ReportState.DONE, submissions=99)
