@@ -81,14 +81,31 @@ def get_report(session: Session, problem: Problem, report_id: int) -> Similarity
     return report
 
 
-def due_after_deadline(session: Session, now: dt.datetime) -> list[int]:
-    """Queue a report of every problem whose deadline has passed with no report asked for since then."""
+def _past_deadline(now: dt.datetime) -> Any:
+    """Problems whose deadline has passed with no after-deadline report made since."""
     since = exists().where(
         SimilarityReport.problem_id == Problem.id,
         SimilarityReport.after_deadline.is_(True),
         SimilarityReport.created_at >= Problem.deadline,
     )
-    problems = session.scalars(select(Problem).where(Problem.deadline.is_not(None), Problem.deadline <= now, ~since))
+    return and_(Problem.deadline.is_not(None), Problem.deadline <= now, ~since)
+
+
+def _to_run(now: dt.datetime) -> Any:
+    dead = and_(SimilarityReport.state == ReportState.RUNNING, SimilarityReport.lease_expires_at < now)
+    return or_(SimilarityReport.state == ReportState.QUEUED, dead)
+
+
+def anything_due(session: Session, now: dt.datetime) -> bool:
+    """Is there a report to queue or to run? (Read-only: most ticks find nothing and take no write lock.)"""
+    due = select(Problem.id).where(_past_deadline(now)).limit(1)
+    waiting = select(SimilarityReport.id).where(_to_run(now)).limit(1)
+    return session.scalar(due) is not None or session.scalar(waiting) is not None
+
+
+def due_after_deadline(session: Session, now: dt.datetime) -> list[int]:
+    """Queue a report of every problem whose deadline has passed with no report asked for since then."""
+    problems = session.scalars(select(Problem).where(_past_deadline(now)))
     made = [request_report(session, p, None, after_deadline=True) for p in problems]
     for report in made:
         report.after_deadline = True
@@ -109,13 +126,7 @@ def runnable(session: Session, now: dt.datetime) -> list[int]:
             "run it again",
         )
     )
-    return list(
-        session.scalars(
-            select(SimilarityReport.id)
-            .where(or_(SimilarityReport.state == ReportState.QUEUED, dead))
-            .order_by(SimilarityReport.id)
-        )
-    )
+    return list(session.scalars(select(SimilarityReport.id).where(_to_run(now)).order_by(SimilarityReport.id)))
 
 
 def claim(session: Session, report_id: int, now: dt.datetime) -> int | None:

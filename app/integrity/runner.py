@@ -33,6 +33,7 @@ class SimilarityRunner:
         self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="similarity")
         self._active: set[int] = set()
         self._lock = threading.Lock()
+        self._tick_lock = threading.Lock()
         self._ticks = Periodic(self.tick, interval, "similarity")
 
     def start(self) -> None:
@@ -57,8 +58,15 @@ class SimilarityRunner:
 
     def tick(self) -> list[int]:
         """The leader queues after-deadline reports and starts every runnable one; the ids started."""
+        with self._tick_lock:  # one tick at a time: two would both queue the same after-deadline report
+            return self._tick()
+
+    def _tick(self) -> list[int]:
         if not self.leader.held():
             return []
+        with self.db.read() as session:
+            if not reports.anything_due(session, utcnow()):
+                return []
         with self.db.session() as session:
             made = reports.due_after_deadline(session, utcnow())
             due = reports.runnable(session, utcnow())
