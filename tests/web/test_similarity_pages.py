@@ -9,6 +9,7 @@ from app.db.models import Role
 from tests.app.conftest import load_toy
 from tests.app.test_similarity_reports import _class
 from tests.web.conftest import LiveServer, screenshot
+from tests.web.test_everywhere import Watch, audit
 
 NO_SIDEWAYS_SCROLL = "document.documentElement.scrollWidth <= window.innerWidth"
 
@@ -75,6 +76,14 @@ def test_an_instructor_runs_the_report_and_compares_the_most_similar_pair(live: 
     phone.goto("/c/dl/p/toy-layers/similarity")
     assert phone.evaluate(NO_SIDEWAYS_SCROLL)
     screenshot(phone, "instructor-similarity-phone")
+
+    # Both pages at both widths: nothing blocked by the CSP, no console error, no serious axe violation.
+    pair_path = prof.url.removeprefix(live.base)
+    for page, width in ((prof, "desktop"), (phone, "phone")):
+        watch = Watch(page)
+        found = audit(page, watch, "/c/dl/p/toy-layers/similarity", f"similarity-{width}")
+        found += audit(page, watch, pair_path, f"similarity-pair-{width}")
+        assert found == [], found
 
 
 def _colour(page: Any, selector: str) -> str:
