@@ -10,6 +10,7 @@ from sqlalchemy.orm import Session
 from app.config import Mode, Settings
 from app.db import Database
 from app.db.models import Submission, SubmissionState
+from app.integrity.runner import SimilarityRunner
 from app.jobs import lease, standing
 from app.jobs.dramatiq_queue import DramatiqDispatcher, make_broker
 from app.jobs.grading import Grader, GradingConfig
@@ -59,6 +60,7 @@ class Runtime:
         self.leader = LeaderLock(self.db)
         self.checker = UploadChecker(self.db, self.bundles, self.settings.check_workers, self.settings.sandbox)
         self.kits = CheckKits(self.references, self.settings.sandbox)
+        self.similarity = SimilarityRunner(self.db, self.bundles, self.settings.sweep_interval_seconds)
 
     def start_checks(self) -> None:
         """Upload checks: fail those a stopped process left behind, then keep this process's alive."""
@@ -111,5 +113,6 @@ class Runtime:
                 sandbox.close()
         self.checker.close()
         self.kits.close()
+        self.similarity.close()
         self.leader.release()
         self.db.dispose()

@@ -11,7 +11,7 @@ import os
 import platform
 import time
 
-from bench import cpu, distributed, harness, hostile, sandbox, service
+from bench import cpu, distributed, harness, hostile, sandbox, service, similarity
 
 
 def main() -> None:
@@ -21,8 +21,9 @@ def main() -> None:
     parser.add_argument("--slots", type=int, default=os.cpu_count() or 2, help="sandbox slots of the service")
     parser.add_argument(
         "--only",
-        default="1,2,3,6,7,8",
-        help="parts: 1 sandbox, 2 harness, 3 service (3-5), 6 workers, 7 CPU split, 8 peak RSS, hostile",
+        default="1,2,3,6,7,8,9",
+        help="parts: 1 sandbox, 2 harness, 3 service (3-5), 6 workers, 7 CPU split, 8 peak RSS, hostile, "
+        "9 code similarity",
     )
     parser.add_argument("--cpu-burst", type=int, default=300, help="submissions in the burst of table 7")
     parser.add_argument("--distributed", type=int, default=60, help="submissions per run of table 6")
@@ -47,6 +48,8 @@ def main() -> None:
         print(cpu.run(args.cpu_burst, args.slots), flush=True)
     if "8" in parts:
         print(hostile.run(), flush=True)
+    if "9" in parts:
+        print(similarity.run(), flush=True)
 
 
 if __name__ == "__main__":

@@ -414,3 +414,45 @@ class SetPassword(BaseModel):
 class PasswordChange(BaseModel):
     current_password: str = Field(max_length=1024)
     new_password: str = Field(max_length=2048)
+
+
+class SimilaritySide(BaseModel):
+    submission: int
+    user: str
+
+
+class SimilarityLines(BaseModel):
+    file: str
+    lines: list[int] = Field(description="first and last line, 1-based, inclusive")
+
+
+class SimilarityRegion(BaseModel):
+    a: SimilarityLines
+    b: SimilarityLines
+    tokens: int
+
+
+class SimilarityPair(BaseModel):
+    rank: int = Field(description="1 is the most similar pair")
+    a: SimilaritySide
+    b: SimilaritySide
+    similarity: float = Field(description="shared fingerprints over the mean of both sides' (0 to 1)")
+    a_share: float = Field(description="share of a's code found in b")
+    b_share: float
+    a_lines: int = Field(description="lines of a inside a matching region")
+    b_lines: int
+    regions: list[SimilarityRegion]
+
+
+class SimilarityRead(BaseModel):
+    id: int | None = Field(description="the newest report; null when none was ever asked for")
+    state: str | None = Field(description="queued, running, done or failed")
+    after_deadline: bool
+    created_at: dt.datetime | None
+    finished_at: dt.datetime | None
+    message: str
+    shown: int | None = Field(description="the newest finished report, whose pairs are below")
+    shown_finished_at: dt.datetime | None
+    submissions: int = Field(description="counting submissions compared: each student's best graded one")
+    seconds: float | None
+    pairs: list[SimilarityPair]

@@ -90,6 +90,13 @@ class CheckState(enum.StrEnum):
     FAILED = "failed"
 
 
+class ReportState(enum.StrEnum):
+    QUEUED = "queued"
+    RUNNING = "running"
+    DONE = "done"
+    FAILED = "failed"
+
+
 class RegradeState(enum.StrEnum):
     PENDING = "pending"
     APPLIED = "applied"
@@ -378,3 +385,25 @@ class UploadCheck(Base):
     created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
     heartbeat_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
     finished_at: Mapped[dt.datetime | None]
+
+
+class SimilarityReport(Base):
+    """How alike the students' counting submissions of a problem are: the most similar pairs, made in the
+    background (on request, or once after the deadline). The row is also the job."""
+
+    __tablename__ = "similarity_reports"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    problem_id: Mapped[int] = mapped_column(ForeignKey("problems.id", ondelete="CASCADE"), index=True)
+    state: Mapped[ReportState] = mapped_column(_enum(ReportState), default=ReportState.QUEUED)
+    after_deadline: Mapped[bool] = mapped_column(Boolean, default=False)  # False: someone asked for it
+    requested_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    started_at: Mapped[dt.datetime | None]
+    lease_expires_at: Mapped[dt.datetime | None]  # a running report past this died with its process
+    attempt: Mapped[int] = mapped_column(Integer, default=0)
+    finished_at: Mapped[dt.datetime | None]
+    submissions: Mapped[int] = mapped_column(Integer, default=0)  # counting submissions compared
+    seconds: Mapped[float] = mapped_column(Float, default=0.0)
+    pairs: Mapped[list[Any] | None]  # the most similar pairs, best first, with their matching regions
+    message: Mapped[str] = mapped_column(Text, default="")

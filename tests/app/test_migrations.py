@@ -10,10 +10,13 @@ import pytest
 import sqlalchemy as sa
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
-from sqlalchemy import create_engine, inspect, pool, text
+from sqlalchemy import create_engine, inspect, pool, select, text
+from sqlalchemy.orm import Session
 
 from app.db import migrate as migrations
-from app.db.models import Base
+from app.db.models import Base, ReportState, SimilarityReport
+
+_T = dt.datetime(2026, 12, 1, 12, 0)
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])
@@ -203,3 +206,38 @@ def test_the_release_migration_keeps_problems_and_submissions_with_todays_behavi
         engine.dispose()
     migrations.downgrade(empty_url, "0006_overview")
     assert migrations.current_revision(empty_url) == "0006_overview"
+
+
+def test_similarity_reports_come_with_problems_already_stored(empty_url: str) -> None:
+    """Upgrading a 0006 database that holds a course and a problem adds the reports' table, empty, and a
+    report of that problem can be stored and is deleted with it."""
+    migrations.upgrade(empty_url, "0006_overview")
+    engine = create_engine(empty_url, poolclass=pool.NullPool)
+    try:
+        with engine.begin() as conn:
+            conn.execute(
+                text("INSERT INTO courses (id, slug, title, created_at) VALUES (1, 'dl', 'DL', :t)"), {"t": _T}
+            )
+            conn.execute(
+                text(
+                    "INSERT INTO problems (id, course_id, slug, title, published, late_policy, late_penalty, "
+                    "quota_window_seconds, reveal_hidden_after_deadline, created_at, seed_secret) "
+                    "VALUES (1, 1, 'layers', 'Layers', :yes, 'accept', 0, 3600, :no, :t, :key)"
+                ),
+                {"yes": True, "no": False, "t": _T, "key": b"k" * 32},
+            )
+        migrations.upgrade(empty_url)
+        with engine.begin() as conn:
+            assert conn.execute(text("SELECT count(*) FROM similarity_reports")).scalar() == 0
+            assert conn.execute(text("SELECT slug FROM problems")).scalar() == "layers"
+        with Session(engine) as session, session.begin():
+            session.add(SimilarityReport(problem_id=1, pairs=[{"a": 1, "b": 2, "similarity": 0.5}]))
+        with Session(engine) as session:
+            report = session.scalars(select(SimilarityReport)).one()
+            assert (report.state, report.pairs, report.attempt) == (
+                ReportState.QUEUED,
+                [{"a": 1, "b": 2, "similarity": 0.5}],
+                0,
+            )
+    finally:
+        engine.dispose()

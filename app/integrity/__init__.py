@@ -1,0 +1,1 @@
+"""Academic integrity: how alike students' submissions are."""
