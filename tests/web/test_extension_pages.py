@@ -13,6 +13,10 @@ from tests.app.conftest import load_toy
 from tests.web.conftest import LiveServer, screenshot
 
 
+WIDEST = """[...document.querySelectorAll('body *')].filter(e => e.getBoundingClientRect().right > innerWidth + 1)
+  .map(e => e.tagName + '.' + e.className + ' ' + Math.round(e.getBoundingClientRect().right)).slice(0, 8)"""
+
+
 def _fits(page: Any) -> bool:
     width = page.evaluate("document.documentElement.scrollWidth")
     return bool(width <= page.viewport_size["width"] + 1)
@@ -49,8 +53,8 @@ def test_an_extension_set_on_the_page_is_the_students_deadline_with_late_days_le
 
     phone = page_for("ian", phone=True)
     phone.goto("/c/dl/extensions")
-    assert _fits(phone)
     screenshot(phone, "extensions-phone")
+    assert _fits(phone), phone.evaluate(WIDEST)
 
     for width, name in ((False, "desktop"), (True, "phone")):
         alice = page_for("alice", phone=width)
