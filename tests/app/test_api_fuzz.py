@@ -69,6 +69,7 @@ UPLOADS: dict[str, Any] = {
     "bundle": bundle_to_zip(load_toy(PROBLEM)),
     "files": [solution_of(load_toy(PROBLEM))["toy.py"]],
     "roster": b"username,full_name,role\nbob,Bob,student\n",
+    "file": f"username,problem,deadline,extra_quota,reason\nalice,{PROBLEM},2026-12-24T10:00Z,1,\n".encode(),
 }
 
 
@@ -136,6 +137,7 @@ def target(request: pytest.FixtureRequest, make_world: WorldFactory, sqlite_url:
         submission_id=submissions,
         regrade_id=[regrade.json()["id"]],
         token_id=[spare],
+        username=["alice"],
     )
     TOKENS.update(own=own, spare=spare)
     yield Target(app=world.client.app, headers=world.headers(me))

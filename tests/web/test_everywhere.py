@@ -118,6 +118,7 @@ STAFF_PAGES = [
     "/c/dl/upload",
     "{regrade}",
     "/c/dl/roster",
+    "/c/dl/extensions?problem=toy-layers",
 ]
 
 
