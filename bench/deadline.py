@@ -471,6 +471,9 @@ def _measure(db: Any, ids: dict[str, Any], info: dict[str, Any]) -> dict[str, An
         "drain": max(ends, default=0.0),
         "live_jobs": len(live),
         "regrade_jobs": len(regrade),
+        "flooder_id": flooder,
+        # every job: id, author, a regrade's?, queued, started, graded (seconds from t0; None: never), state
+        "jobs": [[j.id, j.user, j.regrade, j.created, j.started, j.graded, j.state] for j in jobs],
     }
 
 
@@ -526,7 +529,9 @@ def _databases(backend: str, folder: Path) -> Iterator[tuple[Any, str | None]]:
         yield pg.new_database, redis.url
 
 
-def measure(scenario: Scenario, slots: int, backends: Sequence[str] = ("embedded", "distributed")) -> list[dict[str, Any]]:
+def measure(
+    scenario: Scenario, slots: int, backends: Sequence[str] = ("embedded", "distributed")
+) -> list[dict[str, Any]]:
     orders = ORDERS if has_fair_order() else ("fifo",)
     results = []
     with tempfile.TemporaryDirectory(prefix="gradelab-deadline-") as tmp:
