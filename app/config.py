@@ -24,6 +24,11 @@ class Mode(enum.StrEnum):
     DISTRIBUTED = "distributed"  # PostgreSQL, Dramatiq on Redis, separate worker processes
 
 
+class QueueOrder(enum.StrEnum):
+    FAIR = "fair"  # live work before regrades, then each student's first waiting job before anyone's second
+    FIFO = "fifo"  # first come, first served (the order before the fair queue; kept as a baseline)
+
+
 class Settings(BaseSettings):
     """Everything the service can be told; each field is `GRADELAB_<NAME>` in the environment."""
 
@@ -42,6 +47,7 @@ class Settings(BaseSettings):
     sweep_interval_seconds: float = Field(default=15.0, gt=0)
     requeue_after_seconds: float = Field(default=120.0, gt=0)
     max_attempts: int = Field(default=3, ge=1)
+    queue_order: QueueOrder = QueueOrder.FAIR  # which queued job a free slot claims next (README, "The queue")
 
     token_days: int = Field(default=90, ge=1)
     max_request_bytes: int = Field(default=64 * 1024 * 1024, ge=1024)

@@ -41,6 +41,13 @@ class Metrics:
             buckets=(0.01, 0.05, 0.1, 0.5, 1, 5, 15, 60, 300, 1800),
             registry=self.registry,
         )
+        self.queue_wait = Histogram(
+            "gradelab_queue_wait_seconds",
+            "Time a job waited between creation and claim, by priority class (live submissions, regrades)",
+            ["priority"],
+            buckets=(0.1, 0.5, 1, 2.5, 5, 10, 15, 30, 60, 120, 300, 900, 1800, 3600),
+            registry=self.registry,
+        )
         self.graded = Counter("gradelab_graded", "Grading attempts by outcome", ["outcome"], registry=self.registry)
         self.sandbox_kills = Counter(
             "gradelab_sandbox_kills", "Calls the sandbox stopped, by reason", ["reason"], registry=self.registry

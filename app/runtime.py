@@ -47,6 +47,7 @@ class Runtime:
                 lease_seconds=self.settings.lease_seconds,
                 max_attempts=self.settings.max_attempts,
                 running_per_student=self.settings.running_per_student,
+                queue_order=self.settings.queue_order,
             ),
             self.metrics,
             self.bundles,
@@ -71,14 +72,10 @@ class Runtime:
         if self.settings.slots == 0:
             return
         sandboxes = acquire_sandboxes(self.settings.slots, self.settings.sandbox)
-        self.pool = LocalPool(self.grader.grade, sandboxes)
-        self.pool.start()
+        self.pool = LocalPool(self.grader.grade_next, sandboxes)
+        self.pool.start()  # each slot looks at the database once: jobs queued before a restart are picked up
         self.dispatcher = self.pool
         self.grader.wake = self.pool.notify  # a student's waiting job, once their running one ends
-        with self.db.read() as session:
-            waiting = lease.queued_ids(session)
-        for job_id in waiting:
-            self.pool.notify(job_id)
         self.sweeper = Periodic(self.sweep, self.settings.sweep_interval_seconds, "sweeper")
         self.sweeper.start()
 

@@ -21,6 +21,7 @@ from sqlalchemy import (
     Text,
     UniqueConstraint,
     false,
+    true,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
@@ -55,6 +56,18 @@ class SubmissionState(enum.StrEnum):
     RUNNING = "running"
     GRADED = "graded"
     FAILED = "failed"
+    SUPERSEDED = "superseded"  # a newer submission to the same problem came while this one still waited
+
+
+class Priority(enum.IntEnum):
+    """A job's priority class in the queue: every live job goes before any background one."""
+
+    LIVE = 0  # a student's (or instructor's) own submission
+    REGRADE = 1  # a regrade's copy or a submission staff queued again
+
+    @property
+    def label(self) -> str:
+        return "live" if self is Priority.LIVE else "regrade"
 
 
 class LatePolicy(enum.StrEnum):
@@ -179,6 +192,8 @@ class Problem(Base):
     quota_count: Mapped[int | None] = mapped_column(Integer)
     quota_window_seconds: Mapped[int] = mapped_column(Integer, default=3600)
     reveal_hidden_after_deadline: Mapped[bool] = mapped_column(Boolean, default=False)
+    # A student's newer submission supersedes their older one still waiting in the queue (it is not graded).
+    supersede_queued: Mapped[bool] = mapped_column(Boolean, default=True, server_default=true())
     created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
     # The key every version's test inputs are seeded from, so they stay the same across versions;
     # made at the first upload and never shown (no API response, page or export carries it).
@@ -209,6 +224,7 @@ class Submission(Base):
     __table_args__ = (
         Index("ix_submissions_problem_user_created", "problem_id", "user_id", "created_at"),
         Index("ix_submissions_state_lease", "state", "lease_expires_at"),
+        Index("ix_submissions_queue", "state", "priority", "user_id", "id"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -222,6 +238,9 @@ class Submission(Base):
     late: Mapped[bool] = mapped_column(Boolean, default=False)
 
     state: Mapped[SubmissionState] = mapped_column(_enum(SubmissionState), default=SubmissionState.QUEUED)
+    priority: Mapped[int] = mapped_column(Integer, default=Priority.LIVE, server_default="0")
+    queued_at: Mapped[dt.datetime | None]  # when it last joined the queue (None: at created_at)
+    superseded_by_id: Mapped[int | None] = mapped_column(ForeignKey("submissions.id", ondelete="SET NULL"))
     attempt: Mapped[int] = mapped_column(Integer, default=0)
     lease_owner: Mapped[str | None] = mapped_column(String(128))
     lease_expires_at: Mapped[dt.datetime | None]

@@ -1,8 +1,10 @@
 """The distributed dispatcher: job ids as Dramatiq messages on Redis, consumed by worker processes.
 
-The message carries only the submission id; the database row is the truth. A message is
-acknowledged after the handler returns, that is after the result (or the give-back) is
-stored; duplicates are harmless because the claim is fenced.
+A message carries a submission id but means "there is work": the slot that takes it claims the
+next job in the queue's order (`lease.claim_next`), so the database, not the order of messages,
+decides who is graded next; a message that finds nothing claimable is simply acknowledged. A
+message is acknowledged after the handler returns, that is after the result (or the give-back)
+is stored; duplicates are harmless because the claim is fenced.
 """
 
 from __future__ import annotations
@@ -65,9 +67,9 @@ class DramatiqDispatcher:
 class SlotWorker:
     """A Dramatiq worker with one thread per sandbox slot; each thread keeps its own slot."""
 
-    def __init__(self, broker: RedisBroker, handler: Callable[[int, Sandbox], object], sandboxes: Sequence[Sandbox]):
+    def __init__(self, broker: RedisBroker, grade_next: Callable[[Sandbox], object], sandboxes: Sequence[Sandbox]):
         self.broker = broker
-        self.handler = handler
+        self.grade_next = grade_next
         self._free: queue.Queue[Sandbox] = queue.Queue()
         for sandbox in sandboxes:
             self._free.put(sandbox)
@@ -78,10 +80,11 @@ class SlotWorker:
         self.worker.queue_prefetch = self.slots  # no message waits in a busy worker while another is idle
 
     def _run(self, submission_id: int) -> None:
+        """One message, one claim of the next job in order (the message's id is only a hint)."""
         sandbox = getattr(self._local, "sandbox", None)
         if sandbox is None:
             sandbox = self._local.sandbox = self._free.get_nowait()
-        self.handler(int(submission_id), sandbox)
+        self.grade_next(sandbox)
 
     def notify(self, job_id: int) -> None:
         """Send a job (the sweeper's re-sends from a worker process)."""

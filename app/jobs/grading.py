@@ -13,6 +13,7 @@ from dataclasses import dataclass
 import structlog
 from sqlalchemy.orm import Session
 
+from app.config import QueueOrder
 from app.db import Database, utcnow
 from app.db.models import SubmissionState
 from app.jobs import lease
@@ -31,6 +32,7 @@ class GradingConfig:
     lease_seconds: float = 60.0
     max_attempts: int = 3
     running_per_student: int = 0  # a student's jobs running at once; 0: no limit
+    queue_order: QueueOrder = QueueOrder.FAIR
 
 
 def worker_id() -> str:
@@ -59,17 +61,42 @@ class Grader:
         self.wake: Callable[[int], None] | None = None
 
     def grade(self, submission_id: int, sandbox: Sandbox) -> SubmissionState | None:
-        """Grade the submission if it can be claimed; returns the state it was left in (None: not ours).
+        """Grade this submission if it can be claimed; returns the state it was left in (None: not ours).
 
         A job of a student who already has `running_per_student` jobs running stays queued (None) and
         is sent again when one of theirs ends."""
+
+        def take(session: Session) -> lease.Claimed | None:
+            if self._must_wait(session, submission_id):  # decided under the student's row lock
+                raise _StudentBusy
+            return lease.claim(session, submission_id, self.owner, self.config.lease_seconds)
+
         try:
-            state = self._claim_and_grade(submission_id, sandbox)
+            claim, state = self._claim_and_grade(take, sandbox)
         except _StudentBusy:
             log.info("claim_deferred_student_busy", submission_id=submission_id)
             return None
+        if claim is None:
+            log.debug("claim_skipped", submission_id=submission_id)
         self._wake_next(submission_id)
         return state
+
+    def grade_next(self, sandbox: Sandbox) -> bool:
+        """Claim and grade the next job in the queue's order, whichever it is; False when none is claimable.
+
+        A dispatch message only says that there is work: the database decides which job is next."""
+
+        def take(session: Session) -> lease.Claimed | None:
+            config = self.config
+            return lease.claim_next(
+                session, self.owner, config.lease_seconds, config.queue_order, config.running_per_student
+            )
+
+        claim, _state = self._claim_and_grade(take, sandbox)
+        if claim is None:
+            return False
+        self._wake_next(claim.submission_id)
+        return True
 
     def _must_wait(self, session: Session, submission_id: int) -> bool:
         limit = self.config.running_per_student
@@ -88,47 +115,59 @@ class Grader:
         for job_id in waiting:
             self.wake(job_id)
 
-    def _claim_and_grade(self, submission_id: int, sandbox: Sandbox) -> SubmissionState | None:
-        bound = structlog.contextvars.bound_contextvars(submission_id=submission_id)
-        with bound:
-            with self.db.session() as session:
-                if self._must_wait(session, submission_id):  # decided under the student's row lock
-                    raise _StudentBusy
-                claim = lease.claim(session, submission_id, self.owner, self.config.lease_seconds)
-                if claim is None:
-                    log.debug("claim_skipped")
-                    return None
-                self.metrics.queue_seconds.observe(max(0.0, (utcnow() - claim.created_at).total_seconds()))
-                files = stored_files(session, claim.files_from)
-                penalty = late_penalty(session, claim.problem_id) if claim.late else 0.0
-                bundle = self.bundles.get(session, claim.version_id)
-                seed_key = self.bundles.seed_key(session, claim.problem_id)
-            log.info("grading_started", attempt=claim.attempt, problem=bundle.slug)
-            started = time.monotonic()
-            stop = threading.Event()
-            beat = threading.Thread(target=self._heartbeat, args=(claim, stop), daemon=True)
-            beat.start()
-            try:
-                report = self._run(bundle, files, sandbox, seed_key)
-            except Exception as exc:  # infrastructure: the sandbox, the reference, the machine
-                stop.set()
-                return self._give_back(claim, exc)
-            finally:
-                stop.set()
-                beat.join()
-            with self.db.session() as session:
-                stored = lease.finish(session, claim, report, late_penalty=penalty)
-            elapsed = time.monotonic() - started
-            if not stored:
-                self.metrics.graded.labels("lease_lost").inc()
-                log.warning("result_discarded_lease_lost", attempt=claim.attempt)
-                return None
-            self.metrics.graded.labels("graded").inc()
-            self.metrics.grading_seconds.observe(elapsed)
-            for reason, count in report.kills.items():
-                self.metrics.sandbox_kills.labels(reason).inc(count)
-            log.info("graded", score=report.score, max_score=report.max_score, seconds=round(elapsed, 3))
-            return SubmissionState.GRADED
+    def _claim_and_grade(
+        self, take: Callable[[Session], lease.Claimed | None], sandbox: Sandbox
+    ) -> tuple[lease.Claimed | None, SubmissionState | None]:
+        """Claim a job with `take`, grade it and store the result: (the claim or None, the state it was left in)."""
+        with self.db.session() as session:
+            claim = take(session)
+            if claim is None:
+                return None, None
+            self.metrics.queue_seconds.observe(max(0.0, (utcnow() - claim.created_at).total_seconds()))
+            waited = max(0.0, (utcnow() - claim.queued_at).total_seconds())
+            self.metrics.queue_wait.labels(claim.priority.label).observe(waited)
+            files = stored_files(session, claim.files_from)
+            penalty = late_penalty(session, claim.problem_id) if claim.late else 0.0
+            bundle = self.bundles.get(session, claim.version_id)
+            seed_key = self.bundles.seed_key(session, claim.problem_id)
+        with structlog.contextvars.bound_contextvars(submission_id=claim.submission_id):
+            return claim, self._grade_claimed(claim, bundle, files, penalty, seed_key, sandbox)
+
+    def _grade_claimed(
+        self,
+        claim: lease.Claimed,
+        bundle: Bundle,
+        files: dict[str, bytes],
+        penalty: float,
+        seed_key: bytes,
+        sandbox: Sandbox,
+    ) -> SubmissionState | None:
+        log.info("grading_started", attempt=claim.attempt, problem=bundle.slug)
+        started = time.monotonic()
+        stop = threading.Event()
+        beat = threading.Thread(target=self._heartbeat, args=(claim, stop), daemon=True)
+        beat.start()
+        try:
+            report = self._run(bundle, files, sandbox, seed_key)
+        except Exception as exc:  # infrastructure: the sandbox, the reference, the machine
+            stop.set()
+            return self._give_back(claim, exc)
+        finally:
+            stop.set()
+            beat.join()
+        with self.db.session() as session:
+            stored = lease.finish(session, claim, report, late_penalty=penalty)
+        elapsed = time.monotonic() - started
+        if not stored:
+            self.metrics.graded.labels("lease_lost").inc()
+            log.warning("result_discarded_lease_lost", attempt=claim.attempt)
+            return None
+        self.metrics.graded.labels("graded").inc()
+        self.metrics.grading_seconds.observe(elapsed)
+        for reason, count in report.kills.items():
+            self.metrics.sandbox_kills.labels(reason).inc(count)
+        log.info("graded", score=report.score, max_score=report.max_score, seconds=round(elapsed, 3))
+        return SubmissionState.GRADED
 
     def _run(self, bundle: Bundle, files: dict[str, bytes], sandbox: Sandbox, seed_key: bytes) -> GradeReport:
         try:

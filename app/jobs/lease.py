@@ -11,11 +11,12 @@ import math
 from dataclasses import dataclass
 from typing import Any, cast
 
-from sqlalchemy import Table, bindparam, delete, func, insert, or_, select, update
+from sqlalchemy import Table, bindparam, case, delete, func, insert, or_, select, update
 from sqlalchemy.orm import Session
 
+from app.config import QueueOrder
 from app.db import utcnow
-from app.db.models import Submission, SubmissionState, TestResult, User
+from app.db.models import Priority, Submission, SubmissionState, TestResult, User
 from grader.grading import GradeReport
 
 QUEUED, RUNNING, GRADED, FAILED = (
@@ -44,7 +45,9 @@ _CLAIM = (
         attempt=_S.attempt + 1,
         started_at=bindparam("p_now"),
     )
-    .returning(_S.attempt, _S.created_at, _S.late, _S.problem_id, _S.version_id, _S.source_id)
+    .returning(
+        _S.attempt, _S.created_at, _S.queued_at, _S.late, _S.problem_id, _S.version_id, _S.source_id, _S.priority
+    )
 )
 # A write after the claim matches the row only while this claim still holds it (see `_fence`).
 _FENCE = (_S.id == bindparam("p_id"), _S.attempt == bindparam("p_attempt"), _S.state == RUNNING)
@@ -85,6 +88,8 @@ class Claimed(Claim):
     problem_id: int
     version_id: int
     files_from: int  # the submission whose files are graded (a regrade's shadow copy grades its source's)
+    queued_at: dt.datetime  # when it joined the queue (a regrade's copy keeps its source's created_at)
+    priority: Priority
 
 
 def claim(session: Session, submission_id: int, owner: str, lease_seconds: float) -> Claimed | None:
@@ -95,10 +100,88 @@ def claim(session: Session, submission_id: int, owner: str, lease_seconds: float
     row = result.one_or_none()
     if row is None:
         return None
-    attempt, created_at, late, problem_id, version_id, source_id = row
+    attempt, created_at, queued_at, late, problem_id, version_id, source_id, priority = row
     return Claimed(
-        submission_id, attempt, owner, created_at, bool(late), problem_id, version_id, source_id or submission_id
+        submission_id,
+        attempt,
+        owner,
+        created_at,
+        bool(late),
+        problem_id,
+        version_id,
+        source_id or submission_id,
+        queued_at or created_at,
+        Priority(priority),
     )
+
+
+LIVE, REGRADE = Priority.LIVE, Priority.REGRADE
+_CANDIDATES = 8  # queued rows tried per claim: another slot may take (or lock) the first ones meanwhile
+
+
+def active_jobs(now: dt.datetime) -> Any:
+    """Queued and running rows, each with its priority class, its author's running count in that class, and
+    its turn: a queued row's place among its author's jobs of its class, counting the running ones first."""
+    klass = _S.priority
+    author = (_S.user_id, klass)
+    live_running = case(((_S.state == RUNNING) & (_S.lease_expires_at >= now), 1), else_=0)
+    running = func.sum(live_running).over(partition_by=author)
+    waiting = func.row_number().over(partition_by=(*author, _S.state), order_by=_S.id)
+    return (
+        select(
+            _S.id,
+            _S.user_id,
+            _S.state,
+            klass.label("klass"),
+            running.label("running"),
+            (waiting + running).label("turn"),
+        )
+        .where(_S.state.in_([QUEUED, RUNNING]))
+        .subquery("active")
+    )
+
+
+def claim_order(active: Any, order: QueueOrder) -> tuple[Any, ...]:
+    """The claim order: fair is (class, turn, age); fifo is the order the rows were made in."""
+    if order is QueueOrder.FIFO:
+        return (active.c.id,)
+    return (active.c.klass, active.c.turn, active.c.id)
+
+
+def next_candidates(
+    session: Session, order: QueueOrder, running_per_student: int = 0, count: int = _CANDIDATES
+) -> list[int]:
+    """The first `count` queued jobs in claim order, leaving out the live jobs of students already at their limit."""
+    active = active_jobs(utcnow())
+    query = select(active.c.id).where(active.c.state == QUEUED)
+    if running_per_student > 0:
+        query = query.where((active.c.klass == REGRADE) | (active.c.running < running_per_student))
+    return list(session.scalars(query.order_by(*claim_order(active, order)).limit(count)))
+
+
+def claim_next(
+    session: Session, owner: str, lease_seconds: float, order: QueueOrder, running_per_student: int = 0
+) -> Claimed | None:
+    """Claim the first claimable queued job in `order`; None when there is none.
+
+    Each candidate is locked with SKIP LOCKED (PostgreSQL; SQLite serializes writers) so slots never wait
+    for each other, and the author's limit is checked again under their row lock, as `student_busy` does."""
+    for _ in range(3):  # a full round lost to other slots: look again
+        candidates = next_candidates(session, order, running_per_student)
+        if not candidates:
+            return None
+        for submission_id in candidates:
+            locked = session.scalar(
+                select(_S.id).where(_S.id == submission_id, _S.state == QUEUED).with_for_update(skip_locked=True)
+            )
+            if locked is None:
+                continue
+            if running_per_student > 0 and student_busy(session, submission_id, running_per_student) is not None:
+                continue
+            claimed = claim(session, submission_id, owner, lease_seconds)
+            if claimed is not None:
+                return claimed
+    return None
 
 
 def student_busy(session: Session, submission_id: int, limit: int) -> int | None:

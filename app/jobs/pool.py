@@ -1,9 +1,8 @@
-"""The embedded dispatcher: a queue and one thread per sandbox slot, inside the web process."""
+"""The embedded dispatcher: one thread per sandbox slot, inside the web process, claiming from the database."""
 
 from __future__ import annotations
 
 import logging
-import queue
 import threading
 from collections.abc import Callable, Iterable
 from typing import Protocol
@@ -16,9 +15,6 @@ from grader.sandbox import Sandbox
 from grader.sandbox import acquire_sandboxes as acquire_slots
 
 log = logging.getLogger("app.jobs")
-
-Handler = Callable[[int, Sandbox], object]
-
 
 class Dispatcher(Protocol):
     """Where the service sends a job id once the job's row is committed."""
@@ -38,18 +34,16 @@ def acquire_sandboxes(count: int, backend: str = "auto") -> list[Sandbox]:
     return acquire_slots(count, backend, preload=sandbox_preload())
 
 
-_STOP = -1
-
-
 class LocalPool:
-    """Runs `handler(job_id, sandbox)` on one thread per sandbox; `notify` never blocks the caller."""
+    """One thread per sandbox; each claims the next job in the database's order until none is claimable,
+    then sleeps until `notify` says there is work. `notify` never blocks the caller."""
 
-    def __init__(self, handler: Handler, sandboxes: Iterable[Sandbox]) -> None:
-        self.handler = handler
+    def __init__(self, grade_next: Callable[[Sandbox], bool], sandboxes: Iterable[Sandbox]) -> None:
+        self.grade_next = grade_next
         self.sandboxes = list(sandboxes)
-        self._queue: queue.Queue[int] = queue.Queue()
-        self._pending: set[int] = set()
-        self._lock = threading.Lock()
+        self._work_signal = threading.Condition()
+        self._notified = 0  # how many times work was announced; a thread that saw no work waits for a change
+        self._stopping = False
         self._threads: list[threading.Thread] = []
         self._busy = 0
 
@@ -61,47 +55,48 @@ class LocalPool:
     def busy(self) -> int:
         return self._busy
 
-    def queued(self) -> int:
-        return self._queue.qsize()
-
     def start(self) -> None:
+        self._stopping = False
         for i, sandbox in enumerate(self.sandboxes):
             thread = threading.Thread(target=self._work, args=(sandbox,), name=f"grader-slot-{i}", daemon=True)
             thread.start()
             self._threads.append(thread)
 
     def notify(self, job_id: int) -> None:
-        with self._lock:
-            if job_id in self._pending:
-                return  # already waiting for a slot
-            self._pending.add(job_id)
-        self._queue.put(job_id)
+        """There is work (the id is only a hint: the slot claims whichever job is next)."""
+        with self._work_signal:
+            self._notified += 1
+            self._work_signal.notify()
 
     def stop(self, timeout: float = 30.0) -> None:
         """Let running jobs finish (up to `timeout`); queued ones stay queued in the database."""
-        while True:
-            try:
-                self._queue.get_nowait()
-            except queue.Empty:
-                break
-        for _ in self._threads:
-            self._queue.put(_STOP)
+        with self._work_signal:
+            self._stopping = True
+            self._work_signal.notify_all()
         for thread in self._threads:
             thread.join(timeout)
         self._threads.clear()
 
     def _work(self, sandbox: Sandbox) -> None:
+        seen = -1  # look once at start-up: jobs queued before a restart are waiting
         while True:
-            job_id = self._queue.get()
-            if job_id == _STOP:
-                return
-            with self._lock:
-                self._pending.discard(job_id)
-                self._busy += 1
-            try:
-                self.handler(job_id, sandbox)
-            except Exception:  # the handler records failures itself; this only keeps the slot alive
-                log.exception("grading job %s raised", job_id)
-            finally:
-                with self._lock:
-                    self._busy -= 1
+            with self._work_signal:
+                while not self._stopping and self._notified == seen:
+                    self._work_signal.wait()
+                if self._stopping:
+                    return
+                seen = self._notified
+            while not self._stopping and self._grade_one(sandbox):
+                pass
+
+    def _grade_one(self, sandbox: Sandbox) -> bool:
+        with self._work_signal:
+            self._busy += 1
+        try:
+            return self.grade_next(sandbox)
+        except Exception:  # the grader records failures itself; this only keeps the slot alive
+            log.exception("grading raised")
+            return False
+        finally:
+            with self._work_signal:
+                self._busy -= 1

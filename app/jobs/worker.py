@@ -1,8 +1,9 @@
 """A grading worker of the distributed mode: N sandbox slots consuming Dramatiq messages from Redis.
 
-Run as `python -m app worker [--slots N]`. Each message is a submission id; the slot claims
-the row with the fenced lease, heartbeats while grading, stores the result, and only then is the
-message acknowledged. SIGTERM drains: running jobs finish, prefetched messages return to the queue.
+Run as `python -m app worker [--slots N]`. Each message says there is work (its submission id is
+only a hint): the slot claims the next row in the queue's order with the fenced lease, heartbeats
+while grading, stores the result, and only then is the message acknowledged. SIGTERM drains:
+running jobs finish, prefetched messages return to the queue.
 The sweeper runs here too, in whichever process holds the PostgreSQL leader lock.
 """
 
@@ -51,6 +52,7 @@ def run_worker(
         lease_seconds=settings.lease_seconds,
         max_attempts=settings.max_attempts,
         running_per_student=settings.running_per_student,
+        queue_order=settings.queue_order,
     )
     grader = Grader(db, config, metrics)
     listener: MetricsListener | None = None
@@ -62,7 +64,7 @@ def run_worker(
             db.dispose()
             return 2
     sandboxes = acquire_sandboxes(slots if slots is not None else settings.slots, settings.sandbox)
-    worker = SlotWorker(make_broker(settings.redis_url), grader.grade, sandboxes)
+    worker = SlotWorker(make_broker(settings.redis_url), grader.grade_next, sandboxes)
     grader.wake = worker.notify  # a student's waiting job, once their running one ends
     leader = LeaderLock(db)
 

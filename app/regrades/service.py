@@ -7,6 +7,7 @@ from sqlalchemy.orm import Session
 
 from app.db import utcnow
 from app.db.models import (
+    Priority,
     Problem,
     ProblemVersion,
     Regrade,
@@ -41,7 +42,9 @@ def start_regrade(session: Session, problem: Problem, version: ProblemVersion, u
     session.flush()
     originals = session.execute(
         select(Submission.id, Submission.user_id, Submission.late, Submission.created_at).where(
-            Submission.problem_id == problem.id, Submission.regrade_id.is_(None)
+            Submission.problem_id == problem.id,
+            Submission.regrade_id.is_(None),
+            Submission.state != SubmissionState.SUPERSEDED,  # never graded, never counted: not regraded either
         )
     )
     now = utcnow()
@@ -55,6 +58,8 @@ def start_regrade(session: Session, problem: Problem, version: ProblemVersion, u
             created_at=created,
             late=late,
             state=SubmissionState.QUEUED,
+            priority=Priority.REGRADE,
+            queued_at=now,
             notified_at=now,
         )
         for sid, user_id, late, created in originals

@@ -7,7 +7,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
 from app.courses.service import CourseAccess, role_in
@@ -15,6 +15,7 @@ from app.db import utcnow
 from app.db.models import (
     Course,
     LatePolicy,
+    Priority,
     Problem,
     Role,
     Submission,
@@ -97,11 +98,50 @@ def create_submission(
         created_at=now,
         late=late,
         state=SubmissionState.QUEUED,
+        queued_at=now,
         notified_at=now,
     )
     session.add(submission)
     session.flush()
     session.add_all(SubmissionFile(submission_id=submission.id, name=n, content=c) for n, c in sorted(files.items()))
+    if problem.supersede_queued:
+        supersede_waiting(session, submission)
+    return submission
+
+
+def supersede_waiting(session: Session, newer: Submission) -> list[int]:
+    """The author's older submissions to the same problem still waiting in the queue become superseded by
+    `newer`: kept and shown, never graded. One that a slot has claimed meanwhile is left to finish."""
+    result = session.execute(
+        update(Submission)
+        .where(
+            Submission.problem_id == newer.problem_id,
+            Submission.user_id == newer.user_id,
+            Submission.regrade_id.is_(None),
+            Submission.state == SubmissionState.QUEUED,
+            Submission.id < newer.id,
+        )
+        .values(state=SubmissionState.SUPERSEDED, superseded_by_id=newer.id)
+        .returning(Submission.id)
+        .execution_options(synchronize_session=False)
+    )
+    return list(result.scalars())
+
+
+def requeue(session: Session, access: CourseAccess, submission: Submission) -> Submission:
+    """Staff put a superseded submission back in the queue, as background work (after live submissions)."""
+    if not access.is_instructor:
+        raise Forbidden("only instructors can queue a submission again")
+    if submission.state is not SubmissionState.SUPERSEDED:
+        raise Invalid(
+            f"submission {submission.id} is {submission.state.value}; only a superseded submission can be "
+            "queued again (a regrade grades graded ones again)"
+        )
+    now = utcnow()
+    submission.state = SubmissionState.QUEUED
+    submission.priority = Priority.REGRADE
+    submission.queued_at = now
+    submission.notified_at = now
     return submission
 
 

@@ -17,6 +17,7 @@ from app.api.params import ERROR_RESPONSES
 from app.config import Mode
 from app.errors import Forbidden, Unauthorized
 from app.jobs.dramatiq_queue import DramatiqDispatcher
+from app.jobs.standing import queue_load
 
 router = APIRouter(tags=["operations"])
 _scraper = HTTPBearer(auto_error=False, description="GRADELAB_METRICS_TOKEN, or an admin's API token")
@@ -33,9 +34,11 @@ def healthz(runtime: RuntimeDep) -> JSONResponse:
         "busy": 0,
         "queued": 0,
     }
+    queued = 0
     try:
         with runtime.db.read() as session:
             session.execute(text("SELECT 1"))
+            queued = queue_load(session, runtime.pool.slots if runtime.pool else None).queued
     except Exception as exc:
         body.update(status="unavailable", database=f"error: {type(exc).__name__}")
     if runtime.pool is not None:
@@ -43,7 +46,7 @@ def healthz(runtime: RuntimeDep) -> JSONResponse:
             sandbox=f"self-tested at start: {runtime.pool.sandboxes[0].name}" if runtime.pool.sandboxes else "none",
             slots=runtime.pool.slots,
             busy=runtime.pool.busy,
-            queued=runtime.pool.queued(),
+            queued=queued,
         )
     elif runtime.settings.mode is Mode.DISTRIBUTED:
         queue_ok = isinstance(runtime.dispatcher, DramatiqDispatcher) and runtime.dispatcher.reachable()
