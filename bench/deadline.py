@@ -111,8 +111,11 @@ def _draw(rng: random.Random, solution: bytes, wrong: list[bytes]) -> bytes:
 # ---------------------------------------------------------------------------------------------- one variant
 
 
-def _seed(url: str, scenario: Scenario) -> dict[str, Any]:
-    """The course, the pack, the class, the flooder, the instructor and last week's graded submissions."""
+def _seed(url: str, scenario: Scenario, order: str) -> dict[str, Any]:
+    """The course, the pack, the class, the flooder, the instructor and last week's graded submissions.
+
+    The `fifo` baseline is the code before the fair queue: first come, first served, and a newer
+    submission does not supersede a waiting one (the problem's `supersede_queued` is turned off)."""
     from app.accounts.service import create_user
     from app.courses.service import create_course, enrol
     from app.db import Database, migrate, utcnow
@@ -140,6 +143,8 @@ def _seed(url: str, scenario: Scenario) -> dict[str, Any]:
             instructor = create_user(session, "instructor")
             enrol(session, course, instructor, Role.INSTRUCTOR)
             ids["flooder"], ids["instructor"] = flooder.id, instructor.id
+            if order == "fifo" and hasattr(Problem, "supersede_queued"):
+                session.scalars(select_problem(Problem, course.id, LIVE)).one().supersede_queued = False
             old = session.scalars(select_problem(Problem, course.id, OLD)).one()
             name, solution, wrong = _pack_files(OLD)
             earlier = utcnow()
@@ -195,7 +200,7 @@ def _variant(spec: dict[str, Any]) -> dict[str, Any]:
 
     scenario = Scenario(**spec["scenario"])
     backend, slots, folder = spec["backend"], spec["slots"], Path(spec["folder"])
-    ids = _seed(spec["url"], scenario)
+    ids = _seed(spec["url"], scenario, spec["order"])
     settings = Settings()
     runtime = Runtime(settings=settings, db=Database(settings.database_url))
     workers: list[subprocess.Popen[bytes]] = []
@@ -530,19 +535,26 @@ def _databases(backend: str, folder: Path) -> Iterator[tuple[Any, str | None]]:
 
 
 def measure(
-    scenario: Scenario, slots: int, backends: Sequence[str] = ("embedded", "distributed")
+    scenario: Scenario,
+    slots: int,
+    backends: Sequence[str] = ("embedded", "distributed"),
+    raw: str | None = None,
 ) -> list[dict[str, Any]]:
+    """Every variant, each in a process of its own; `raw`: a JSON file rewritten after each variant."""
     orders = ORDERS if has_fair_order() else ("fifo",)
-    results = []
+    results: list[dict[str, Any]] = []
     with tempfile.TemporaryDirectory(prefix="gradelab-deadline-") as tmp:
         for backend in backends:
             with ExitStack() as stack:
                 new_db, redis_url = stack.enter_context(_databases(backend, Path(tmp)))
                 for order in orders:
                     url = new_db(f"deadline_{order}_{uuid.uuid4().hex[:6]}")
-                    if backend == "distributed" and redis_url is not None:
+                    if redis_url is not None:
                         _flush_redis(redis_url)
-                    results.append(run_variant(backend, order, url, scenario, slots, Path(tmp), redis_url))
+                    result = run_variant(backend, order, url, scenario, slots, Path(tmp), redis_url)
+                    results.append(result | {"scenario": asdict(scenario), "load": os.getloadavg()[0]})
+                    if raw:
+                        Path(raw).write_text(json.dumps(results))
     return results
 
 
@@ -617,9 +629,7 @@ def run(scale: float, slots: int, backends: Sequence[str] = ("embedded", "distri
     """The tables of the scenario at `scale`; `raw`: a file to write the measurements to, as JSON."""
     scenario = Scenario().scaled(scale)
     load = os.getloadavg()[0]  # the machine is shared: the load is printed with the figures
-    results = measure(scenario, slots, backends)
-    if raw:
-        Path(raw).write_text(json.dumps(results, indent=1))
+    results = measure(scenario, slots, backends, raw)
     return report(results, scenario, f" (load average {load:.1f} before, {os.getloadavg()[0]:.1f} after)")
 
 
@@ -628,12 +638,18 @@ def main() -> None:
     parser.add_argument("--scale", type=float, default=1.0, help="every count and time of the scenario times this")
     parser.add_argument("--slots", type=int, default=max(1, min(4, os.cpu_count() or 1)), help="sandbox slots")
     parser.add_argument("--backends", default="embedded,distributed", help="embedded, distributed or both")
-    parser.add_argument("--json", help="also write the raw measurements to this file")
+    parser.add_argument("--json", help="also write the raw measurements to this file (after each variant)")
+    parser.add_argument("--tables", metavar="JSON", help="only print the tables of measurements saved with --json")
     parser.add_argument("--variant", help=argparse.SUPPRESS)  # internal: one variant, in its own process
     parser.add_argument("--out", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.variant:
         Path(args.out).write_text(json.dumps(_variant(json.loads(args.variant))))
+        return
+    if args.tables:
+        saved = json.loads(Path(args.tables).read_text())
+        loads = ", ".join(f"{r['load']:.1f}" for r in saved)
+        print(report(saved, Scenario(**saved[0]["scenario"]), f" (load average after each run: {loads})"))
         return
     backends = [b.strip() for b in args.backends.split(",") if b.strip()]
     unknown = set(backends) - {"embedded", "distributed"}
