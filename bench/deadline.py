@@ -26,6 +26,7 @@ started (its rows keep the original's `created_at`).
 from __future__ import annotations
 
 import argparse
+import bisect
 import json
 import os
 import random
@@ -412,6 +413,33 @@ def _behind_regrade(live: list[_Job], regrade: list[_Job]) -> int:
     return count
 
 
+def _passed_over(live: list[_Job], regrade: list[_Job]) -> int:
+    """Live jobs waiting behind the regrade: a regrade job started while they waited and could have started (no
+    other live job of their author running), whenever the regrade was queued."""
+    running: dict[int, list[tuple[float, float]]] = defaultdict(list)
+    for job in live:
+        if job.started is not None:
+            running[job.user].append((job.started, job.graded if job.graded is not None else float("inf")))
+    starts = sorted(j.started for j in regrade if j.started is not None)
+    count = 0
+    for job in live:
+        if job.started is None:
+            continue
+        own = [(s, g) for s, g in running[job.user] if s != job.started]
+        if any(
+            job.created < start < job.started and not any(s <= start < g for s, g in own)
+            for start in starts[bisect.bisect_right(starts, job.created) : bisect.bisect_left(starts, job.started)]
+        ):
+            count += 1
+    return count
+
+
+def _passed_over_rows(result: dict[str, Any]) -> int:
+    """`_passed_over` of a saved result's rows."""
+    jobs = [_Job(*row) for row in result["jobs"]]
+    return _passed_over([j for j in jobs if not j.regrade], [j for j in jobs if j.regrade])
+
+
 def _overtaken_firsts(live: list[_Job], first: dict[int, _Job]) -> int:
     """Students' first submissions that waited while someone's second-or-later pending submission started."""
     by_user: dict[int, list[_Job]] = defaultdict(list)
@@ -472,6 +500,7 @@ def _measure(db: Any, ids: dict[str, Any], info: dict[str, Any]) -> dict[str, An
         "during_regrade": _stats(during),
         "regrade_window": [regrade_start, regrade_end],
         "behind_regrade": _behind_regrade(live, regrade),
+        "passed_over": _passed_over(live, regrade),
         "overtaken_firsts": _overtaken_firsts(live, first),
         "drain": max(ends, default=0.0),
         "live_jobs": len(live),
@@ -587,9 +616,16 @@ _ROWS: list[tuple[str, Any, Any, bool]] = [  # label, the figure, how it is prin
     ("live jobs sent during the regrade: wait p95", lambda r: r["during_regrade"]["p95"], _s, True),
     ("live jobs sent during the regrade: wait max", lambda r: r["during_regrade"]["max"], _s, True),
     ("live jobs started after a later-queued regrade job", lambda r: r["behind_regrade"], str, False),
+    (
+        "live jobs waiting while a regrade job started (they could have)",
+        lambda r: r["passed_over"] if "passed_over" in r else _passed_over_rows(r),
+        str,
+        False,
+    ),
     ("first submissions overtaken by someone's 2nd+ pending one", lambda r: r["overtaken_firsts"], str, False),
     ("total drain (t=0 to the last job graded)", lambda r: r["drain"], _s, True),
     ("jobs: live / regrade", lambda r: f"{r['live_jobs']} / {r['regrade_jobs']}", str, False),
+    ("live jobs superseded, never graded (the flooder's included)", lambda r: r["not_graded"], str, False),
 ]
 
 

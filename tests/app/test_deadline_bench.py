@@ -75,7 +75,7 @@ def test_deadline_bench_distributed(sandbox: Sandbox, postgres_server: Any, tmp_
 
 
 def test_deadline_measures_order_from_rows() -> None:
-    """The two order counts on hand-made rows: one first submission overtaken, one live job behind the regrade."""
+    """The order counts on hand-made rows: first submissions overtaken, a live job behind the regrade."""
     job = deadline._Job
     live = [
         job(1, 10, False, 0.0, 0.0, 1.0, "graded"),  # the flooder's first
@@ -88,3 +88,5 @@ def test_deadline_measures_order_from_rows() -> None:
     assert deadline._overtaken_firsts(live, first) == 2  # jobs 4 and 5 waited while job 3 started
     regrade = [job(6, 40, True, 2.0, 2.5, 3.0, "graded")]
     assert deadline._behind_regrade(live, regrade) == 1  # job 5 (job 2's author was running at 2.5: not counted)
+    assert deadline._passed_over(live, regrade) == 1  # job 5 again: waiting, startable, passed by the regrade job
+    assert deadline._passed_over(live, [job(7, 40, True, 9.0, 0.1, 0.2, "graded")]) == 0  # started before all
