@@ -629,8 +629,10 @@ _ROWS: list[tuple[str, Any, Any, bool]] = [  # label, the figure, how it is prin
 ]
 
 
-def _backend_table(backend: str, by_order: dict[str, dict[str, Any]], load: str) -> str:
+def _backend_table(backend: str, by_order: dict[str, dict[str, Any]], load: str | None) -> str:
     orders = [o for o in ORDERS if o in by_order]
+    if load is None:  # from saved measurements: the load average after each of this backend's runs
+        load = " (load average after each run: " + ", ".join(f"{by_order[o]['load']:.1f}" for o in orders) + ")"
     rows: list[list[object]] = []
     for label, get, fmt, ratio in _ROWS:
         values = [get(by_order[o]) for o in orders]
@@ -650,7 +652,7 @@ def _backend_table(backend: str, by_order: dict[str, dict[str, Any]], load: str)
     return table(f"9. Deadline, {where}, {os.cpu_count()} cores{load}", header, rows)
 
 
-def report(results: Sequence[dict[str, Any]], scenario: Scenario, load: str = "") -> str:
+def report(results: Sequence[dict[str, Any]], scenario: Scenario, load: str | None = "") -> str:
     """A table per backend, the orders side by side."""
     out = []
     for backend in dict.fromkeys(r["backend"] for r in results):
@@ -684,8 +686,7 @@ def main() -> None:
         return
     if args.tables:
         saved = json.loads(Path(args.tables).read_text())
-        loads = ", ".join(f"{r['load']:.1f}" for r in saved)
-        print(report(saved, Scenario(**saved[0]["scenario"]), f" (load average after each run: {loads})"))
+        print(report(saved, Scenario(**saved[0]["scenario"]), None))
         return
     backends = [b.strip() for b in args.backends.split(",") if b.strip()]
     unknown = set(backends) - {"embedded", "distributed"}
