@@ -89,6 +89,7 @@ def test_the_live_page_shows_the_place_in_the_queue_then_the_result(browser: Any
         place = page.locator("[data-queue]")
         assert place.inner_text().startswith("Position 1 in the queue · starts in about ")
         assert " s · results in about " in place.inner_text()
+        assert page.locator("[data-supersede-note]").count() == 1  # submitting again would replace it
         assert page.evaluate("document.documentElement.scrollWidth") <= page.evaluate("window.innerWidth")
         screenshot(page, f"queue-position-{'phone' if phone else 'desktop'}")
         if phone:
