@@ -5,11 +5,12 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from sqlalchemy import func, select
+from sqlalchemy.orm import Session
 
 from app.config import Mode, Settings
 from app.db import Database
-from app.db.models import Submission
-from app.jobs import lease
+from app.db.models import Submission, SubmissionState
+from app.jobs import lease, standing
 from app.jobs.dramatiq_queue import DramatiqDispatcher, make_broker
 from app.jobs.grading import Grader, GradingConfig
 from app.jobs.leader import LeaderLock
@@ -85,6 +86,16 @@ class Runtime:
         self.dispatcher = DramatiqDispatcher(make_broker(self.settings.redis_url))
         self.sweeper = Periodic(self.sweep, self.settings.sweep_interval_seconds, "sweeper")
         self.sweeper.start()
+
+    def queue_place(self, session: Session, submission: Submission) -> standing.QueuePlace | None:
+        """Where the submission stands in this deployment's queue while it waits (None once it does not)."""
+        if submission.state is not SubmissionState.QUEUED:
+            return None
+        slots = self.pool.slots if self.pool is not None else None
+        return standing.queue_place(session, submission.id, self.settings.queue_order, slots)
+
+    def queue_load(self, session: Session) -> standing.QueueLoad:
+        return standing.queue_load(session, self.pool.slots if self.pool is not None else None)
 
     def sweep(self) -> lease.SweepResult:
         return sweep_once(self.db, self.leader, self.settings, self.dispatcher, self.metrics)

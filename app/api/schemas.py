@@ -84,6 +84,7 @@ class ProblemRead(ProblemSummary):
     quota_count: int | None
     quota_window_seconds: int
     reveal_hidden_after_deadline: bool
+    supersede_queued: bool
     time_seconds: float
     memory_mb: int
     max_score: float
@@ -101,6 +102,7 @@ class ProblemUpdate(BaseModel):
     clear_quota: bool = False
     quota_window_seconds: int | None = Field(default=None, ge=60, le=366 * 86400)
     reveal_hidden_after_deadline: bool | None = None
+    supersede_queued: bool | None = None  # a newer submission supersedes the student's older one still queued
     current_version: int | None = Field(default=None, ge=1, le=2**31 - 1)
 
 
@@ -165,6 +167,18 @@ class TestRead(BaseModel):
     seconds: float | None  # None for a hidden test a student reads
 
 
+class QueueRead(BaseModel):
+    """A queued submission's place: position 1 is next; estimates are null until a job has been graded."""
+
+    position: int
+    ahead: int
+    queued: int
+    estimated_start: str | None
+    estimated_finish: str | None
+    starts_in_seconds: float | None
+    finishes_in_seconds: float | None
+
+
 class SubmissionRead(BaseModel):
     id: int
     course: str
@@ -183,6 +197,8 @@ class SubmissionRead(BaseModel):
     stderr: str
     output_truncated: bool
     failure_reason: str | None
+    superseded_by: int | None = None
+    queue: QueueRead | None = None
     attempt: int | None = None
     infra_failures: int | None = None
     regrade_id: int | None = None

@@ -120,13 +120,26 @@ _CANDIDATES = 8  # queued rows tried per claim: another slot may take (or lock) 
 
 
 def active_jobs(now: dt.datetime) -> Any:
-    """Queued and running rows, each with its priority class, its author's running count in that class, and
-    its turn: a queued row's place among its author's jobs of its class, counting the running ones first."""
+    """Queued and running rows, each with its priority class, its author's running count in that class, its
+    turn (a queued row's place among its author's jobs of its class, counting the running ones first), and
+    when its author's last live job started (`served`; None if none did): among equal turns the student
+    served longest ago goes first, so a flooder whose job just ended does not jump ahead again."""
     klass = _S.priority
     author = (_S.user_id, klass)
     live_running = case(((_S.state == RUNNING) & (_S.lease_expires_at >= now), 1), else_=0)
     running = func.sum(live_running).over(partition_by=author)
     waiting = func.row_number().over(partition_by=(*author, _S.state), order_by=_S.id)
+    past = _SUBMISSIONS.alias("past")
+    served = (
+        select(past.c.user_id, func.max(past.c.started_at).label("served"))
+        .where(
+            past.c.user_id.in_(select(_S.user_id).where(_S.state == QUEUED)),
+            past.c.priority == LIVE,
+            past.c.started_at.is_not(None),
+        )
+        .group_by(past.c.user_id)
+        .subquery("served")
+    )
     return (
         select(
             _S.id,
@@ -135,17 +148,19 @@ def active_jobs(now: dt.datetime) -> Any:
             klass.label("klass"),
             running.label("running"),
             (waiting + running).label("turn"),
+            served.c.served,
         )
+        .join_from(_SUBMISSIONS, served, served.c.user_id == _S.user_id, isouter=True)
         .where(_S.state.in_([QUEUED, RUNNING]))
         .subquery("active")
     )
 
 
 def claim_order(active: Any, order: QueueOrder) -> tuple[Any, ...]:
-    """The claim order: fair is (class, turn, age); fifo is the order the rows were made in."""
+    """The claim order: fair is (class, turn, least recently served, age); fifo is the order rows were made in."""
     if order is QueueOrder.FIFO:
         return (active.c.id,)
-    return (active.c.klass, active.c.turn, active.c.id)
+    return (active.c.klass, active.c.turn, active.c.served.asc().nulls_first(), active.c.id)
 
 
 def next_candidates(
@@ -366,10 +381,3 @@ def sweep(session: Session, *, requeue_after: float, max_attempts: int, limit: i
         row.notified_at = now
         result.renotify.append(row.id)
     return result
-
-
-def queued_ids(session: Session, limit: int = 100_000) -> list[int]:
-    """Every queued job, oldest first (at start-up, the embedded pool takes them all)."""
-    return list(
-        session.scalars(select(Submission.id).where(Submission.state == QUEUED).order_by(Submission.id).limit(limit))
-    )

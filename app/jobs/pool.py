@@ -16,6 +16,7 @@ from grader.sandbox import acquire_sandboxes as acquire_slots
 
 log = logging.getLogger("app.jobs")
 
+
 class Dispatcher(Protocol):
     """Where the service sends a job id once the job's row is committed."""
 

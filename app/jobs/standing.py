@@ -10,14 +10,13 @@ from __future__ import annotations
 import datetime as dt
 import statistics
 from dataclasses import dataclass
-from typing import Any
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from app.config import QueueOrder
 from app.db import utcnow
-from app.db.models import Submission, SubmissionState
+from app.db.models import Priority, Problem, Submission, SubmissionState
 from app.jobs.lease import active_jobs, claim_order
 
 RECENT = 50  # graded jobs whose grading times make the estimate
@@ -44,22 +43,16 @@ class QueueLoad:
 
 @dataclass(frozen=True)
 class QueuePlace:
-    """A queued job's place: `position` 1 is next; the estimates are None until a job was graded."""
+    """A queued job's place (`position` 1 is next) and estimates (times as ISO 8601 text; None until a job
+    was graded, so there is a grading time to go by)."""
 
     position: int
     ahead: int
     queued: int
-    estimated_start: dt.datetime | None
-    estimated_finish: dt.datetime | None
-
-    def to_json(self) -> dict[str, Any]:
-        return {
-            "position": self.position,
-            "ahead": self.ahead,
-            "queued": self.queued,
-            "estimated_start": self.estimated_start.isoformat() if self.estimated_start else None,
-            "estimated_finish": self.estimated_finish.isoformat() if self.estimated_finish else None,
-        }
+    estimated_start: str | None
+    estimated_finish: str | None
+    starts_in_seconds: float | None
+    finishes_in_seconds: float | None
 
 
 def service_seconds(session: Session, recent: int = RECENT) -> float | None:
@@ -107,6 +100,65 @@ def queue_place(session: Session, submission_id: int, order: QueueOrder, slots: 
     ahead = int(position) - 1
     wait = load.wait_before(ahead)
     if wait is None or load.service_seconds is None:
-        return QueuePlace(int(position), ahead, load.queued, None, None)
-    start = utcnow() + dt.timedelta(seconds=wait)
-    return QueuePlace(int(position), ahead, load.queued, start, start + dt.timedelta(seconds=load.service_seconds))
+        return QueuePlace(int(position), ahead, load.queued, None, None, None, None)
+    now = utcnow()
+    finish = wait + load.service_seconds
+    return QueuePlace(
+        int(position),
+        ahead,
+        load.queued,
+        (now + dt.timedelta(seconds=wait)).isoformat(),
+        (now + dt.timedelta(seconds=finish)).isoformat(),
+        round(wait, 1),
+        round(finish, 1),
+    )
+
+
+@dataclass(frozen=True)
+class CourseQueue:
+    """A course's jobs in the queue now, and how long its recent jobs waited (for the class overview)."""
+
+    queued: int  # the course's live submissions waiting
+    queued_regrade: int  # the course's regrade copies and re-queued submissions waiting
+    queued_everywhere: int  # every job waiting on the deployment (the queue is shared by all courses)
+    running: int
+    longest_wait_seconds: float | None  # how long the course's oldest waiting job has waited so far
+    median_wait_seconds: float | None  # of the course's live jobs started in the last `window`
+    started_recently: int
+
+
+def course_queue(session: Session, course_id: int, window: dt.timedelta = dt.timedelta(hours=1)) -> CourseQueue:
+    """The course's share of the queue now, and the median wait of its live jobs started within `window`."""
+    now = utcnow()
+    joined = select(Submission).join(Problem, Problem.id == Submission.problem_id).where(Problem.course_id == course_id)
+    mine = joined.subquery()
+    joined_queue = func.coalesce(mine.c.queued_at, mine.c.created_at)
+    waiting = session.execute(
+        select(mine.c.state, mine.c.priority, func.count(), func.min(joined_queue))
+        .where(mine.c.state.in_([SubmissionState.QUEUED, SubmissionState.RUNNING]))
+        .group_by(mine.c.state, mine.c.priority)
+    ).all()
+    queued = {Priority.LIVE: 0, Priority.REGRADE: 0}
+    running, oldest = 0, None
+    for state, priority, count, first in waiting:
+        if state == SubmissionState.RUNNING:
+            running += count
+            continue
+        queued[Priority(priority)] += count
+        oldest = first if oldest is None or first < oldest else oldest
+    recent = session.execute(
+        select(mine.c.started_at, joined_queue).where(
+            mine.c.started_at >= now - window, mine.c.priority == Priority.LIVE
+        )
+    ).all()
+    waits = [(s - q).total_seconds() for s, q in recent if s is not None and q is not None]
+    everywhere = session.scalar(select(func.count()).where(Submission.state == SubmissionState.QUEUED)) or 0
+    return CourseQueue(
+        queued=queued[Priority.LIVE],
+        queued_regrade=queued[Priority.REGRADE],
+        queued_everywhere=int(everywhere),
+        running=running,
+        longest_wait_seconds=(now - oldest).total_seconds() if oldest is not None else None,
+        median_wait_seconds=statistics.median(waits) if waits else None,
+        started_recently=len(waits),
+    )

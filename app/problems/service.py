@@ -135,6 +135,7 @@ class ProblemChanges:
     clear_quota: bool = False
     quota_window_seconds: int | None = None
     reveal_hidden_after_deadline: bool | None = None
+    supersede_queued: bool | None = None
     current_version: int | None = None
 
 
@@ -169,6 +170,8 @@ def update_problem(session: Session, problem: Problem, changes: ProblemChanges) 
         problem.quota_window_seconds = changes.quota_window_seconds
     if changes.reveal_hidden_after_deadline is not None:
         problem.reveal_hidden_after_deadline = changes.reveal_hidden_after_deadline
+    if changes.supersede_queued is not None:
+        problem.supersede_queued = changes.supersede_queued
     if changes.current_version is not None:
         problem.current_version_id = get_version(session, problem, changes.current_version).id
     return problem

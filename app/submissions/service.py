@@ -24,6 +24,7 @@ from app.db.models import (
     User,
 )
 from app.errors import Forbidden, Invalid, NotFound, TooManyRequests
+from app.jobs.standing import QueuePlace
 from app.problems.service import deadline_passed
 from app.submissions.views import TestView, result_view
 from grader.bundle import Bundle
@@ -128,9 +129,11 @@ def supersede_waiting(session: Session, newer: Submission) -> list[int]:
     return list(result.scalars())
 
 
-def requeue(session: Session, access: CourseAccess, submission: Submission) -> Submission:
-    """Staff put a superseded submission back in the queue, as background work (after live submissions)."""
-    if not access.is_instructor:
+def requeue(session: Session, user: User, submission_id: int) -> tuple[Submission, Viewer]:
+    """Staff put a superseded submission back in the queue, as background work (after live submissions).
+    The caller commits, then notifies the dispatcher."""
+    submission, viewer = readable_submission(session, user, submission_id)
+    if not viewer.is_instructor:
         raise Forbidden("only instructors can queue a submission again")
     if submission.state is not SubmissionState.SUPERSEDED:
         raise Invalid(
@@ -142,7 +145,7 @@ def requeue(session: Session, access: CourseAccess, submission: Submission) -> S
     submission.priority = Priority.REGRADE
     submission.queued_at = now
     submission.notified_at = now
-    return submission
+    return submission, viewer
 
 
 def stored_files(session: Session, owner: int) -> dict[str, bytes]:
@@ -211,6 +214,8 @@ class SubmissionView:
     stderr: str
     output_truncated: bool
     failure_reason: str | None
+    superseded_by: int | None = None  # the newer submission that replaced this one while it waited
+    queue: QueuePlace | None = None  # its place in the queue while it waits
     attempt: int | None = None
     infra_failures: int | None = None
     regrade_id: int | None = None
@@ -218,8 +223,8 @@ class SubmissionView:
     grading_seconds: float | None = None
 
 
-def submission_view(submission: Submission, viewer: Viewer) -> SubmissionView:
-    """What this viewer may read of a submission."""
+def submission_view(submission: Submission, viewer: Viewer, queue: QueuePlace | None = None) -> SubmissionView:
+    """What this viewer may read of a submission; `queue` is its place while it waits (`standing.queue_place`)."""
     staff = viewer.is_instructor
     result = result_view(submission, staff=staff, reveal_hidden=reveals_hidden(submission.problem))
     failed = submission.state is SubmissionState.FAILED
@@ -241,6 +246,8 @@ def submission_view(submission: Submission, viewer: Viewer) -> SubmissionView:
         stderr=result.stderr,
         output_truncated=result.output_truncated,
         failure_reason=failure_text(submission, staff=staff) if failed else None,
+        superseded_by=submission.superseded_by_id,
+        queue=queue if submission.state is SubmissionState.QUEUED else None,
     )
     if not staff:
         return view

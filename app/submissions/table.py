@@ -77,6 +77,7 @@ class Row:
     late: bool
     score: float | None
     max_score: float | None
+    superseded_by_id: int | None = None
 
 
 @dataclass(frozen=True)
@@ -128,6 +129,7 @@ def _filtered(course: Course, q: TableQuery) -> Select[*tuple[Any, ...]]:
             Submission.late,
             Submission.score,
             Submission.max_score,
+            Submission.superseded_by_id,
         )
         .join(Problem, Submission.problem_id == Problem.id)
         .join(User, Submission.user_id == User.id)

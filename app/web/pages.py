@@ -275,11 +275,11 @@ def submit(
 def _submission_context(runtime: Runtime, user: User, submission_id: int) -> dict[str, Any]:
     with runtime.db.read() as session:
         submission, viewer = readable_submission(session, user, submission_id)
-        view = submission_view(submission, viewer)
+        view = submission_view(submission, viewer, runtime.queue_place(session, submission))
         bundle = runtime.bundles.get(session, submission.version_id)
     bars = {t.name: t.thresholds[0].accuracy for t in bundle.spec.tests if t.thresholds}
     curves = {figure.test: figure for figure in training_figures(view.metrics, bars)}
-    return {"sub": view, "bars": bars, "curves": curves}
+    return {"sub": view, "bars": bars, "curves": curves, "staff": viewer.is_instructor}
 
 
 def _again_context(runtime: Runtime, user: User, submission_id: int) -> dict[str, Any]:

@@ -58,6 +58,16 @@ def percent(value: float | None) -> str:
     return "—" if value is None else f"{100 * value:.1f}%"
 
 
+def duration(seconds: float | None) -> str:
+    """A wait as people say it: "12 s", "3 min", "1 h 5 min"."""
+    if seconds is None:
+        return "—"
+    if seconds < 90:
+        return f"{max(1, round(seconds))} s"
+    minutes = round(seconds / 60)
+    return f"{minutes} min" if minutes < 60 else f"{minutes // 60} h {minutes % 60} min"
+
+
 templates = Jinja2Templates(directory=str(TEMPLATES))
 templates.env.filters.update(
     markdown=markdown,
@@ -65,6 +75,7 @@ templates.env.filters.update(
     local_time=local_time,
     points=points,
     percent=percent,
+    duration=duration,
     without_diagnosis=without_diagnosis,
 )
 templates.env.globals.update(charts=charts)

@@ -6,6 +6,7 @@ import base64
 import csv
 import datetime as dt
 import io
+from dataclasses import replace
 from typing import Annotated, Any
 
 from fastapi import APIRouter, File, Form, Request, UploadFile
@@ -22,9 +23,12 @@ from app.errors import Invalid, ServiceError
 from app.exports.service import Pick, gradebook_download
 from app.http.downloads import download_response
 from app.http.uploads import read_roster
+from app.jobs.pool import notify_after_commit
+from app.jobs.standing import course_queue
 from app.problems import service as problems
 from app.regrades import service as regrades
 from app.submissions import intake, table
+from app.submissions.service import requeue
 from app.web.render import page
 from app.web.session import CsrfChecked, PageUser
 
@@ -37,7 +41,14 @@ def overview(course: str, request: Request, user: PageUser, session: ReadSession
     stats = course_overview(session, access.course)
     roster = courses.roster(session, access.course)
     enrolled = sum(1 for e in roster if e.role.value == "student" and not e.invited)
-    return page(request, "overview.html", {"user": user, "course": access.course, "stats": stats, "enrolled": enrolled})
+    context = {
+        "user": user,
+        "course": access.course,
+        "stats": stats,
+        "enrolled": enrolled,
+        "queue": course_queue(session, access.course.id),
+    }
+    return page(request, "overview.html", context)
 
 
 @router.get("/c/{course}/submissions", response_class=HTMLResponse)
@@ -122,11 +133,13 @@ def settings(
     quota_hours: Annotated[str, Form(max_length=10)] = "1",
     reveal: Annotated[str, Form()] = "",
     current_version: Annotated[str, Form(max_length=10)] = "",
+    supersede: Annotated[str, Form()] = "",
 ) -> Response:
     try:
         changes = _parse_settings(
             published, deadline, late_policy, late_penalty, quota_count, quota_hours, reveal, current_version
         )
+        changes = replace(changes, supersede_queued=bool(supersede))
         with runtime.db.session() as session:
             problem = problems.get_problem(session, courses.instructor_access(session, course, user), slug)
             problems.update_problem(session, problem, changes)
@@ -354,3 +367,12 @@ def roster_import(
 def gradebook(course: str, user: PageUser, session: ReadSession, pick: Pick = Pick.BEST) -> Response:
     access = courses.instructor_access(session, course, user)
     return download_response(gradebook_download(session, access.course, pick))
+
+
+@router.post("/s/{submission_id}/requeue", dependencies=[CsrfChecked])
+def requeue_submission(submission_id: Id, user: PageUser, runtime: RuntimeDep) -> Response:
+    """Queue a superseded submission again (instructors), then show it."""
+    with runtime.db.session() as session:
+        submission, _ = requeue(session, user, submission_id)
+        notify_after_commit(session, runtime.dispatcher, submission.id)
+    return RedirectResponse(f"/s/{submission_id}", status_code=303)

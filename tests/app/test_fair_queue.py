@@ -10,6 +10,8 @@ from app.db import utcnow
 from app.db.models import Problem, ProblemVersion, Role, Submission, SubmissionState, User
 from app.jobs import lease
 from app.regrades.service import start_regrade
+from grader.grading import GradeReport
+from grader.grading import TestReport as Report
 from tests.app.conftest import World, WorldFactory, load_toy
 
 FAIR, FIFO = QueueOrder.FAIR, QueueOrder.FIFO
@@ -108,3 +110,22 @@ def test_a_student_at_their_running_limit_is_skipped_not_waited_for(world: World
 def test_nothing_queued_claims_nothing(world: World) -> None:
     _queue(world, "bea", 2, state=SubmissionState.GRADED)
     assert _claims(world, 1, FAIR) == []
+
+
+def _finish(world: World, claim: lease.Claimed) -> None:
+    test = Report("t", "f", 1.0, 1.0, True, True, None, "ok")
+    with world.db.session() as session:
+        assert lease.finish(session, claim, GradeReport("toy-layers", "1", 1.0, 1.0, "graded", [test]), late_penalty=0)
+
+
+def test_a_flooder_whose_job_ended_waits_for_the_students_served_longer_ago(world: World) -> None:
+    flood = _queue(world, "flo", 3)
+    bea, cat = _queue(world, "bea", 2), _queue(world, "cat")
+    served = []
+    for _ in range(6):  # one slot: each job ends before the next is claimed
+        with world.db.session() as session:
+            claim = lease.claim_next(session, "slot", 300.0, FAIR)
+        assert claim is not None
+        served.append(claim.submission_id)
+        _finish(world, claim)
+    assert served == [flood[0], bea[0], cat[0], flood[1], bea[1], flood[2]]

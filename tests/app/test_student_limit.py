@@ -26,6 +26,7 @@ def world(make_world: WorldFactory, database_url: str) -> World:
     world.user("alice", role=Role.STUDENT)
     world.user("bob", role=Role.STUDENT)
     world.add_problem(load_toy("toy-layers"))
+    world.keep_every_submission()  # a student's several jobs of one problem all wait their turn
     return world
 
 
@@ -119,6 +120,7 @@ def test_the_embedded_pool_grades_a_students_burst_one_at_a_time_without_waiting
     world.user("alice", role=Role.STUDENT)
     world.user("bob", role=Role.STUDENT)
     world.add_problem(load_toy("toy-layers"))
+    world.keep_every_submission()
     alice = [_submit(world, "alice") for _ in range(4)]
     bob = _submit(world, "bob")
     for sid in [*alice, bob]:

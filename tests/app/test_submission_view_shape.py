@@ -14,7 +14,7 @@ from tests.hidden_leak import SOURCE, hidden_classifier
 TOP = {
     "id", "course", "problem", "user", "status", "created_at", "graded_at", "late", "score", "raw_score",
     "max_score", "tests", "metrics", "stdout", "stderr", "output_truncated", "failure_reason", "attempt",
-    "infra_failures", "regrade_id", "source_id", "grading_seconds",
+    "infra_failures", "regrade_id", "source_id", "grading_seconds", "superseded_by", "queue",
 }  # fmt: skip
 TEST = {"name", "function", "points", "max_points", "passed", "visible", "stage", "feedback", "diagnosis",
         "accuracy", "seconds"}  # fmt: skip

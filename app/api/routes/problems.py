@@ -92,6 +92,7 @@ def _problem_read(problem: Problem, version: ProblemVersion, bundle: Bundle) -> 
         quota_count=problem.quota_count,
         quota_window_seconds=problem.quota_window_seconds,
         reveal_hidden_after_deadline=problem.reveal_hidden_after_deadline,
+        supersede_queued=problem.supersede_queued,
         time_seconds=spec.limits.time_seconds,
         memory_mb=spec.limits.memory_mb,
         max_score=float(sum(t.points for t in spec.tests)),

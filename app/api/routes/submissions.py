@@ -14,23 +14,36 @@ from starlette.concurrency import run_in_threadpool
 
 from app.api.deps import CurrentUser, ReadSession, RuntimeDep
 from app.api.limits import LimitedStream, StreamSlots, client_address, stream_slots
-from app.api.params import Id
+from app.api.params import ERROR_RESPONSES, Id
 from app.api.schemas import SubmissionRead
 from app.db.models import SubmissionState, User
 from app.errors import Forbidden
 from app.exports.service import gradescope_results
+from app.jobs.pool import notify_after_commit
 from app.runtime import Runtime
-from app.submissions.service import readable_submission, submission_view
+from app.submissions.service import readable_submission, requeue, submission_view
 
 router = APIRouter(tags=["submissions"])
 STREAM_SECONDS = 600.0
 
 
 @router.get("/submissions/{submission_id}", response_model=SubmissionRead)
-def get_submission(submission_id: Id, user: CurrentUser, session: ReadSession) -> SubmissionRead:
-    """Status, score and per-test feedback (hidden tests' details only for instructors)."""
+def get_submission(submission_id: Id, user: CurrentUser, session: ReadSession, runtime: RuntimeDep) -> SubmissionRead:
+    """Status, score and per-test feedback (hidden tests' details only for instructors); while it waits, its
+    place in the queue and estimated start and finish."""
     submission, viewer = readable_submission(session, user, submission_id)
-    return SubmissionRead(**asdict(submission_view(submission, viewer)))
+    place = runtime.queue_place(session, submission)
+    return SubmissionRead(**asdict(submission_view(submission, viewer, place)))
+
+
+@router.post("/submissions/{submission_id}/requeue", response_model=SubmissionRead, responses=ERROR_RESPONSES)
+def requeue_submission(submission_id: Id, user: CurrentUser, runtime: RuntimeDep) -> SubmissionRead:
+    """Queue a superseded submission again (instructors); it is graded after the live submissions."""
+    with runtime.db.session() as session:
+        submission, viewer = requeue(session, user, submission_id)
+        notify_after_commit(session, runtime.dispatcher, submission.id)
+        view = submission_view(submission, viewer)
+    return SubmissionRead(**asdict(view))
 
 
 def _status(runtime: Runtime, user: User, submission_id: int) -> dict[str, object]:
@@ -65,7 +78,11 @@ async def submission_events(
             if current != last:
                 yield f"event: status\ndata: {json.dumps(current)}\n\n"
                 last = current
-            if current["status"] in (SubmissionState.GRADED.value, SubmissionState.FAILED.value):
+            if current["status"] in (
+                SubmissionState.GRADED.value,
+                SubmissionState.FAILED.value,
+                SubmissionState.SUPERSEDED.value,
+            ):
                 yield "event: end\ndata: {}\n\n"
                 return
             if waited >= STREAM_SECONDS:
