@@ -288,15 +288,23 @@ def _play(runtime: Any, scenario: Scenario, ids: dict[str, Any]) -> dict[str, An
 
         return run
 
+    refused: list[str] = []  # a submission the service failed to take (the student would see an error)
+
+    def submit(uid: int, files: bytes) -> None:
+        try:
+            intake.submit(runtime, users[uid], COURSE, LIVE, {name: files})
+        except Exception as exc:  # counted and shown in the table: the run goes on, as the class would
+            refused.append(f"{type(exc).__name__}: {str(exc).splitlines()[0][:200]}")
+
     def students() -> None:
         for offset, uid, files in arrivals:
             at(offset)
-            intake.submit(runtime, users[uid], COURSE, LIVE, {name: files})
+            submit(uid, files)
 
     def flooder() -> None:
         at(scenario.flood_at)
         for files in flood:
-            intake.submit(runtime, users[ids["flooder"]], COURSE, LIVE, {name: files})
+            submit(ids["flooder"], files)
 
     def regrade() -> None:
         at(scenario.regrade_at)
@@ -311,6 +319,7 @@ def _play(runtime: Any, scenario: Scenario, ids: dict[str, Any]) -> dict[str, An
     if errors:
         raise RuntimeError(f"the scenario could not be played: {errors[0]!r}") from errors[0]
     info["live"] = len(arrivals)
+    info["refused"] = refused
     return info
 
 
@@ -503,6 +512,7 @@ def _measure(db: Any, ids: dict[str, Any], info: dict[str, Any]) -> dict[str, An
         "passed_over": _passed_over(live, regrade),
         "overtaken_firsts": _overtaken_firsts(live, first),
         "drain": max(ends, default=0.0),
+        "refused": info["refused"],
         "live_jobs": len(live),
         "regrade_jobs": len(regrade),
         "flooder_id": flooder,
@@ -624,6 +634,7 @@ _ROWS: list[tuple[str, Any, Any, bool]] = [  # label, the figure, how it is prin
     ),
     ("first submissions overtaken by someone's 2nd+ pending one", lambda r: r["overtaken_firsts"], str, False),
     ("total drain (t=0 to the last job graded)", lambda r: r["drain"], _s, True),
+    ("submissions the service failed to take (an error)", lambda r: len(r.get("refused", [])), str, False),
     ("jobs: live / regrade", lambda r: f"{r['live_jobs']} / {r['regrade_jobs']}", str, False),
     ("live jobs superseded, never graded (the flooder's included)", lambda r: r["not_graded"], str, False),
 ]

@@ -34,7 +34,8 @@ def _arrivals(scenario: deadline.Scenario) -> int:
 
 def _check(result: dict[str, Any], order: str) -> None:
     assert result["order"] == order
-    assert result["live_jobs"] == _arrivals(TINY)
+    assert result["refused"] == [], f"the service failed to take submissions: {result['refused'][:3]}"
+    assert result["live_jobs"] == _arrivals(TINY)  # every submission sent was stored
     assert result["regrade_jobs"] == TINY.history
     assert result["first"]["n"] == TINY.students  # every student's work began grading
     # nothing lost: every job is graded, but for the ones a later submission superseded
