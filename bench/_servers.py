@@ -54,8 +54,7 @@ _LOCALE = "C.UTF-8"
 # Durability is worthless for a server that is deleted at the end.
 # A whole test session shares one server and opens many databases and pools: room for them all.
 SERVER_OPTIONS = (
-    f"-c listen_addresses={HOST} -c fsync=off -c synchronous_commit=off -c full_page_writes=off "
-    "-c max_connections=500"
+    f"-c listen_addresses={HOST} -c fsync=off -c synchronous_commit=off -c full_page_writes=off -c max_connections=500"
 )
 
 

@@ -62,6 +62,10 @@ class Service:
             if time.monotonic() > deadline:
                 raise RuntimeError("the service did not start")
             time.sleep(0.1)
+        # one account sends the whole burst: every submission is graded, none supersedes another
+        keep = json.dumps({"supersede_queued": False}).encode()
+        path = "/api/v1/courses/demo/problems/layers"
+        assert self.call("PATCH", path, self.instructor, keep, "application/json")[0] == 200
 
     def call(
         self, method: str, path: str, token: str | None = None, body: bytes | None = None, ctype: str | None = None

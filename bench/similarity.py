@@ -276,7 +276,7 @@ def run(students: int = 300, planted: int = 6) -> str:
         ],
     ]
     return table(
-        "9. Code similarity report: reading the counting submissions (SQLite), fingerprints, every pair scored",
+        "10. Code similarity report: reading the counting submissions (SQLite), fingerprints, every pair scored",
         ["", "report, wall", "report, CPU", "planted copies in the top pairs", "most similar independent pair"],
         rows,
     )

@@ -31,8 +31,10 @@ def test_the_pool_grades_queued_work_in_the_queues_order(
     files = solution_of(load_toy("toy-layers"))
     for who in ["flo"] * 4 + ["bea"] * 2 + ["cat"]:
         assert world.submit(who, "toy-layers", files).status_code == 202
-    settings = settings_for(sqlite_url, tmp_path, slots=1, running_per_student=0, queue_order=order)
-    with TestClient(create_app(settings, start_grading=True)):  # a restart: the pool finds the queued jobs
+    settings = settings_for(
+        sqlite_url, tmp_path, slots=1, running_per_student=0, queue_order=order, metrics_token="scrape"
+    )
+    with TestClient(create_app(settings, start_grading=True)) as client:  # a restart: the pool finds the queued jobs
         deadline = time.monotonic() + 180
         while True:
             with world.db.read() as session:
@@ -45,5 +47,7 @@ def test_the_pool_grades_queued_work_in_the_queues_order(
                 break
             assert time.monotonic() < deadline, f"not all graded: {rows}"
             time.sleep(0.1)
+        metrics = client.get("/metrics", headers={"Authorization": "Bearer scrape"}).text
+    assert 'gradelab_queue_wait_seconds_count{priority="live"} 7.0' in metrics
     assert [r.username for r in rows] == EXPECTED[order]
     assert {r.score for r in rows} == {6.0}

@@ -89,6 +89,7 @@ def test_the_live_page_shows_the_place_in_the_queue_then_the_result(browser: Any
         place = page.locator("[data-queue]")
         assert place.inner_text().startswith("Position 1 in the queue · starts in about ")
         assert " s · results in about " in place.inner_text()
+        assert page.locator("[data-supersede-note]").count() == 1  # submitting again would replace it
         assert page.evaluate("document.documentElement.scrollWidth") <= page.evaluate("window.innerWidth")
         screenshot(page, f"queue-position-{'phone' if phone else 'desktop'}")
         if phone:
@@ -104,3 +105,50 @@ def test_the_live_page_shows_the_place_in_the_queue_then_the_result(browser: Any
     page.locator("[data-status]", has_text="graded").wait_for(timeout=120_000)
     assert page.locator("[data-queue]").count() == 0
     context.close()
+
+
+def _open(browser: Any, live: LiveServer, who: str, *, phone: bool) -> Any:
+    size = {"width": 390, "height": 844} if phone else {"width": 1280, "height": 800}
+    context = browser.new_context(base_url=live.base, viewport=size, is_mobile=phone)
+    page = context.new_page()
+    page.set_default_timeout(20_000)
+    page.goto("/login")
+    page.get_by_label("Username").fill(who)
+    page.get_by_label("Password").fill(f"password-of-{who}")
+    page.get_by_role("button", name="Log in").click()
+    page.wait_for_url(f"{live.base}/")
+    return page
+
+
+def test_a_superseded_submission_is_labelled_and_staff_queue_it_again(browser: Any, live: LiveServer) -> None:
+    live.world.user("alice", role=Role.STUDENT)
+    live.world.user("ian", role=Role.INSTRUCTOR)
+    live.world.add_problem(load_toy("toy-layers"))
+    _held_elsewhere(live, "alice")  # alice's next submissions wait
+    older, newer = _submit(live, "alice"), _submit(live, "alice")
+
+    student = _open(browser, live, "alice", phone=True)
+    student.goto(f"/s/{older}")
+    label = student.locator("[data-superseded]")
+    assert label.inner_text().startswith(f"Superseded by #{newer}: a newer submission")
+    assert student.get_by_role("button", name="Queue it again").count() == 0
+    student.goto("/me/submissions")
+    assert student.get_by_role("link", name=f"#{newer}").count() == 1  # "superseded by #N" in the list
+    assert student.evaluate("document.documentElement.scrollWidth") <= student.evaluate("window.innerWidth")
+    screenshot(student, "queue-superseded-list-phone")
+
+    for phone in (False, True):
+        staff = _open(browser, live, "ian", phone=phone)
+        staff.goto(f"/s/{older}")
+        assert staff.get_by_role("button", name="Queue it again").count() == 1
+        assert staff.evaluate("document.documentElement.scrollWidth") <= staff.evaluate("window.innerWidth")
+        screenshot(staff, f"queue-superseded-staff-{'phone' if phone else 'desktop'}")
+        staff.goto("/c/dl/overview")
+        line = staff.locator("[data-queue-now]").inner_text()
+        assert "1 submission of this course waiting" in line and "1 grading" in line, line
+        screenshot(staff, f"queue-overview-{'phone' if phone else 'desktop'}")
+    staff.goto(f"/s/{older}")
+    staff.get_by_role("button", name="Queue it again").click()
+    staff.wait_for_url(f"{live.base}/s/{older}")
+    assert staff.locator("[data-status]").inner_text() == "queued"
+    assert staff.locator("[data-queue]").inner_text().startswith("Position 2 in the queue")  # after the live one
