@@ -28,8 +28,12 @@ from app.db.models import (
     User,
 )
 from app.errors import NotFound
+from app.grades.counting import counting_submissions
 from app.integrity.similarity import TOP_PAIRS, boilerplate, compare, document
 from app.problems.bundles import BundleCache
+from grader.bundle import Bundle
+from grader.grading import SubmissionError, validate_submission
+from grader.notebooks import is_notebook
 
 log = structlog.get_logger("app.similarity")
 
@@ -161,34 +165,31 @@ class Counted:
 
 
 def counting(session: Session, problem: Problem) -> list[Counted]:
-    """Each student's counting submission: their best graded one, the latest on a tie (as the overview)."""
-    students = select(Enrollment.user_id).where(
-        Enrollment.course_id == problem.course_id, Enrollment.role == Role.STUDENT
-    )
-    rows = session.execute(
-        select(
-            Submission.id,
-            Submission.user_id,
-            User.username,
-            Submission.version_id,
-            Submission.score,
-            Submission.created_at,
-        )
-        .join(User, User.id == Submission.user_id)
-        .where(
-            Submission.problem_id == problem.id,
-            Submission.regrade_id.is_(None),
-            Submission.state == SubmissionState.GRADED,
-            Submission.score.is_not(None),
-            Submission.user_id.in_(students),
+    """Each enrolled student's counting submission of the problem, as the gradebook counts it
+    (`app.grades.counting`: the problem's rule, best or latest, or the student's own choice)."""
+    students = set(
+        session.scalars(
+            select(Enrollment.user_id).where(Enrollment.course_id == problem.course_id, Enrollment.role == Role.STUDENT)
         )
     )
-    best: dict[int, tuple[float, dt.datetime, int, Counted]] = {}
-    for sid, uid, username, version, score, created in rows:
-        mine = (float(score or 0.0), created, sid, Counted(sid, uid, username, version))
-        if uid not in best or mine[:3] > best[uid][:3]:
-            best[uid] = mine
-    return sorted((entry[3] for entry in best.values()), key=lambda c: c.submission_id)
+    chosen = counting_submissions(session, problem.course, problem_id=problem.id)
+    found = [
+        Counted(c.submission.id, c.submission.user_id, c.submission.user.username, c.submission.version_id)
+        for (uid, _), c in chosen.items()
+        if uid in students and c.submission.state is SubmissionState.GRADED
+    ]
+    return sorted(found, key=lambda c: c.submission_id)
+
+
+def _modules(bundle: Bundle, files: list[tuple[str, bytes]]) -> dict[str, str]:
+    """The Python the submission gives the problem: a notebook's code cells as the modules grading makes of them."""
+    raw = dict(files)
+    if any(is_notebook(name) for name in raw):
+        try:
+            raw = dict(validate_submission(bundle, raw).modules)
+        except SubmissionError:
+            raw = {}
+    return _sources(raw.items())
 
 
 def _sources(files: Iterable[tuple[str, bytes]]) -> dict[str, str]:
@@ -228,7 +229,7 @@ def make_report(session: Session, bundles: BundleCache, problem: Problem, top: i
         )
         for sid, name, content in rows:
             files[sid].append((name, content))
-    docs = [document(sid, _sources(files[sid]), given) for sid in ids]
+    docs = [document(sid, _modules(bundles.get(session, by_id[sid].version_id), files[sid]), given) for sid in ids]
     result = compare(docs, top)
     pairs = []
     for pair in result.pairs:
