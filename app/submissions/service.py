@@ -136,16 +136,27 @@ def create_submission(
 
 def supersede_waiting(session: Session, newer: Submission) -> list[int]:
     """The author's older submissions to the same problem still waiting in the queue become superseded by
-    `newer`: kept and shown, never graded. One that a slot has claimed meanwhile is left to finish."""
+    `newer`: kept and shown, never graded. One that a slot is claiming at this moment (its row locked, on
+    PostgreSQL) is left to be graded: waiting for that lock while holding the author's row lock, which the
+    claim takes next, would deadlock."""
+    waiting = list(
+        session.scalars(
+            select(Submission.id)
+            .where(
+                Submission.problem_id == newer.problem_id,
+                Submission.user_id == newer.user_id,
+                Submission.regrade_id.is_(None),
+                Submission.state == SubmissionState.QUEUED,
+                Submission.id < newer.id,
+            )
+            .with_for_update(skip_locked=True)
+        )
+    )
+    if not waiting:
+        return []
     result = session.execute(
         update(Submission)
-        .where(
-            Submission.problem_id == newer.problem_id,
-            Submission.user_id == newer.user_id,
-            Submission.regrade_id.is_(None),
-            Submission.state == SubmissionState.QUEUED,
-            Submission.id < newer.id,
-        )
+        .where(Submission.id.in_(waiting), Submission.state == SubmissionState.QUEUED)
         .values(state=SubmissionState.SUPERSEDED, superseded_by_id=newer.id)
         .returning(Submission.id)
         .execution_options(synchronize_session=False)
