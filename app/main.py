@@ -19,7 +19,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from app.accounts.throttle import LoginGuard, LoginThrottle, ThrottleRules
 from app.api.limits import StreamSlots
 from app.api.params import ERROR_RESPONSES
-from app.api.routes import accounts, auth, courses, ops, problems, submissions
+from app.api.routes import accounts, adjustments, auth, courses, ops, problems, submissions
 from app.config import Mode, Settings
 from app.db import Database
 from app.errors import ServiceError
@@ -68,7 +68,7 @@ def create_app(settings: Settings | None = None, *, start_grading: bool | None =
     app.state.settings = settings
     app.state.login_guard = _login_guard(settings)
     app.state.stream_slots = StreamSlots(settings.streams_per_user, settings.streams_per_address)
-    for module in (auth, accounts, courses, problems, submissions):
+    for module in (auth, accounts, courses, problems, submissions, adjustments):
         app.include_router(module.router, prefix="/api/v1", responses=ERROR_RESPONSES)
     app.include_router(ops.router)
     app.include_router(pages.router)

@@ -165,6 +165,50 @@ class TestRead(BaseModel):
     seconds: float | None  # None for a hidden test a student reads
 
 
+class AdjustmentRead(BaseModel):
+    id: int
+    points: float = Field(description="points added (negative: taken away)")
+    comment: str = Field(description="what the student reads about it")
+    created_at: str
+    cancels: int | None = Field(description="the adjustment this one removes, when it is a removal")
+    cancelled_by: int | None = Field(description="the later adjustment that removed this one")
+    author: str | None = Field(description="who made it; shown to staff only")
+
+
+class AdjustmentCreate(BaseModel):
+    points: float | None = Field(
+        default=None, description="points to add (negative: take away); omit when removing with `cancels`"
+    )
+    comment: str = Field(max_length=2000, description="what the student reads about it (required)")
+    cancels: int | None = Field(default=None, ge=1, le=2**31 - 1, description="remove this earlier adjustment")
+
+
+class RegradeRequestCreate(BaseModel):
+    reason: str = Field(max_length=2000, description="what should be looked at again, and why")
+
+
+class RegradeRequestAnswer(BaseModel):
+    answer: str = Field(max_length=2000, description="the answer the student reads")
+    points: float | None = Field(
+        default=None, description="adjust the submission by these points, with the answer as the comment"
+    )
+
+
+class RegradeRequestRead(BaseModel):
+    id: int
+    submission_id: int
+    course: str
+    problem: str
+    student: str
+    reason: str
+    state: str = Field(description="open, answered, or closed (withdrawn by the student)")
+    created_at: str
+    answer: str | None
+    answered_at: str | None
+    adjustment_id: int | None
+    answered_by: str | None = Field(description="who answered; shown to staff only")
+
+
 class SubmissionRead(BaseModel):
     id: int
     course: str
@@ -183,6 +227,11 @@ class SubmissionRead(BaseModel):
     stderr: str
     output_truncated: bool
     failure_reason: str | None
+    adjustment: float = Field(default=0.0, description="the sum of the manual adjustments")
+    adjusted_score: float | None = Field(
+        default=None, description="the score that counts: score plus adjustments, within 0 and max_score"
+    )
+    adjustments: list[AdjustmentRead] = Field(default_factory=list)
     attempt: int | None = None
     infra_failures: int | None = None
     regrade_id: int | None = None
@@ -199,6 +248,8 @@ class SubmissionSummary(BaseModel):
     late: bool
     score: float | None
     max_score: float | None
+    adjustment: float = 0.0
+    adjusted_score: float | None = None
 
 
 class SubmissionPage(BaseModel):
@@ -249,6 +300,7 @@ class RegradeRead(BaseModel):
     not_regraded: int
     rows: list[RegradeRow]
     inputs_changed: list[RegradeInputs] = []
+    adjusted: int = Field(default=0, description="regraded submissions with manual adjustments: they are kept")
 
 
 class RosterRead(BaseModel):

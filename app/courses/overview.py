@@ -1,7 +1,7 @@
 """What an instructor sees of a class: who submitted, how scores spread, what fails and why.
 
 Every figure about failures counts students, not submissions: each student's submission that counts is
-their best graded one (ties: the latest), so a student who resubmits the same mistake twenty times, or
+their best graded one by score with manual adjustments (ties: the latest), so a student who resubmits the same mistake twenty times, or
 fails one test with three causes, counts once.
 """
 
@@ -15,6 +15,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from app.adjustments.service import adjusted
 from app.db.models import Course, Enrollment, Problem, Role, Submission, SubmissionState, TestResult
 from grader.judge import Tier
 
@@ -63,6 +64,7 @@ def course_overview(session: Session, course: Course, top: int = 8) -> list[Prob
             Submission.user_id,
             Submission.state,
             Submission.score,
+            Submission.adjustment,
             Submission.max_score,
             Submission.late,
             Submission.created_at,
@@ -70,7 +72,8 @@ def course_overview(session: Session, course: Course, top: int = 8) -> list[Prob
         .join(Problem)
         .where(Problem.course_id == course.id, Submission.regrade_id.is_(None))
     )
-    for sid, pid, uid, state, score, max_score, late, created in rows:
+    for sid, pid, uid, state, graded_score, adjustment, max_score, late, created in rows:
+        score = adjusted(graded_score, adjustment, max_score)
         if uid not in students:
             continue  # the instructors' own tries are not the class's
         entry = stats[pid]

@@ -10,6 +10,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from app.adjustments.service import adjusted_score
 from app.db.models import Course, Enrollment, Problem, Role, Submission, SubmissionState, User
 from app.downloads import Download
 from app.submissions.service import failure_text, reveals_hidden
@@ -28,8 +29,8 @@ def gradebook_download(session: Session, course: Course, pick: Pick) -> Download
 
 
 def gradebook_csv(session: Session, course: Course, pick: Pick) -> str:
-    """One row per student, and per problem its score, maximum and late flag (best or latest graded; of equal
-    best scores, the latest, as in the class overview)."""
+    """One row per student, and per problem its score with manual adjustments, maximum and late flag (best or
+    latest graded; of equal best scores, the latest, as in the class overview)."""
     problems = list(session.scalars(select(Problem).where(Problem.course_id == course.id).order_by(Problem.id)))
     students = list(
         session.scalars(
@@ -53,7 +54,7 @@ def gradebook_csv(session: Session, course: Course, pick: Pick) -> str:
     for sub in graded:
         key = (sub.user_id, sub.problem_id)
         held = chosen.get(key)
-        if held is None or pick is Pick.LATEST or (sub.score or 0.0) >= (held.score or 0.0):  # a tie: the latest
+        if held is None or pick is Pick.LATEST or (adjusted_score(sub) or 0.0) >= (adjusted_score(held) or 0.0):
             chosen[key] = sub
     out = io.StringIO()
     writer = csv.writer(out)
@@ -70,8 +71,9 @@ def gradebook_csv(session: Session, course: Course, pick: Pick) -> str:
             if found is None:
                 row += ["", "", "", ""]
                 continue
-            total += found.score or 0.0
-            row += [_num(found.score), _num(found.max_score), "yes" if found.late else "no", found.id]
+            score = adjusted_score(found)
+            total += score or 0.0
+            row += [_num(score), _num(found.max_score), "yes" if found.late else "no", found.id]
         row.append(_num(total))
         writer.writerow(row)
     return out.getvalue()

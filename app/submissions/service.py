@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Mapping
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from app.adjustments.service import AdjustmentView, adjusted_score, adjustment_views
 from app.courses.service import CourseAccess, role_in
 from app.db import utcnow
 from app.db.models import (
@@ -89,7 +90,7 @@ def create_submission(
     except SubmissionError as exc:
         raise Invalid("the submission cannot be graded; nothing was stored", errors=exc.errors) from None
     now = utcnow()
-    late = check_window(session, problem, user, now) if not access.is_instructor else deadline_passed(problem, now)
+    late = check_window(session, problem, user, now) if not access.is_staff else deadline_passed(problem, now)
     submission = Submission(
         problem_id=problem.id,
         version_id=problem.current_version_id,
@@ -121,10 +122,10 @@ def late_penalty(session: Session, problem_id: int) -> float:
 
 @dataclass(frozen=True)
 class Viewer:
-    """Who is reading a submission, and whether they see hidden tests."""
+    """Who is reading a submission, and whether they read it as staff (hidden tests, staff fields, adjusting)."""
 
     user: User
-    is_instructor: bool
+    is_staff: bool
 
 
 def readable_submission(session: Session, user: User, submission_id: int) -> tuple[Submission, Viewer]:
@@ -135,11 +136,19 @@ def readable_submission(session: Session, user: User, submission_id: int) -> tup
     course = session.get(Course, submission.problem.course_id)
     assert course is not None
     role = role_in(session, course, user)
-    if role is Role.INSTRUCTOR:
+    if role in (Role.INSTRUCTOR, Role.TA):
         return submission, Viewer(user, True)
     if submission.user_id != user.id or submission.regrade_id is not None:
         raise NotFound(f"no submission {submission_id}")
     return submission, Viewer(user, False)
+
+
+def staff_submission(session: Session, user: User, submission_id: int) -> Submission:
+    """A submission for its course's staff to grade by hand; its own student is refused, anyone else finds nothing."""
+    submission, viewer = readable_submission(session, user, submission_id)
+    if not viewer.is_staff:
+        raise Forbidden("only instructors and TAs of the course adjust scores and answer regrade requests")
+    return submission
 
 
 def reveals_hidden(problem: Problem, now: dt.datetime | None = None) -> bool:
@@ -171,6 +180,9 @@ class SubmissionView:
     stderr: str
     output_truncated: bool
     failure_reason: str | None
+    adjustment: float = 0.0
+    adjusted_score: float | None = None
+    adjustments: list[AdjustmentView] = field(default_factory=list)
     attempt: int | None = None
     infra_failures: int | None = None
     regrade_id: int | None = None
@@ -180,7 +192,7 @@ class SubmissionView:
 
 def submission_view(submission: Submission, viewer: Viewer) -> SubmissionView:
     """What this viewer may read of a submission."""
-    staff = viewer.is_instructor
+    staff = viewer.is_staff
     result = result_view(submission, staff=staff, reveal_hidden=reveals_hidden(submission.problem))
     failed = submission.state is SubmissionState.FAILED
     view = SubmissionView(
@@ -201,6 +213,9 @@ def submission_view(submission: Submission, viewer: Viewer) -> SubmissionView:
         stderr=result.stderr,
         output_truncated=result.output_truncated,
         failure_reason=failure_text(submission, staff=staff) if failed else None,
+        adjustment=submission.adjustment,
+        adjusted_score=adjusted_score(submission),
+        adjustments=adjustment_views(list(submission.adjustments), staff=staff),
     )
     if not staff:
         return view
@@ -234,6 +249,8 @@ class SubmissionSummaryView:
     late: bool
     score: float | None
     max_score: float | None
+    adjustment: float
+    adjusted_score: float | None
 
 
 def summary_view(submission: Submission) -> SubmissionSummaryView:
@@ -246,6 +263,8 @@ def summary_view(submission: Submission) -> SubmissionSummaryView:
         late=submission.late,
         score=submission.score,
         max_score=submission.max_score,
+        adjustment=submission.adjustment,
+        adjusted_score=adjusted_score(submission),
     )
 
 
@@ -262,11 +281,11 @@ class SubmissionFilter:
 def list_submissions(
     session: Session, access: CourseAccess, viewer: User, flt: SubmissionFilter
 ) -> tuple[int, list[Submission]]:
-    """A student's own submissions, or any in the course for an instructor, newest first."""
+    """A student's own submissions, or any in the course for staff, newest first."""
     query = (
         select(Submission).join(Problem).where(Problem.course_id == access.course.id, Submission.regrade_id.is_(None))
     )
-    if not access.is_instructor:
+    if not access.is_staff:
         query = query.where(Submission.user_id == viewer.id, Problem.published.is_(True))
     elif flt.user is not None:
         query = query.join(User, Submission.user_id == User.id).where(User.username == flt.user)

@@ -11,14 +11,19 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlencode
 
-from sqlalchemy import ColumnElement, Select, func, select
+from sqlalchemy import ColumnElement, Select, case, func, select
 from sqlalchemy.orm import Session
 
+from app.adjustments.service import adjusted
 from app.db.models import Course, Problem, Submission, SubmissionState, User
 from app.errors import Invalid
 
 PAGE_SIZE = 50
 MAX_NAME = 100
+
+_TOTAL = Submission.score + Submission.adjustment
+# the score with manual adjustments, within [0, max_score], as app/adjustments/service.py::adjusted computes it
+ADJUSTED = case((_TOTAL > Submission.max_score, Submission.max_score), (_TOTAL < 0, 0.0), else_=_TOTAL)
 
 # column name in the URL -> (header, what the database orders by)
 SORTS: dict[str, tuple[str, Any]] = {
@@ -27,7 +32,7 @@ SORTS: dict[str, tuple[str, Any]] = {
     "problem": ("Problem", Problem.slug),
     "when": ("When", Submission.created_at),
     "state": ("State", Submission.state),
-    "score": ("Score", Submission.score),
+    "score": ("Score", ADJUSTED),
 }
 DEFAULT_DIR = {"id": "desc", "student": "asc", "problem": "asc", "when": "desc", "state": "asc", "score": "desc"}
 LATE = {"yes": True, "no": False}
@@ -77,6 +82,11 @@ class Row:
     late: bool
     score: float | None
     max_score: float | None
+    adjustment: float
+
+    @property
+    def adjusted_score(self) -> float | None:
+        return adjusted(self.score, self.adjustment, self.max_score)
 
 
 @dataclass(frozen=True)
@@ -128,6 +138,7 @@ def _filtered(course: Course, q: TableQuery) -> Select[*tuple[Any, ...]]:
             Submission.late,
             Submission.score,
             Submission.max_score,
+            Submission.adjustment,
         )
         .join(Problem, Submission.problem_id == Problem.id)
         .join(User, Submission.user_id == User.id)
@@ -170,7 +181,19 @@ def table_page(session: Session, course: Course, q: TableQuery) -> TablePage:
     return TablePage(q, [Row(*r) for r in result], total, pages, clamped)
 
 
-CSV_HEADER = ["id", "student", "full_name", "problem", "submitted_at", "state", "late", "score", "max_score"]
+CSV_HEADER = [
+    "id",
+    "student",
+    "full_name",
+    "problem",
+    "submitted_at",
+    "state",
+    "late",
+    "score",
+    "max_score",
+    "adjustment",
+    "adjusted_score",
+]
 
 
 def table_csv(session: Session, course: Course, q: TableQuery) -> Iterator[str]:
@@ -190,6 +213,8 @@ def table_csv(session: Session, course: Course, q: TableQuery) -> Iterator[str]:
                 "yes" if row.late else "no",
                 "" if row.score is None else f"{row.score:g}",
                 "" if row.max_score is None else f"{row.max_score:g}",
+                f"{row.adjustment:g}",
+                "" if row.adjusted_score is None else f"{row.adjusted_score:g}",
             ]
         )
 

@@ -73,7 +73,7 @@ def course_submissions(
     limit: Limit = 100,
     offset: Offset = 0,
 ) -> SubmissionPage:
-    """Submissions of the course: all of them for instructors (with filters), your own for students."""
+    """Submissions of the course: all of them for instructors and TAs (with filters), your own for students."""
     access = courses.course_access(session, course, user)
     flt = SubmissionFilter(problem=problem, user=student, state=state, late=late, limit=limit, offset=offset)
     total, rows = list_submissions(session, access, user, flt)
@@ -83,6 +83,7 @@ def course_submissions(
 
 @router.get("/courses/{course}/gradebook.csv", response_class=Response)
 def gradebook(course: str, user: CurrentUser, session: ReadSession, pick: Pick = Pick.BEST) -> Response:
-    """Every student's best (or latest) graded score per problem, with late flags, as CSV."""
-    access = courses.instructor_access(session, course, user)
+    """Every student's best (or latest) graded score per problem (with manual adjustments), with late flags, as
+    CSV (instructors and TAs)."""
+    access = courses.staff_access(session, course, user)
     return download_response(gradebook_download(session, access.course, pick))

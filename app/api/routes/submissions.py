@@ -84,8 +84,8 @@ async def submission_events(
 
 @router.get("/submissions/{submission_id}/results.json")
 def gradescope(submission_id: Id, user: CurrentUser, session: ReadSession) -> dict[str, object]:
-    """The result in Gradescope's autograder `results.json` format (instructors)."""
+    """The result in Gradescope's autograder `results.json` format (instructors and TAs)."""
     submission, viewer = readable_submission(session, user, submission_id)
-    if not viewer.is_instructor:
-        raise Forbidden("only instructors export results")
+    if not viewer.is_staff:
+        raise Forbidden("only instructors and TAs export results")
     return gradescope_results(submission)
