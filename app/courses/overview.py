@@ -1,8 +1,8 @@
 """What an instructor sees of a class: who submitted, how scores spread, what fails and why.
 
 Every figure about failures counts students, not submissions: each student's submission that counts is
-their best graded one by score with manual adjustments (ties: the latest), so a student who resubmits the same mistake twenty times, or
-fails one test with three causes, counts once.
+their best graded one by score with manual adjustments (ties: the latest), so a student who resubmits the
+same mistake twenty times, or fails one test with three causes, counts once.
 """
 
 from __future__ import annotations

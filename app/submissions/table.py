@@ -23,7 +23,7 @@ MAX_NAME = 100
 
 _TOTAL = Submission.score + Submission.adjustment
 # the score with manual adjustments, within [0, max_score], as app/adjustments/service.py::adjusted computes it
-ADJUSTED = case((_TOTAL > Submission.max_score, Submission.max_score), (_TOTAL < 0, 0.0), else_=_TOTAL)
+ADJUSTED = case((Submission.max_score < _TOTAL, Submission.max_score), (_TOTAL < 0, 0.0), else_=_TOTAL)
 
 # column name in the URL -> (header, what the database orders by)
 SORTS: dict[str, tuple[str, Any]] = {
