@@ -24,7 +24,7 @@ from app.config import Mode, Settings
 from app.db import Database
 from app.errors import ServiceError
 from app.runtime import Runtime
-from app.web import docs, pages, staff, upload_pages
+from app.web import docs, pages, review_pages, staff, upload_pages
 from app.web.headers import SecurityHeaders, security_headers
 from app.web.render import page, templates
 from app.web.session import COOKIE, LoginRequired, known_user
@@ -73,6 +73,7 @@ def create_app(settings: Settings | None = None, *, start_grading: bool | None =
     app.include_router(ops.router)
     app.include_router(pages.router)
     app.include_router(staff.router)
+    app.include_router(review_pages.router)
     app.include_router(upload_pages.router)
     app.include_router(docs.router)
     app.add_api_route("/favicon.ico", favicon, include_in_schema=False)

@@ -26,6 +26,7 @@ from app.errors import Invalid, NotFound, ServiceError, Unauthorized
 from app.http.downloads import download_response
 from app.http.uploads import read_files
 from app.problems import service as problems
+from app.regrade_requests import service as regrade_requests
 from app.runtime import Runtime
 from app.security import token_digest
 from app.submissions import intake
@@ -33,6 +34,7 @@ from app.submissions.service import check_window, readable_submission, stored_fi
 from app.web.code_view import attachment, check_file_name, file_view
 from app.web.curves import training_figures
 from app.web.render import page
+from app.web.review_context import review_context
 from app.web.session import COOKIE, SESSION_DAYS, CsrfChecked, PageUser, session_name
 
 router = APIRouter(include_in_schema=False)
@@ -205,7 +207,9 @@ def course_page(course: str, request: Request, user: PageUser, session: ReadSess
                 "past_due": problems.deadline_passed(problem),
             }
         )
-    return page(request, "course.html", {"user": user, "course": access.course, "access": access, "rows": rows})
+    context = {"user": user, "course": access.course, "access": access, "rows": rows}
+    context["open_requests"] = regrade_requests.open_count(session, access.course) if access.is_staff else 0
+    return page(request, "course.html", context)
 
 
 @router.get("/c/{course}/p/{slug}", response_class=HTMLResponse)
@@ -307,9 +311,23 @@ def _again_context(runtime: Runtime, user: User, submission_id: int) -> dict[str
 
 @router.get("/s/{submission_id}", response_class=HTMLResponse)
 def submission_page(submission_id: Id, request: Request, user: PageUser, runtime: RuntimeDep) -> Response:
+    return render_submission(request, runtime, user, submission_id)
+
+
+def render_submission(
+    request: Request,
+    runtime: Runtime,
+    user: User,
+    submission_id: int,
+    extra: dict[str, Any] | None = None,
+    status: int = 200,
+) -> Response:
+    """The submission page, with its adjustments and regrade requests; `extra` carries a form's error or notice."""
     context = {"user": user, **_submission_context(runtime, user, submission_id)}
     context.update(_again_context(runtime, user, submission_id))
-    return page(request, "submission.html", context)
+    context.update(review_context(runtime, user, submission_id))
+    context.update(extra or {})
+    return page(request, "submission.html", context, status_code=status)
 
 
 @router.get("/s/{submission_id}/files/{name}")

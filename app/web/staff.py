@@ -23,6 +23,7 @@ from app.exports.service import Pick, gradebook_download
 from app.http.downloads import download_response
 from app.http.uploads import read_roster
 from app.problems import service as problems
+from app.regrade_requests import service as regrade_requests
 from app.regrades import service as regrades
 from app.submissions import intake, table
 from app.web.render import page
@@ -33,17 +34,19 @@ router = APIRouter(include_in_schema=False)
 
 @router.get("/c/{course}/overview", response_class=HTMLResponse)
 def overview(course: str, request: Request, user: PageUser, session: ReadSession) -> Response:
-    access = courses.instructor_access(session, course, user)
+    access = courses.staff_access(session, course, user)
     stats = course_overview(session, access.course)
     roster = courses.roster(session, access.course)
     enrolled = sum(1 for e in roster if e.role.value == "student" and not e.invited)
-    return page(request, "overview.html", {"user": user, "course": access.course, "stats": stats, "enrolled": enrolled})
+    context = {"user": user, "course": access.course, "stats": stats, "enrolled": enrolled}
+    context["open_requests"] = regrade_requests.open_count(session, access.course)
+    return page(request, "overview.html", context)
 
 
 @router.get("/c/{course}/submissions", response_class=HTMLResponse)
 def submissions(course: str, request: Request, user: PageUser, session: ReadSession) -> Response:
     """Every submission of the course: filtered, sorted and paged by the database (`?sort=score&dir=desc`)."""
-    access = courses.instructor_access(session, course, user)
+    access = courses.staff_access(session, course, user)
     slugs = [p.slug for p in problems.list_problems(session, access)]
     found = table.table_page(session, access.course, table.parse_query(request.query_params, slugs))
     context = {
@@ -63,7 +66,7 @@ def submissions(course: str, request: Request, user: PageUser, session: ReadSess
 @router.get("/c/{course}/submissions.csv")
 def submissions_csv(course: str, request: Request, user: PageUser, session: ReadSession) -> Response:
     """The filtered, sorted view as CSV: every matching row, not one page."""
-    access = courses.instructor_access(session, course, user)
+    access = courses.staff_access(session, course, user)
     slugs = [p.slug for p in problems.list_problems(session, access)]
     text = "".join(table.table_csv(session, access.course, table.parse_query(request.query_params, slugs)))
     headers = {"Content-Disposition": f'attachment; filename="{access.course.slug}-submissions.csv"'}
@@ -352,5 +355,5 @@ def roster_import(
 
 @router.get("/c/{course}/gradebook.csv")
 def gradebook(course: str, user: PageUser, session: ReadSession, pick: Pick = Pick.BEST) -> Response:
-    access = courses.instructor_access(session, course, user)
+    access = courses.staff_access(session, course, user)
     return download_response(gradebook_download(session, access.course, pick))
