@@ -55,6 +55,7 @@ def answer(session: Session, request: RegradeRequest, staff: User, text: str, po
     request.answered_by_id = staff.id
     request.answered_at = utcnow()
     session.flush()
+    session.expire(request, ["answered_by"])  # loaded as None with the request: read it again when asked
     return request
 
 
