@@ -207,3 +207,48 @@ def test_a_roster_may_name_tas_and_an_unknown_role_says_which_are_allowed(world:
     roster = {m["username"]: m["role"] for m in world.get("ian", "/api/v1/courses/dl/roster").json()}
     assert roster["carol"] == "ta" and roster["tara"] == "ta"
     assert world.get("tara", "/api/v1/courses/dl").json()["role"] == "ta"
+
+
+def test_the_demo_shows_an_adjustment_and_an_open_request_once_the_student_has_a_graded_submission(
+    sqlite_url: str,
+) -> None:
+    from app.db import Database
+    from app.db.models import Problem, RegradeRequest, Submission, SubmissionState, User
+    from app.setup import ensure_demo
+
+    db = Database(sqlite_url)
+    passwords = {"instructor": "password-instructor", "ta": "password-ta", "student": "password-student"}
+    try:
+        with db.session() as session:
+            course, logins, changed = ensure_demo(session, passwords)
+            assert [(login.username, login.role) for login in logins] == [
+                ("instructor", "instructor"),
+                ("ta", "ta"),
+                ("student", "student"),
+            ]
+            assert not any(line.startswith("demo:") for line in changed)  # nothing graded yet
+            student = session.scalar(select(User).where(User.username == "student"))
+            problem = session.scalar(select(Problem).where(Problem.course_id == course.id).limit(1))
+            assert student is not None and problem is not None and problem.current_version_id is not None
+            session.add(
+                Submission(
+                    problem_id=problem.id,
+                    version_id=problem.current_version_id,
+                    user_id=student.id,
+                    state=SubmissionState.GRADED,
+                    score=3.0,
+                    raw_score=3.0,
+                    max_score=10.0,
+                )
+            )
+        for _ in range(2):  # a second run adds nothing more
+            with db.session() as session:
+                ensure_demo(session, passwords)
+        with db.read() as session:
+            adjustments = session.scalars(select(ScoreAdjustment)).all()
+            requests = session.scalars(select(RegradeRequest)).all()
+            assert [(a.points, a.author.username if a.author else None) for a in adjustments] == [(1.0, "ta")]
+            assert [(r.state.value, r.student.username) for r in requests] == [("open", "student")]
+            assert session.scalar(select(Submission.adjustment)) == 1.0
+    finally:
+        db.dispose()
