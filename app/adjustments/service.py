@@ -20,6 +20,7 @@ from app.errors import Conflict, Invalid, NotFound
 
 MAX_COMMENT = 2000
 MAX_POINTS = 1000.0
+MIN_POINTS = 0.01
 
 
 def adjusted(score: float | None, adjustment: float, max_score: float | None) -> float | None:
@@ -43,6 +44,8 @@ def check_comment(text: str, what: str = "comment") -> str:
         raise Invalid(f"the {what} is empty: write what the student should read about it")
     if len(text) > MAX_COMMENT:
         raise Invalid(f"the {what} has {len(text)} characters: keep it under {MAX_COMMENT}")
+    if "\x00" in text:
+        raise Invalid(f"the {what} contains a NUL character: send plain text")
     return text
 
 
@@ -51,6 +54,8 @@ def _check_points(points: float) -> float:
         raise Invalid("the points must be a number other than 0: positive adds points, negative takes them away")
     if abs(points) > MAX_POINTS:
         raise Invalid(f"the points {points:g} are too many: at most {MAX_POINTS:g} either way")
+    if abs(points) < MIN_POINTS:
+        raise Invalid(f"the points {points:g} are too few to see: at least {MIN_POINTS:g} either way")
     return float(points)
 
 

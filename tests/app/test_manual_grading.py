@@ -88,6 +88,8 @@ def test_an_adjustment_without_a_comment_points_or_permission_is_refused(world: 
         ("tara", {"comment": "x"}, 422, "points are missing"),
         ("tara", {"points": 1, "cancels": 1, "comment": "x"}, 422, "not both"),
         ("tara", {"points": 1e9, "comment": "x"}, 422, "too many"),
+        ("tara", {"points": 1e-300, "comment": "x"}, 422, "too few"),
+        ("tara", {"points": 1, "comment": "a\x00b"}, 422, "NUL"),
         ("tara", {"cancels": 99999, "comment": "x"}, 404, "no adjustment 99999"),
         ("alice", {"points": 1, "comment": "I deserve it"}, 403, "only instructors and TAs"),
         ("bob", {"points": 1, "comment": "x"}, 404, "no submission"),
