@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session
 
 from app.accounts import links
 from app.accounts import service as accounts
+from app.adjustments.service import adjusted_score
 from app.api.deps import ReadSession, RuntimeDep
 from app.api.limits import client_address, login_guard
 from app.api.params import Id
@@ -196,14 +197,14 @@ def course_page(course: str, request: Request, user: PageUser, session: ReadSess
     rows = []
     for problem in listed:
         graded = [s for s in mine[problem.id] if s.state is SubmissionState.GRADED]
-        best = max(graded, key=lambda s: s.score or 0.0, default=None)
+        best = max(graded, key=lambda s: adjusted_score(s) or 0.0, default=None)
         rows.append(
             {
                 "problem": problem,
-                "best": best.score if best else None,
+                "best": adjusted_score(best) if best else None,
                 "max": best.max_score if best else None,
                 "late": bool(best and best.late),
-                "scores": [s.score for s in graded],
+                "scores": [adjusted_score(s) for s in graded],
                 "past_due": problems.deadline_passed(problem),
             }
         )

@@ -113,6 +113,8 @@ def test_staff_adjust_a_student_asks_a_ta_answers_and_the_student_reads_it_all(
     assert "Half a point back" in student.locator("[data-answer]").inner_text()
     assert "tara" not in student.locator("[data-answer]").inner_text()
     screenshot(student, "student-submission-adjusted")
+    student.goto("/c/dl")
+    assert "5.5 / 6" in student.locator("table.grid tbody").inner_text()  # the course page counts it too
     phone = page_for("alice", phone=True)
     phone.goto(url)
     assert _fits(phone)
