@@ -109,7 +109,7 @@ def gradescope_results(submission: Submission) -> dict[str, Any]:
     ]
     accuracy = view.metrics.get("accuracy", {})
     result: dict[str, Any] = {
-        "score": submission.score,
+        "score": adjusted_score(submission),  # with manual adjustments, as the gradebook
         "output": view.stdout,
         "visibility": "visible",
         "stdout_visibility": "visible",
