@@ -23,7 +23,7 @@ from app.db import Database
 from app.db import migrate as migrations
 from app.db.models import Course, Enrollment, LinkKind, Role
 from app.errors import NotFound, ServiceError
-from app.setup import ensure_demo, install_pack
+from app.setup import DEMO_ACCOUNTS, ensure_demo, install_pack
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -176,9 +176,7 @@ def _course(session: Session, slug: str) -> Course:
 def _demo(session: Session, settings: Settings, credentials: Path | None) -> None:
     path = credentials or settings.data_dir / "demo-logins.json"
     saved = json.loads(path.read_text()) if path.is_file() else {}
-    passwords = {
-        name: saved.get(name, {}).get("password") or secrets.token_urlsafe(9) for name in ("instructor", "student")
-    }
+    passwords = {name: saved.get(name, {}).get("password") or secrets.token_urlsafe(9) for name, _ in DEMO_ACCOUNTS}
     course, logins, changed = ensure_demo(session, passwords)
     for login in logins:
         entry = saved.setdefault(login.username, {})
@@ -194,7 +192,7 @@ def _demo(session: Session, settings: Settings, credentials: Path | None) -> Non
     for line in changed:
         print(f"pack: {line}")
     print(f"demo course: {course.slug} ({course.title})")
-    for name in ("instructor", "student"):
+    for name, _ in DEMO_ACCOUNTS:
         entry = saved.get(name, {})
         token = entry.get("token", "(see earlier output)")
         print(f"  {name:10}  username {name}  password {entry.get('password')}  API token {token}")

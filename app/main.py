@@ -19,12 +19,12 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from app.accounts.throttle import LoginGuard, LoginThrottle, ThrottleRules
 from app.api.limits import StreamSlots
 from app.api.params import ERROR_RESPONSES
-from app.api.routes import accounts, auth, courses, extensions, ops, problems, similarity, submissions
+from app.api.routes import accounts, adjustments, auth, courses, extensions, ops, problems, similarity, submissions
 from app.config import Mode, Settings
 from app.db import Database
 from app.errors import ServiceError
 from app.runtime import Runtime
-from app.web import docs, extension_pages, pages, similarity_pages, staff, upload_pages
+from app.web import docs, extension_pages, pages, review_pages, similarity_pages, staff, upload_pages
 from app.web.headers import SecurityHeaders, security_headers
 from app.web.render import page, templates
 from app.web.session import COOKIE, LoginRequired, known_user
@@ -69,12 +69,13 @@ def create_app(settings: Settings | None = None, *, start_grading: bool | None =
     app.state.settings = settings
     app.state.login_guard = _login_guard(settings)
     app.state.stream_slots = StreamSlots(settings.streams_per_user, settings.streams_per_address)
-    for module in (auth, accounts, courses, problems, extensions, similarity, submissions):
+    for module in (auth, accounts, courses, problems, extensions, similarity, submissions, adjustments):
         app.include_router(module.router, prefix="/api/v1", responses=ERROR_RESPONSES)
     app.include_router(ops.router)
     app.include_router(pages.router)
     app.include_router(staff.router)
     app.include_router(extension_pages.router)
+    app.include_router(review_pages.router)
     app.include_router(upload_pages.router)
     app.include_router(similarity_pages.router)
     app.include_router(docs.router)

@@ -9,11 +9,25 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from app.accounts.service import create_user, issue_token
+from app.adjustments.service import add_adjustment
 from app.courses.extensions import ExtensionChange, set_extension
 from app.courses.service import create_course, enrol
 from app.db import utcnow
-from app.db.models import Counting, Course, Extension, Problem, ProblemVersion, Role, User
+from app.db.models import (
+    Counting,
+    Course,
+    Extension,
+    Problem,
+    ProblemVersion,
+    RegradeRequest,
+    Role,
+    ScoreAdjustment,
+    Submission,
+    SubmissionState,
+    User,
+)
 from app.problems.service import add_problem, add_version
+from app.regrade_requests.service import ask
 from grader.bundle import PACK_DIR, list_pack, load_bundle
 
 PACK_REPORT = {"ok": True, "items": [], "note": "built-in pack: checked end to end by check-problem in CI"}
@@ -46,11 +60,12 @@ class DemoLogin:
 
 
 DEMO_COURSE = "demo"
-DEMO_ACCOUNTS = (("instructor", Role.INSTRUCTOR), ("student", Role.STUDENT))
+DEMO_ACCOUNTS = (("instructor", Role.INSTRUCTOR), ("ta", Role.TA), ("student", Role.STUDENT))
 
 
 def ensure_demo(session: Session, passwords: dict[str, str]) -> tuple[Course, list[DemoLogin], list[str]]:
-    """The demo course with the pack, a demo instructor and student; existing data is kept."""
+    """The demo course with the pack, a demo instructor, TA and student; existing data is kept. Once the demo
+    student has a graded submission, it also gets an example of manual grading (see `demo_review`)."""
     course = session.scalar(select(Course).where(Course.slug == DEMO_COURSE))
     new = course is None
     if course is None:
@@ -68,6 +83,7 @@ def ensure_demo(session: Session, passwords: dict[str, str]) -> tuple[Course, li
     _demo_extension(session, course)
     if new:
         _release_examples(session, course)
+    changed += demo_review(session, course)
     return course, logins, changed
 
 
@@ -105,3 +121,36 @@ def _release_examples(session: Session, course: Course) -> None:
         found[DEMO_HELD].results_held = True
     if DEMO_LATEST in found:
         found[DEMO_LATEST].counting = Counting.LATEST
+
+
+def demo_review(session: Session, course: Course) -> list[str]:
+    """On the demo student's latest graded submission, a TA's adjustment and an open regrade request, unless the
+    demo course has some already (a fresh demo has no graded submission yet: run the demo command again later)."""
+    ta = session.scalar(select(User).where(User.username == "ta"))
+    student = session.scalar(select(User).where(User.username == "student"))
+    if ta is None or student is None:
+        return []
+    latest = session.scalar(
+        select(Submission)
+        .join(Problem)
+        .where(
+            Problem.course_id == course.id,
+            Submission.user_id == student.id,
+            Submission.regrade_id.is_(None),
+            Submission.state == SubmissionState.GRADED,
+        )
+        .order_by(Submission.id.desc())
+        .limit(1)
+    )
+    if latest is None:
+        return []
+    done = []
+    course_subs = select(Submission.id).join(Problem).where(Problem.course_id == course.id)
+    if session.scalar(select(ScoreAdjustment.id).where(ScoreAdjustment.submission_id.in_(course_subs))) is None:
+        comment = "Demo: a point back for a clear, well-commented implementation (a TA's manual adjustment)."
+        add_adjustment(session, latest, ta, 1.0, comment)
+        done.append(f"demo: adjustment on submission {latest.id}")
+    if session.scalar(select(RegradeRequest.id).where(RegradeRequest.submission_id.in_(course_subs))) is None:
+        ask(session, latest, student, "Demo: I think my backward pass is right; could you look at it again?")
+        done.append(f"demo: regrade request on submission {latest.id}")
+    return done

@@ -249,6 +249,48 @@ class QueueRead(BaseModel):
     estimated_finish: str | None
     starts_in_seconds: float | None
     finishes_in_seconds: float | None
+class AdjustmentRead(BaseModel):
+    id: int
+    points: float = Field(description="points added (negative: taken away)")
+    comment: str = Field(description="what the student reads about it")
+    created_at: str
+    cancels: int | None = Field(description="the adjustment this one removes, when it is a removal")
+    cancelled_by: int | None = Field(description="the later adjustment that removed this one")
+    author: str | None = Field(description="who made it; shown to staff only")
+
+
+class AdjustmentCreate(BaseModel):
+    points: float | None = Field(
+        default=None, description="points to add (negative: take away); omit when removing with `cancels`"
+    )
+    comment: str = Field(max_length=2000, description="what the student reads about it (required)")
+    cancels: int | None = Field(default=None, ge=1, le=2**31 - 1, description="remove this earlier adjustment")
+
+
+class RegradeRequestCreate(BaseModel):
+    reason: str = Field(max_length=2000, description="what should be looked at again, and why")
+
+
+class RegradeRequestAnswer(BaseModel):
+    answer: str = Field(max_length=2000, description="the answer the student reads")
+    points: float | None = Field(
+        default=None, description="adjust the submission by these points, with the answer as the comment"
+    )
+
+
+class RegradeRequestRead(BaseModel):
+    id: int
+    submission_id: int
+    course: str
+    problem: str
+    student: str
+    reason: str
+    state: str = Field(description="open, answered, or closed (withdrawn by the student)")
+    created_at: str
+    answer: str | None
+    answered_at: str | None
+    adjustment_id: int | None
+    answered_by: str | None = Field(description="who answered; shown to staff only")
 
 
 class SubmissionRead(BaseModel):
@@ -272,6 +314,11 @@ class SubmissionRead(BaseModel):
     superseded_by: int | None = None
     queue: QueueRead | None = None
     late_days: int = Field(default=0, description="late days this submission spent; then it is not late")
+    adjustment: float = Field(default=0.0, description="the sum of the manual adjustments")
+    adjusted_score: float | None = Field(
+        default=None, description="the score that counts: score plus adjustments, within 0 and max_score"
+    )
+    adjustments: list[AdjustmentRead] = Field(default_factory=list)
     attempt: int | None = None
     infra_failures: int | None = None
     regrade_id: int | None = None
@@ -300,6 +347,8 @@ class SubmissionSummary(BaseModel):
     late_days: int = 0
     results_released: bool = True
     superseded_by: int | None = None
+    adjustment: float = 0.0
+    adjusted_score: float | None = None
 
 
 class SubmissionPage(BaseModel):
@@ -350,6 +399,7 @@ class RegradeRead(BaseModel):
     not_regraded: int
     rows: list[RegradeRow]
     inputs_changed: list[RegradeInputs] = []
+    adjusted: int = Field(default=0, description="regraded submissions with manual adjustments: they are kept")
 
 
 class RosterRead(BaseModel):

@@ -1,8 +1,9 @@
 """What an instructor sees of a class: who submitted, how scores spread, what fails and why.
 
 Every figure about failures counts students, not submissions: each student's submission that counts is
-the one `counting_submissions` picks (the problem's rule, best or latest, or the student's own choice), so a
-student who resubmits the same mistake twenty times, or fails one test with three causes, counts once.
+the one `counting_submissions` picks (the problem's rule, best or latest by score with manual adjustments, or
+the student's own choice), so a student who resubmits the same mistake twenty times, or fails one test with
+three causes, counts once.
 """
 
 from __future__ import annotations

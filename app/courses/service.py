@@ -69,7 +69,13 @@ class CourseAccess:
 
     @property
     def is_instructor(self) -> bool:
+        """Manages the course: problems, versions, settings, regrades, the roster and its password links."""
         return self.role is Role.INSTRUCTOR
+
+    @property
+    def is_staff(self) -> bool:
+        """Reads and grades: every submission, the overview and gradebook, adjustments, regrade requests."""
+        return self.role in (Role.INSTRUCTOR, Role.TA)
 
 
 def course_access(session: Session, slug: str, user: User) -> CourseAccess:
@@ -85,6 +91,14 @@ def instructor_access(session: Session, slug: str, user: User) -> CourseAccess:
     access = course_access(session, slug, user)
     if not access.is_instructor:
         raise Forbidden(f"only instructors of {access.course.slug} may do this")
+    return access
+
+
+def staff_access(session: Session, slug: str, user: User) -> CourseAccess:
+    """The course for its instructors and TAs; students are refused."""
+    access = course_access(session, slug, user)
+    if not access.is_staff:
+        raise Forbidden(f"only instructors and TAs of {access.course.slug} may do this")
     return access
 
 
@@ -199,7 +213,7 @@ def _parse_roster(data: bytes) -> list[tuple[str, str, str | None, Role]]:
             errors.append(f"line {line}: {username} appears twice")
             continue
         if role_text not in {r.value for r in Role}:
-            errors.append(f"line {line}: role {role_text[:40]!r} must be 'student' or 'instructor'")
+            errors.append(f"line {line}: role {role_text[:40]!r} must be 'student', 'ta' or 'instructor'")
             continue
         seen.add(username)
         email = (raw.get("email") or "").strip() or None

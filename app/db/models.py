@@ -49,6 +49,7 @@ def _enum(cls: type[enum.Enum]) -> Enum:
 class Role(enum.StrEnum):
     STUDENT = "student"
     INSTRUCTOR = "instructor"
+    TA = "ta"  # staff who read and grade (submissions, analytics, adjustments, regrade requests), not manage
 
 
 class SubmissionState(enum.StrEnum):
@@ -95,6 +96,10 @@ class ReportState(enum.StrEnum):
     RUNNING = "running"
     DONE = "done"
     FAILED = "failed"
+class RequestState(enum.StrEnum):
+    OPEN = "open"
+    ANSWERED = "answered"
+    CLOSED = "closed"  # withdrawn by its student
 
 
 class RegradeState(enum.StrEnum):
@@ -282,6 +287,9 @@ class Submission(Base):
     score: Mapped[float | None] = mapped_column(Float)
     raw_score: Mapped[float | None] = mapped_column(Float)
     max_score: Mapped[float | None] = mapped_column(Float)
+    # The sum of the submission's manual adjustments (score_adjustments), kept in the same transaction as they are
+    # added; a regrade replaces the score and leaves this alone. See app/adjustments/service.py::adjusted_score.
+    adjustment: Mapped[float] = mapped_column(Float, default=0.0, server_default="0")
     metrics: Mapped[dict[str, Any] | None]
     output: Mapped[dict[str, Any] | None]  # captured stdout/stderr of visible tests, grading time, sandbox
 
@@ -290,6 +298,7 @@ class Submission(Base):
     tests: Mapped[list[TestResult]] = relationship(
         order_by="TestResult.position", cascade="all, delete-orphan", passive_deletes=True, lazy="selectin"
     )
+    adjustments: Mapped[list[ScoreAdjustment]] = relationship(order_by="ScoreAdjustment.id", viewonly=True)
 
 
 class Extension(Base):
@@ -407,3 +416,42 @@ class SimilarityReport(Base):
     seconds: Mapped[float] = mapped_column(Float, default=0.0)
     pairs: Mapped[list[Any] | None]  # the most similar pairs, best first, with their matching regions
     message: Mapped[str] = mapped_column(Text, default="")
+class ScoreAdjustment(Base):
+    """Points a staff member added to (or took from) a submission, with the comment its student reads.
+
+    Never edited or deleted: a correction is a new row, and removing one is a new row that cancels it."""
+
+    __tablename__ = "score_adjustments"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    submission_id: Mapped[int] = mapped_column(ForeignKey("submissions.id", ondelete="CASCADE"), index=True)
+    points: Mapped[float] = mapped_column(Float)
+    comment: Mapped[str] = mapped_column(Text)
+    author_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    # the adjustment this one cancels ("remove"), if it is a removal
+    cancels_id: Mapped[int | None] = mapped_column(ForeignKey("score_adjustments.id", ondelete="SET NULL"))
+
+    author: Mapped[User | None] = relationship(lazy="joined")
+
+
+class RegradeRequest(Base):
+    """A student's request that staff look again at a graded submission, and staff's answer."""
+
+    __tablename__ = "regrade_requests"
+    __table_args__ = (Index("ix_regrade_requests_submission_state", "submission_id", "state"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    submission_id: Mapped[int] = mapped_column(ForeignKey("submissions.id", ondelete="CASCADE"))
+    student_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    reason: Mapped[str] = mapped_column(Text)
+    state: Mapped[RequestState] = mapped_column(_enum(RequestState), default=RequestState.OPEN)
+    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    answer: Mapped[str | None] = mapped_column(Text)
+    answered_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    answered_at: Mapped[dt.datetime | None]
+    adjustment_id: Mapped[int | None] = mapped_column(ForeignKey("score_adjustments.id", ondelete="SET NULL"))
+
+    submission: Mapped[Submission] = relationship(lazy="joined")
+    student: Mapped[User] = relationship(lazy="joined", foreign_keys=[student_id])
+    answered_by: Mapped[User | None] = relationship(lazy="joined", foreign_keys=[answered_by_id])

@@ -10,6 +10,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from app.adjustments.service import adjusted_score
 from app.courses.deadlines import late_days_used
 from app.db.models import Counting, Course, Enrollment, Problem, ProblemVersion, Role, Submission, SubmissionState, User
 from app.downloads import Download
@@ -159,7 +160,7 @@ def gradescope_results(submission: Submission) -> dict[str, Any]:
     ]
     accuracy = view.metrics.get("accuracy", {})
     result: dict[str, Any] = {
-        "score": submission.score,
+        "score": adjusted_score(submission),  # with manual adjustments, as the gradebook
         "output": view.stdout,
         "visibility": "visible",
         "stdout_visibility": "visible",

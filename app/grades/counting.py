@@ -1,7 +1,8 @@
 """Which submission counts for each student and problem, and what it is worth.
 
-The rule, per problem: its `counting` (`best`: the highest score, of equal scores the latest; `latest`: the
-latest graded), unless the student chose ("activated") one of their graded submissions before their deadline.
+The rule, per problem: its `counting` (`best`: the highest score with manual adjustments, of equal scores the
+latest; `latest`: the latest graded), unless the student chose ("activated") one of their graded submissions
+before their deadline.
 As on Gradescope, choosing is explicit and a newer submission ends the choice: the newest submission becomes
 the one the rule picks again, so a student who submits after choosing must choose again. The gradebook, the
 LMS exports and the class overview all read `counting_submissions`.
@@ -17,6 +18,7 @@ from dataclasses import dataclass
 from sqlalchemy import select
 from sqlalchemy.orm import Session, lazyload
 
+from app.adjustments.service import adjusted, adjusted_score
 from app.courses.deadlines import deadline_for
 from app.db import utcnow
 from app.db.models import Counting, Course, Problem, Submission, SubmissionState, User
@@ -39,8 +41,8 @@ class Counted:
 
 
 def points(submission: Submission) -> float:
-    """What a counting submission is worth in the gradebook and the exports."""
-    return submission.score or 0.0
+    """What a counting submission is worth in the gradebook and the exports: its score with manual adjustments."""
+    return adjusted_score(submission) or 0.0
 
 
 def may_choose(session: Session, problem: Problem, user_id: int, now: dt.datetime | None = None) -> bool:
@@ -95,6 +97,8 @@ def counting_submissions(
             Submission.user_id,
             Submission.state,
             Submission.score,
+            Submission.adjustment,
+            Submission.max_score,
             Submission.created_at,
             Submission.activated_at,
             Problem.counting,
@@ -109,7 +113,8 @@ def counting_submissions(
         query = query.where(Submission.user_id == user_id)
     groups: dict[tuple[int, int], list[_Row]] = {}
     rules: dict[int, Counting] = {}
-    for sid, pid, uid, state, score, created, activated, rule in session.execute(query):
+    for sid, pid, uid, state, graded, adjustment, max_score, created, activated, rule in session.execute(query):
+        score = adjusted(graded, adjustment, max_score)  # "best" is by the score with manual adjustments
         groups.setdefault((uid, pid), []).append(_Row(sid, pid, uid, state, score, created, activated))
         rules[pid] = rule
     picked: dict[int, tuple[tuple[int, int], CountReason]] = {}

@@ -40,16 +40,16 @@ def read_upload(data: bytes, max_bytes: int) -> Bundle:
 
 
 def get_problem(session: Session, access: CourseAccess, slug: str) -> Problem:
-    """A problem of the course; unpublished and not yet opened problems exist only for instructors."""
+    """A problem of the course; unpublished and not yet opened problems exist only for staff (instructors and TAs)."""
     problem = session.scalar(select(Problem).where(Problem.course_id == access.course.id, Problem.slug == slug))
-    if problem is None or (not access.is_instructor and not is_open(problem)):
+    if problem is None or (not access.is_staff and not is_open(problem)):
         raise NotFound(f"no problem {slug[:80]!r} in course {access.course.slug}")
     return problem
 
 
 def list_problems(session: Session, access: CourseAccess) -> list[Problem]:
     query = select(Problem).where(Problem.course_id == access.course.id).order_by(Problem.id)
-    if not access.is_instructor:
+    if not access.is_staff:
         query = query.where(open_clause())
     return list(session.scalars(query))
 

@@ -126,6 +126,7 @@ def apply_regrade(session: Session, regrade: Regrade, user: User) -> int:
                 graded_at=shadow.graded_at,
                 state=SubmissionState.GRADED,
                 failure_reason=None,
+                # `adjustment` is left alone: manual adjustments apply on top of the new score
             )
             .execution_options(synchronize_session=False)
         )

@@ -8,6 +8,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from app.adjustments.service import adjusted_count
 from app.db.models import Problem, ProblemVersion, Regrade, RegradeState, Submission, SubmissionState, User
 from app.problems.changes import inputs_changed
 
@@ -85,6 +86,7 @@ class RegradeView:
     not_regraded: int
     rows: list[dict[str, Any]]  # as `_row` makes them (an applied regrade keeps them in its record)
     inputs_changed: list[dict[str, Any]]
+    adjusted: int  # regraded submissions with manual adjustments: the regrade keeps them
 
 
 def regrade_view(session: Session, regrade: Regrade) -> RegradeView:
@@ -113,6 +115,7 @@ def regrade_view(session: Session, regrade: Regrade) -> RegradeView:
         not_regraded=sum(1 for r in rows if r["kept_old_score"]),
         rows=rows,
         inputs_changed=inputs_changed_since(session, regrade, version),
+        adjusted=adjusted_count(session, [r["submission_id"] for r in rows if r["submission_id"] is not None]),
     )
 
 

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Mapping
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session, object_session
 
+from app.adjustments.service import AdjustmentView, adjusted_score, adjustment_views
 from app.courses import deadlines
 from app.courses.service import CourseAccess, courses_of, role_in
 from app.db import utcnow
@@ -110,7 +111,7 @@ def create_submission(
     except SubmissionError as exc:
         raise Invalid("the submission cannot be graded; nothing was stored", errors=exc.errors) from None
     now = utcnow()
-    if access.is_instructor:  # staff are not held to the deadline or the quota, and spend no late days
+    if access.is_staff:  # staff are not held to the deadline or the quota, and spend no late days
         late, late_days = deadline_passed(problem, now), 0
     else:
         terms = check_window(session, problem, user, now)
@@ -168,8 +169,8 @@ def requeue(session: Session, user: User, submission_id: int) -> tuple[Submissio
     """Staff put a superseded submission back in the queue, as background work (after live submissions).
     The caller commits, then notifies the dispatcher."""
     submission, viewer = readable_submission(session, user, submission_id)
-    if not viewer.is_instructor:
-        raise Forbidden("only instructors can queue a submission again")
+    if not viewer.is_staff:
+        raise Forbidden("only the course's staff (instructors and TAs) can queue a submission again")
     if submission.state is not SubmissionState.SUPERSEDED:
         raise Invalid(
             f"submission {submission.id} is {submission.state.value}; only a superseded submission can be "
@@ -199,10 +200,10 @@ def late_penalty(session: Session, problem_id: int) -> float:
 
 @dataclass(frozen=True)
 class Viewer:
-    """Who is reading a submission, and whether they see hidden tests."""
+    """Who is reading a submission, and whether they read it as staff (hidden tests, staff fields, adjusting)."""
 
     user: User
-    is_instructor: bool
+    is_staff: bool
 
 
 def readable_submission(session: Session, user: User, submission_id: int) -> tuple[Submission, Viewer]:
@@ -213,11 +214,19 @@ def readable_submission(session: Session, user: User, submission_id: int) -> tup
     course = session.get(Course, submission.problem.course_id)
     assert course is not None
     role = role_in(session, course, user)
-    if role is Role.INSTRUCTOR:
+    if role in (Role.INSTRUCTOR, Role.TA):
         return submission, Viewer(user, True)
     if submission.user_id != user.id or submission.regrade_id is not None:
         raise NotFound(f"no submission {submission_id}")
     return submission, Viewer(user, False)
+
+
+def staff_submission(session: Session, user: User, submission_id: int) -> Submission:
+    """A submission for its course's staff to grade by hand; its own student is refused, anyone else finds nothing."""
+    submission, viewer = readable_submission(session, user, submission_id)
+    if not viewer.is_staff:
+        raise Forbidden("only instructors and TAs of the course adjust scores and answer regrade requests")
+    return submission
 
 
 def reveals_hidden(problem: Problem, now: dt.datetime | None = None) -> bool:
@@ -255,6 +264,9 @@ class SubmissionView:
     superseded_by: int | None = None  # the newer submission that replaced this one while it waited
     queue: QueuePlace | None = None  # its place in the queue while it waits
     late_days: int = 0  # late days this submission spent (then it is not late)
+    adjustment: float = 0.0
+    adjusted_score: float | None = None
+    adjustments: list[AdjustmentView] = field(default_factory=list)
     attempt: int | None = None
     infra_failures: int | None = None
     regrade_id: int | None = None
@@ -307,7 +319,7 @@ def _held_view(submission: Submission, queue: QueuePlace | None) -> SubmissionVi
 
 def submission_view(submission: Submission, viewer: Viewer, queue: QueuePlace | None = None) -> SubmissionView:
     """What this viewer may read of a submission; `queue` is its place while it waits (`standing.queue_place`)."""
-    staff = viewer.is_instructor
+    staff = viewer.is_staff
     if held_from(submission, staff=staff):
         return _held_view(submission, queue)
     result = result_view(submission, staff=staff, reveal_hidden=reveals_hidden(submission.problem))
@@ -333,6 +345,9 @@ def submission_view(submission: Submission, viewer: Viewer, queue: QueuePlace | 
         superseded_by=submission.superseded_by_id,
         queue=queue if submission.state is SubmissionState.QUEUED else None,
         late_days=submission.late_days,
+        adjustment=submission.adjustment,
+        adjusted_score=adjusted_score(submission),
+        adjustments=adjustment_views(list(submission.adjustments), staff=staff),
     )
     if not staff:
         return view
@@ -369,6 +384,8 @@ class SubmissionSummaryView:
     late_days: int
     results_released: bool = True
     superseded_by: int | None = None  # the newer submission that replaced this one while it waited
+    adjustment: float = 0.0
+    adjusted_score: float | None = None
 
 
 def summary_view(submission: Submission, *, staff: bool) -> SubmissionSummaryView:
@@ -386,6 +403,8 @@ def summary_view(submission: Submission, *, staff: bool) -> SubmissionSummaryVie
         results_released=not held,
         late_days=submission.late_days,
         superseded_by=submission.superseded_by_id,
+        adjustment=0.0 if held else submission.adjustment,
+        adjusted_score=None if held else adjusted_score(submission),
     )
 
 
@@ -409,11 +428,11 @@ class SubmissionFilter:
 def list_submissions(
     session: Session, access: CourseAccess, viewer: User, flt: SubmissionFilter
 ) -> tuple[int, list[Submission]]:
-    """A student's own submissions, or any in the course for an instructor, newest first."""
+    """A student's own submissions, or any in the course for staff, newest first."""
     query = (
         select(Submission).join(Problem).where(Problem.course_id == access.course.id, Submission.regrade_id.is_(None))
     )
-    if not access.is_instructor:
+    if not access.is_staff:
         query = query.where(Submission.user_id == viewer.id, open_clause())
     elif flt.user is not None:
         query = query.join(User, Submission.user_id == User.id).where(User.username == flt.user)

@@ -11,14 +11,19 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlencode
 
-from sqlalchemy import ColumnElement, Select, func, select
+from sqlalchemy import ColumnElement, Select, case, func, select
 from sqlalchemy.orm import Session
 
+from app.adjustments.service import adjusted
 from app.db.models import Course, Problem, Submission, SubmissionState, User
 from app.errors import Invalid
 
 PAGE_SIZE = 50
 MAX_NAME = 100
+
+_TOTAL = Submission.score + Submission.adjustment
+# the score with manual adjustments, within [0, max_score], as app/adjustments/service.py::adjusted computes it
+ADJUSTED = case((Submission.max_score < _TOTAL, Submission.max_score), (_TOTAL < 0, 0.0), else_=_TOTAL)
 
 # column name in the URL -> (header, what the database orders by)
 SORTS: dict[str, tuple[str, Any]] = {
@@ -27,7 +32,7 @@ SORTS: dict[str, tuple[str, Any]] = {
     "problem": ("Problem", Problem.slug),
     "when": ("When", Submission.created_at),
     "state": ("State", Submission.state),
-    "score": ("Score", Submission.score),
+    "score": ("Score", ADJUSTED),
 }
 DEFAULT_DIR = {"id": "desc", "student": "asc", "problem": "asc", "when": "desc", "state": "asc", "score": "desc"}
 LATE = {"yes": True, "no": False}
@@ -77,7 +82,12 @@ class Row:
     late: bool
     score: float | None
     max_score: float | None
+    adjustment: float
     superseded_by_id: int | None = None
+
+    @property
+    def adjusted_score(self) -> float | None:
+        return adjusted(self.score, self.adjustment, self.max_score)
 
 
 @dataclass(frozen=True)
@@ -129,6 +139,7 @@ def _filtered(course: Course, q: TableQuery) -> Select[*tuple[Any, ...]]:
             Submission.late,
             Submission.score,
             Submission.max_score,
+            Submission.adjustment,
             Submission.superseded_by_id,
         )
         .join(Problem, Submission.problem_id == Problem.id)
@@ -172,7 +183,19 @@ def table_page(session: Session, course: Course, q: TableQuery) -> TablePage:
     return TablePage(q, [Row(*r) for r in result], total, pages, clamped)
 
 
-CSV_HEADER = ["id", "student", "full_name", "problem", "submitted_at", "state", "late", "score", "max_score"]
+CSV_HEADER = [
+    "id",
+    "student",
+    "full_name",
+    "problem",
+    "submitted_at",
+    "state",
+    "late",
+    "score",
+    "max_score",
+    "adjustment",
+    "adjusted_score",
+]
 
 
 def table_csv(session: Session, course: Course, q: TableQuery) -> Iterator[str]:
@@ -192,6 +215,8 @@ def table_csv(session: Session, course: Course, q: TableQuery) -> Iterator[str]:
                 "yes" if row.late else "no",
                 "" if row.score is None else f"{row.score:g}",
                 "" if row.max_score is None else f"{row.max_score:g}",
+                f"{row.adjustment:g}",
+                "" if row.adjusted_score is None else f"{row.adjusted_score:g}",
             ]
         )
 

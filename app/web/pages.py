@@ -29,6 +29,7 @@ from app.http.downloads import download_response
 from app.http.uploads import read_files
 from app.problems import service as problems
 from app.problems.release import is_open, results_released
+from app.regrade_requests import service as regrade_requests
 from app.runtime import Runtime
 from app.security import token_digest
 from app.submissions import intake
@@ -46,6 +47,7 @@ from app.web.code_view import attachment, check_file_name, file_view
 from app.web.curves import training_figures
 from app.web.notebook_view import notebook_view
 from app.web.render import page
+from app.web.review_context import review_context
 from app.web.session import COOKIE, SESSION_DAYS, CsrfChecked, PageUser, session_name
 from grader.notebooks import is_notebook
 
@@ -192,7 +194,7 @@ class SubmitState:
 def submit_state(session: Session, access: CourseAccess, problem: Problem, user: User) -> SubmitState:
     """The same deadline, late-day and quota rules the submission endpoint applies, asked before submitting."""
     now = utcnow()
-    if access.is_instructor:  # staff are not held to the deadline or the quota
+    if access.is_staff:  # staff are not held to the deadline or the quota
         return SubmitState(True, None, problems.deadline_passed(problem, now), None, problem.deadline)
     terms = deadlines.terms_for(session, problem, user.id, now)
     state = SubmitState(
@@ -222,7 +224,7 @@ def submit_state(session: Session, access: CourseAccess, problem: Problem, user:
 @router.get("/c/{course}", response_class=HTMLResponse)
 def course_page(course: str, request: Request, user: PageUser, session: ReadSession) -> Response:
     access = course_access(session, course, user)
-    staff = access.is_instructor
+    staff = access.is_staff
     listed = problems.list_problems(session, access)
     mine = _my_rows(session, user, [p.id for p in listed])
     own = deadlines.deadlines_for(session, listed, user.id)
@@ -250,9 +252,10 @@ def course_page(course: str, request: Request, user: PageUser, session: ReadSess
             }
         )
     late_days = None
-    if not access.is_instructor and access.course.late_days > 0:
+    if not access.is_staff and access.course.late_days > 0:
         late_days = deadlines.late_days_of(session, access.course, user.id)
     context = {"user": user, "course": access.course, "access": access, "rows": rows, "late_days": late_days}
+    context["open_requests"] = regrade_requests.open_count(session, access.course) if access.is_staff else 0
     return page(request, "course.html", context)
 
 
@@ -277,7 +280,7 @@ def _problem_page(
         bundle = runtime.bundles.get(session, problem.current_version_id)
         mine = _my_rows(session, user, [problem.id])[problem.id]
         state = submit_state(session, access, problem, user)
-        staff = access.is_instructor
+        staff = access.is_staff
         counted = counting_for(session, problem, user.id, staff=staff)
         listed = [summary_view(s, staff=staff) for s in reversed(mine)][:20]
         scores = _scores(mine, staff=staff)
@@ -341,7 +344,7 @@ def _submission_context(runtime: Runtime, user: User, submission_id: int) -> dic
         bundle = runtime.bundles.get(session, submission.version_id)
     bars = {t.name: t.thresholds[0].accuracy for t in bundle.spec.tests if t.thresholds}
     curves = {figure.test: figure for figure in training_figures(view.metrics, bars)}
-    return {"sub": view, "bars": bars, "curves": curves, "staff": viewer.is_instructor}
+    return {"sub": view, "bars": bars, "curves": curves, "staff": viewer.is_staff}
 
 
 def _again_context(runtime: Runtime, user: User, submission_id: int) -> dict[str, Any]:
@@ -375,9 +378,9 @@ def _counting_context(runtime: Runtime, user: User, submission_id: int) -> dict[
         submission, viewer = readable_submission(session, user, submission_id)
         if submission.regrade_id is not None:
             return {"counting": None}
-        counted = counting_for(session, submission.problem, submission.user_id, staff=viewer.is_instructor)
+        counted = counting_for(session, submission.problem, submission.user_id, staff=viewer.is_staff)
         this = counted is not None and counted.submission.id == submission.id
-        held = held_from(submission, staff=viewer.is_instructor)
+        held = held_from(submission, staff=viewer.is_staff)
         may = (  # choosing the submission that counts already would change nothing; held, graded is not told
             not held
             and submission.user_id == user.id
@@ -400,12 +403,28 @@ def _counting_context(runtime: Runtime, user: User, submission_id: int) -> dict[
 def submission_page(
     submission_id: Id, request: Request, user: PageUser, runtime: RuntimeDep, notice: str | None = None
 ) -> Response:
+    extra = {}
+    if notice == "activated":
+        extra["notice"] = f"Submission {submission_id} now counts for this problem (until you submit again)."
+    return render_submission(request, runtime, user, submission_id, extra)
+
+
+def render_submission(
+    request: Request,
+    runtime: Runtime,
+    user: User,
+    submission_id: int,
+    extra: dict[str, Any] | None = None,
+    status: int = 200,
+) -> Response:
+    """The submission page, with which submission counts, its adjustments and regrade requests; `extra` carries a
+    form's error or notice."""
     context = {"user": user, **_submission_context(runtime, user, submission_id)}
     context.update(_again_context(runtime, user, submission_id))
     context.update(_counting_context(runtime, user, submission_id))
-    if notice == "activated":
-        context["notice"] = f"Submission {submission_id} now counts for this problem (until you submit again)."
-    return page(request, "submission.html", context)
+    context.update(review_context(runtime, user, submission_id))
+    context.update(extra or {})
+    return page(request, "submission.html", context, status_code=status)
 
 
 @router.post("/s/{submission_id}/activate", dependencies=[CsrfChecked])

@@ -28,6 +28,7 @@ from app.jobs.pool import notify_after_commit
 from app.jobs.standing import course_queue
 from app.problems import service as problems
 from app.problems.release import release_results, results_released
+from app.regrade_requests import service as regrade_requests
 from app.regrades import service as regrades
 from app.submissions import intake, table
 from app.submissions.service import requeue
@@ -39,7 +40,7 @@ router = APIRouter(include_in_schema=False)
 
 @router.get("/c/{course}/overview", response_class=HTMLResponse)
 def overview(course: str, request: Request, user: PageUser, session: ReadSession) -> Response:
-    access = courses.instructor_access(session, course, user)
+    access = courses.staff_access(session, course, user)
     stats = course_overview(session, access.course)
     roster = courses.roster(session, access.course)
     enrolled = sum(1 for e in roster if e.role.value == "student" and not e.invited)
@@ -49,6 +50,7 @@ def overview(course: str, request: Request, user: PageUser, session: ReadSession
         "stats": stats,
         "enrolled": enrolled,
         "queue": course_queue(session, access.course.id),
+        "open_requests": regrade_requests.open_count(session, access.course),
     }
     return page(request, "overview.html", context)
 
@@ -56,7 +58,7 @@ def overview(course: str, request: Request, user: PageUser, session: ReadSession
 @router.get("/c/{course}/submissions", response_class=HTMLResponse)
 def submissions(course: str, request: Request, user: PageUser, session: ReadSession) -> Response:
     """Every submission of the course: filtered, sorted and paged by the database (`?sort=score&dir=desc`)."""
-    access = courses.instructor_access(session, course, user)
+    access = courses.staff_access(session, course, user)
     slugs = [p.slug for p in problems.list_problems(session, access)]
     found = table.table_page(session, access.course, table.parse_query(request.query_params, slugs))
     context = {
@@ -76,7 +78,7 @@ def submissions(course: str, request: Request, user: PageUser, session: ReadSess
 @router.get("/c/{course}/submissions.csv")
 def submissions_csv(course: str, request: Request, user: PageUser, session: ReadSession) -> Response:
     """The filtered, sorted view as CSV: every matching row, not one page."""
-    access = courses.instructor_access(session, course, user)
+    access = courses.staff_access(session, course, user)
     slugs = [p.slug for p in problems.list_problems(session, access)]
     text = "".join(table.table_csv(session, access.course, table.parse_query(request.query_params, slugs)))
     headers = {"Content-Disposition": f'attachment; filename="{access.course.slug}-submissions.csv"'}
@@ -438,13 +440,13 @@ def gradebook(
     pick: Pick | None = None,
     fmt: Annotated[GradebookFormat, Query(alias="format")] = GradebookFormat.PLAIN,
 ) -> Response:
-    access = courses.instructor_access(session, course, user)
+    access = courses.staff_access(session, course, user)
     return download_response(gradebook_download(session, access.course, pick, fmt))
 
 
 @router.post("/s/{submission_id}/requeue", dependencies=[CsrfChecked])
 def requeue_submission(submission_id: Id, user: PageUser, runtime: RuntimeDep) -> Response:
-    """Queue a superseded submission again (instructors), then show it."""
+    """Queue a superseded submission again (instructors and TAs), then show it."""
     with runtime.db.session() as session:
         submission, _ = requeue(session, user, submission_id)
         notify_after_commit(session, runtime.dispatcher, submission.id)

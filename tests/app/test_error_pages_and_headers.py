@@ -76,7 +76,7 @@ def test_an_unknown_page_for_a_visitor_offers_the_login_page(world: World) -> No
 def test_a_page_of_a_course_one_does_not_teach_is_a_403_page_saying_why(world: World) -> None:
     answer = as_browser(world, "alice").get("/c/dl/overview")
     assert answer.status_code == 403
-    assert main_text(answer.text) == "Not allowed only instructors of dl may do this Back to your courses"
+    assert main_text(answer.text) == "Not allowed only instructors and TAs of dl may do this Back to your courses"
 
 
 def test_a_form_without_its_csrf_token_is_a_403_page(world: World) -> None:

@@ -241,3 +241,76 @@ def test_similarity_reports_come_with_problems_already_stored(empty_url: str) ->
             )
     finally:
         engine.dispose()
+
+
+def test_0010_staff_keeps_submissions_and_adds_adjustments_and_requests(empty_url: str) -> None:
+    """Upgrading from 0006 with a course, a student and a graded submission: the score is unchanged, its
+    adjustment is 0, and TAs, adjustments and regrade requests can be stored."""
+    from sqlalchemy import text
+
+    migrations.upgrade(empty_url, "0006_overview")
+    engine = create_engine(empty_url, poolclass=pool.NullPool)
+    try:
+        with engine.begin() as conn:
+            now = "2026-12-01 10:00:00"
+            conn.execute(
+                text(
+                    "INSERT INTO users (id, username, full_name, is_admin, created_at) "
+                    f"VALUES (1, 'al', '', false, '{now}')"
+                )
+            )
+            conn.execute(
+                text(
+                    "INSERT INTO users (id, username, full_name, is_admin, created_at) "
+                    f"VALUES (2, 'ta', '', false, '{now}')"
+                )
+            )
+            conn.execute(text(f"INSERT INTO courses (id, slug, title, created_at) VALUES (1, 'dl', 'DL', '{now}')"))
+            conn.execute(
+                text(
+                    "INSERT INTO problems (id, course_id, slug, title, published, late_policy, late_penalty, "
+                    "quota_window_seconds, reveal_hidden_after_deadline, created_at, seed_secret) "
+                    f"VALUES (1, 1, 'p', 'P', true, 'accept', 0, 3600, false, '{now}', :seed)"
+                ),
+                {"seed": b"k" * 32},
+            )
+            conn.execute(
+                text(
+                    "INSERT INTO problem_versions (id, problem_id, number, label, digest, bundle_zip, created_at) "
+                    f"VALUES (1, 1, 1, 'v1', 'd', :zip, '{now}')"
+                ),
+                {"zip": b"zip"},
+            )
+            conn.execute(
+                text(
+                    "INSERT INTO submissions (id, problem_id, version_id, user_id, created_at, late, state, attempt, "
+                    f"infra_failures, score, max_score) VALUES (1, 1, 1, 1, '{now}', false, 'graded', 1, 0, 4, 6)"
+                )
+            )
+        migrations.upgrade(empty_url)
+        with engine.begin() as conn:
+            assert conn.execute(text("SELECT score, adjustment FROM submissions")).one() == (4, 0)
+            conn.execute(
+                text(
+                    "INSERT INTO enrollments (course_id, user_id, role, created_at, invited) "
+                    f"VALUES (1, 2, 'ta', '{now}', false)"
+                )
+            )
+            conn.execute(
+                text(
+                    "INSERT INTO score_adjustments (id, submission_id, points, comment, author_id, created_at) "
+                    f"VALUES (1, 1, 1.5, 'good', 2, '{now}')"
+                )
+            )
+            conn.execute(
+                text(
+                    "INSERT INTO regrade_requests (submission_id, student_id, reason, state, created_at, "
+                    "adjustment_id) "
+                    f"VALUES (1, 1, 'why', 'open', '{now}', 1)"
+                )
+            )
+            assert conn.execute(text("SELECT role FROM enrollments")).scalar_one() == "ta"
+        migrations.downgrade(empty_url, "0006_overview")
+        assert {"score_adjustments", "regrade_requests"} & _tables(empty_url) == set()
+    finally:
+        engine.dispose()

@@ -15,6 +15,7 @@ TOP = {
     "id", "course", "problem", "user", "status", "created_at", "graded_at", "late", "score", "raw_score",
     "max_score", "tests", "metrics", "stdout", "stderr", "output_truncated", "failure_reason", "late_days", "attempt",
     "infra_failures", "regrade_id", "source_id", "grading_seconds", "superseded_by", "queue", "results_released",
+    "adjustment", "adjusted_score", "adjustments",
 }  # fmt: skip
 TEST = {"name", "function", "points", "max_points", "passed", "visible", "stage", "feedback", "diagnosis",
         "accuracy", "seconds"}  # fmt: skip
@@ -33,6 +34,7 @@ def _common(body: dict[str, Any], sid: int) -> None:
         "failure_reason": None,
     }  # fmt: skip
     assert (body["score"], body["raw_score"], body["max_score"]) == (5.0, 5.0, 6.0)
+    assert (body["adjustment"], body["adjusted_score"], body["adjustments"]) == (0.0, 5.0, [])
     assert isinstance(body["created_at"], str) and isinstance(body["graded_at"], str)
     assert body["output_truncated"] is False
     assert all(set(t) == TEST for t in body["tests"])

@@ -261,7 +261,19 @@ def test_the_csv_is_the_filtered_sorted_view_every_page_of_it(world: World, rows
     status, text = get(world, query, "/c/dl/submissions.csv")
     assert status == 200
     lines = list(csv.reader(io.StringIO(text)))
-    assert lines[0] == ["id", "student", "full_name", "problem", "submitted_at", "state", "late", "score", "max_score"]
+    assert lines[0] == [
+        "id",
+        "student",
+        "full_name",
+        "problem",
+        "submitted_at",
+        "state",
+        "late",
+        "score",
+        "max_score",
+        "adjustment",
+        "adjusted_score",
+    ]
     assert [int(r[0]) for r in lines[1:]] == [int(r[0]) for r in shown]
     by_id = {m.id: m for m in rows}
     for line in lines[1:]:
@@ -270,6 +282,7 @@ def test_the_csv_is_the_filtered_sorted_view_every_page_of_it(world: World, rows
         assert line[4] == m.when.isoformat(timespec="seconds")
         assert line[6] == ("yes" if m.late else "no")
         assert line[7] == ("" if m.score is None else f"{m.score:g}")
+        assert (line[9], line[10]) == ("0", line[7])  # no manual adjustments here
         name = STUDENTS[m.student]
         assert line[2] == ("'" + name if name[0] in "=@" else name)
     assert any(line[2] == '\'=HYPERLINK("http://x")' for line in lines[1:])

@@ -83,12 +83,12 @@ def course_submissions(
     limit: Limit = 100,
     offset: Offset = 0,
 ) -> SubmissionPage:
-    """Submissions of the course: all of them for instructors (with filters), your own for students."""
+    """Submissions of the course: all of them for instructors and TAs (with filters), your own for students."""
     access = courses.course_access(session, course, user)
     flt = SubmissionFilter(problem=problem, user=student, state=state, late=late, limit=limit, offset=offset)
     total, rows = list_submissions(session, access, user, flt)
     items = [
-        SubmissionSummary.model_validate(summary_view(s, staff=access.is_instructor), from_attributes=True)
+        SubmissionSummary.model_validate(summary_view(s, staff=access.is_staff), from_attributes=True)
         for s in rows
     ]
     return SubmissionPage(total=total, items=items)
@@ -104,7 +104,8 @@ def gradebook(
         GradebookFormat, Query(alias="format", description="plain, or an LMS import")
     ] = GradebookFormat.PLAIN,
 ) -> Response:
-    """Each student's counting submission per problem (its points, late flag, id and why it counts) as CSV;
+    """Each student's counting submission per problem (its points, late flag, id and why it counts) as CSV
+    (instructors and TAs; points with manual adjustments);
     `format=canvas` or `format=moodle` gives the points in the CSV that Canvas or Moodle imports."""
-    access = courses.instructor_access(session, course, user)
+    access = courses.staff_access(session, course, user)
     return download_response(gradebook_download(session, access.course, pick, fmt))

@@ -50,7 +50,7 @@ def requeue_submission(submission_id: Id, user: CurrentUser, runtime: RuntimeDep
 def _status(runtime: Runtime, user: User, submission_id: int) -> dict[str, object]:
     with runtime.db.read() as session:
         submission, viewer = readable_submission(session, user, submission_id)
-        view = summary_view(submission, staff=viewer.is_instructor)
+        view = summary_view(submission, staff=viewer.is_staff)
         return {"id": view.id, "status": view.status, "score": view.score, "max_score": view.max_score}
 
 
@@ -108,8 +108,8 @@ def activate_submission(submission_id: Id, user: CurrentUser, session: WriteSess
 
 @router.get("/submissions/{submission_id}/results.json")
 def gradescope(submission_id: Id, user: CurrentUser, session: ReadSession) -> dict[str, object]:
-    """The result in Gradescope's autograder `results.json` format (instructors)."""
+    """The result in Gradescope's autograder `results.json` format (instructors and TAs)."""
     submission, viewer = readable_submission(session, user, submission_id)
-    if not viewer.is_instructor:
-        raise Forbidden("only instructors export results")
+    if not viewer.is_staff:
+        raise Forbidden("only instructors and TAs export results")
     return gradescope_results(submission)
