@@ -9,7 +9,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from app.api.deps import ReadSession, RuntimeDep
 from app.api.params import Id
-from app.courses.service import instructor_access
+from app.courses.service import staff_access
 from app.db import after_commit
 from app.integrity import reports
 from app.problems import service as problems
@@ -22,7 +22,7 @@ router = APIRouter(include_in_schema=False)
 
 @router.get("/c/{course}/p/{slug}/similarity", response_class=HTMLResponse)
 def similarity(course: str, slug: str, request: Request, user: PageUser, session: ReadSession) -> Response:
-    access = instructor_access(session, course, user)
+    access = staff_access(session, course, user)
     problem = problems.get_problem(session, access, slug)
     context: dict[str, Any] = {
         "course": access.course,
@@ -35,7 +35,7 @@ def similarity(course: str, slug: str, request: Request, user: PageUser, session
 @router.post("/c/{course}/p/{slug}/similarity", dependencies=[CsrfChecked])
 def run_similarity(course: str, slug: str, user: PageUser, runtime: RuntimeDep) -> Response:
     with runtime.db.session() as session:
-        problem = problems.get_problem(session, instructor_access(session, course, user), slug)
+        problem = problems.get_problem(session, staff_access(session, course, user), slug)
         report_id = reports.request_report(session, problem, user).id
         after_commit(session, lambda: runtime.similarity.submit(report_id))
     return RedirectResponse(f"/c/{course}/p/{slug}/similarity", status_code=303)
@@ -45,7 +45,7 @@ def run_similarity(course: str, slug: str, user: PageUser, runtime: RuntimeDep) 
 def pair(
     course: str, slug: str, report_id: Id, rank: Id, request: Request, user: PageUser, session: ReadSession
 ) -> Response:
-    access = instructor_access(session, course, user)
+    access = staff_access(session, course, user)
     problem = problems.get_problem(session, access, slug)
     found = reports.pair_of(session, problem, report_id, rank)
     entries = similarity_view.legend(found["regions"])

@@ -166,6 +166,7 @@ PAGE_STAFF = {**API_STAFF, "anonymous": NO}
 PAGE_INSTRUCTOR = {**API_INSTRUCTOR, "anonymous": NO}
 PAGE_OWNER_OR_STAFF = {**API_OWNER_OR_STAFF, "anonymous": NO}
 A = "/api/v1"
+EXT_CSV = b"username,problem,deadline,extra_quota,reason\nbob,toy-layers,,1,\n"
 C = f"{A}/courses/{{course}}"
 
 
@@ -297,6 +298,70 @@ MATRIX: list[tuple[str, str, dict[str, str], Any, dict[str, int | str]]] = [
         None,
         {**PAGE_OWNER_OR_STAFF, "tara": 404, "alice": 409, "ian": 404},  # 409: answered already (auth passed)
     ),
+    # extensions and late days: instructors only
+    ("PATCH", C, {}, {"json": {"late_days": 2}}, API_INSTRUCTOR),
+    ("GET", f"{C}/extensions", {}, None, API_INSTRUCTOR),
+    ("POST", f"{C}/extensions", {}, {"files": {"file": ("x.csv", EXT_CSV, "text/csv")}}, API_INSTRUCTOR),
+    ("GET", f"{C}/late-days", {}, None, API_READ),
+    ("GET", f"{C}/problems/{{slug}}/extensions", {}, None, API_INSTRUCTOR),
+    (
+        "PUT",
+        f"{C}/problems/{{slug}}/extensions/{{username}}",
+        {"username": "bob"},
+        {"json": {"extra_quota": 1}},
+        API_INSTRUCTOR,
+    ),
+    (
+        "DELETE",
+        f"{C}/problems/{{slug}}/extensions/{{username}}",
+        {"username": "bob"},
+        None,
+        {**API_INSTRUCTOR, "ian": 204},
+    ),
+    ("GET", "/c/{course}/extensions", {}, None, PAGE_INSTRUCTOR),
+    (
+        "POST",
+        "/c/{course}/extensions",
+        {},
+        {"data": {"problem": "toy-layers", "student": "bob", "extra_quota": "1"}},
+        PAGE_INSTRUCTOR,
+    ),
+    (
+        "POST",
+        "/c/{course}/extensions/remove",
+        {},
+        {"data": {"problem": "toy-layers", "student": "bob"}},
+        PAGE_INSTRUCTOR,
+    ),
+    ("POST", "/c/{course}/extensions/import", {}, {"files": {"file": ("x.csv", EXT_CSV, "text/csv")}}, PAGE_INSTRUCTOR),
+    ("POST", "/c/{course}/late-days", {}, {"data": {"days": "2"}}, PAGE_INSTRUCTOR),
+    # held results: instructors release them
+    ("POST", f"{C}/problems/{{slug}}/release", {}, None, API_INSTRUCTOR),
+    ("POST", "/c/{course}/p/{slug}/release", {}, None, PAGE_INSTRUCTOR),
+    # code similarity: course staff
+    ("GET", f"{C}/problems/{{slug}}/similarity", {}, None, API_STAFF),
+    ("POST", f"{C}/problems/{{slug}}/similarity", {}, None, {**API_STAFF, "tara": 202, "ian": 202}),
+    ("GET", "/c/{course}/p/{slug}/similarity", {}, None, PAGE_STAFF),
+    ("POST", "/c/{course}/p/{slug}/similarity", {}, None, {**PAGE_STAFF, "tara": 303, "ian": 303}),
+    (
+        "GET",
+        "/c/{course}/p/{slug}/similarity/{report_id}/{rank}",
+        {"report_id": "999999", "rank": "1"},
+        None,
+        {**PAGE_STAFF, "tara": 404, "ian": 404},  # 404: no such report (auth passed)
+    ),
+    # the queue: staff put a superseded submission back (422: this one is graded, auth passed)
+    (
+        "POST",
+        f"{A}/submissions/{{submission_id}}/requeue",
+        {},
+        None,
+        {**API_OWNER_OR_STAFF, "tara": 422, "alice": 403, "ian": 422},
+    ),
+    ("POST", "/s/{submission_id}/requeue", {}, None, {**PAGE_OWNER_OR_STAFF, "tara": 422, "alice": 403, "ian": 422}),
+    # which submission counts: only its student chooses
+    ("POST", f"{A}/submissions/{{submission_id}}/activate", {}, None, {**API_OWNER_OR_STAFF, "tara": 403, "ian": 403}),
+    ("POST", "/s/{submission_id}/activate", {}, None, {**PAGE_OWNER_OR_STAFF, "tara": 403, "alice": 303, "ian": 403}),
     (
         "POST",
         "/c/{course}/p/{slug}/submit",
