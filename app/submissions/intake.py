@@ -15,7 +15,7 @@ from app.jobs.pool import notify_after_commit
 from app.problems import service as problems
 from app.regrades import service as regrades
 from app.runtime import Runtime
-from app.submissions.service import create_submission
+from app.submissions.service import check_files, create_submission
 
 
 @dataclass(frozen=True)
@@ -29,16 +29,21 @@ class Accepted:
 
 
 def submit(runtime: Runtime, user: User, course: str, slug: str, files: Mapping[str, bytes]) -> Accepted:
-    """Validate and store a submission; once it is committed, send it to be graded."""
-    with runtime.db.session() as session:
+    """Check the files, then store the submission; once it is committed, send it to be graded."""
+    with runtime.db.read() as session:
         access = course_access(session, course, user)
         problem = problems.get_problem(session, access, slug)
         if problem.current_version_id is None:
             raise Invalid(f"{slug} has no version to grade against yet")
-        bundle = runtime.bundles.get(session, problem.current_version_id)
+        version_id = problem.current_version_id
+        bundle = runtime.bundles.get(session, version_id)
+    checked = check_files(bundle, version_id, files)
+    with runtime.db.session() as session:
+        access = course_access(session, course, user)
+        problem = problems.get_problem(session, access, slug)
         lock_submitter(session, user)
-        submission, notes = create_submission(session, access, problem, bundle, user, files)
-        accepted = Accepted(submission.id, submission.state, submission.late, notes)
+        submission = create_submission(session, access, problem, checked, user)
+        accepted = Accepted(submission.id, submission.state, submission.late, checked.notes)
         notify_after_commit(session, runtime.dispatcher, submission.id)
     runtime.metrics.submissions_created.inc()
     return accepted

@@ -92,24 +92,38 @@ def _duration(seconds: int) -> str:
     return f"{seconds} seconds"
 
 
-def create_submission(
-    session: Session,
-    access: CourseAccess,
-    problem: Problem,
-    bundle: Bundle,
-    user: User,
-    files: Mapping[str, bytes],
-) -> tuple[Submission, list[str]]:
-    """Validate and store a submission as a queued job, with notes on how a notebook was read.
+@dataclass(frozen=True)
+class CheckedFiles:
+    """Files found gradable against one version of a problem, and notes on how a notebook among them was read."""
 
-    The files are stored as sent (a notebook as the .ipynb); grading makes the modules again from them.
-    The caller commits, then notifies the dispatcher."""
-    if problem.current_version_id is None:
-        raise Invalid(f"{problem.slug} has no version to grade against yet")
+    version_id: int
+    files: Mapping[str, bytes]
+    notes: list[str]
+
+
+def check_files(bundle: Bundle, version_id: int, files: Mapping[str, bytes]) -> CheckedFiles:
+    """Whether the files can be graded against the version. Done outside any write transaction: a notebook's
+    check parses its cells in a child process, which must not hold SQLite's write lock."""
     try:
         notes = validate_submission(bundle, files).notes
     except SubmissionError as exc:
         raise Invalid("the submission cannot be graded; nothing was stored", errors=exc.errors) from None
+    return CheckedFiles(version_id, files, notes)
+
+
+def create_submission(
+    session: Session,
+    access: CourseAccess,
+    problem: Problem,
+    checked: CheckedFiles,
+    user: User,
+) -> Submission:
+    """Store checked files as a queued job. The files are stored as sent (a notebook as the .ipynb); grading
+    makes the modules again from them. The caller commits, then notifies the dispatcher."""
+    if problem.current_version_id is None:
+        raise Invalid(f"{problem.slug} has no version to grade against yet")
+    if problem.current_version_id != checked.version_id:
+        raise Invalid(f"a new version of {problem.slug} was made current while you submitted: submit again")
     now = utcnow()
     if access.is_staff:  # staff are not held to the deadline or the quota, and spend no late days
         late, late_days = deadline_passed(problem, now), 0
@@ -129,10 +143,11 @@ def create_submission(
     )
     session.add(submission)
     session.flush()
+    files = checked.files
     session.add_all(SubmissionFile(submission_id=submission.id, name=n, content=c) for n, c in sorted(files.items()))
     if problem.supersede_queued:
         supersede_waiting(session, submission)
-    return submission, notes
+    return submission
 
 
 def supersede_waiting(session: Session, newer: Submission) -> list[int]:
