@@ -247,7 +247,7 @@ def test_an_unknown_export_format_or_a_pick_with_an_lms_format_is_refused(world:
 def test_a_new_demo_course_shows_each_release_setting_and_a_later_run_keeps_the_instructors(world: World) -> None:
     from app.setup import DEMO_HELD, DEMO_LATEST, DEMO_OPENS_LATER, ensure_demo
 
-    passwords = {"instructor": "demo-instructor-pw", "student": "demo-student-pw"}
+    passwords = {"instructor": "demo-instructor-pw", "ta": "demo-ta-pw", "student": "demo-student-pw"}
     with world.db.session() as session:
         ensure_demo(session, passwords)
     with world.db.session() as session:
