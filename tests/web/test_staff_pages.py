@@ -22,9 +22,9 @@ def test_a_ta_sees_the_staff_pages_but_not_the_instructors(live: LiveServer, pag
     page = page_for("tara")
     page.goto("/c/dl")
     tabs = page.get_by_role("navigation", name="Course")
-    for name in ("Class overview", "Submissions", "Regrade requests", "Gradebook (best, CSV)"):
+    for name in ("Class overview", "Submissions", "Regrade requests", "Gradebook (CSV)", "Gradebook for Canvas"):
         assert tabs.get_by_role("link", name=name).is_visible(), name
-    for name in ("Upload a problem", "Roster"):
+    for name in ("Upload a problem", "Roster", "Extensions"):
         assert tabs.get_by_role("link", name=name).count() == 0, name
     assert page.get_by_role("link", name="manage").count() == 0
     screenshot(page, "ta-course")
