@@ -10,6 +10,7 @@ import stat
 import sys
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -133,7 +134,12 @@ def _run(args: argparse.Namespace, settings: Settings) -> int:
             elif args.command == "demo" and args.when_enabled and not settings.demo:
                 print("no demo accounts: set GRADELAB_DEMO=true to create the demo course and its logins")
             elif args.command == "demo":
-                _demo(session, settings, args.credentials)
+                saved, path, course, changed = _demo(session, settings, args.credentials)
+        if args.command == "demo" and (settings.demo or not args.when_enabled):
+            from app.demo_examples import seed_demo_submissions  # loads the grader: only for this command
+
+            changed += seed_demo_submissions(db, settings)  # after the commit: graded as a worker would
+            _print_demo(saved, path, course, changed)
     finally:
         db.dispose()
     return 0
@@ -173,7 +179,9 @@ def _course(session: Session, slug: str) -> Course:
     return course
 
 
-def _demo(session: Session, settings: Settings, credentials: Path | None) -> None:
+def _demo(
+    session: Session, settings: Settings, credentials: Path | None
+) -> tuple[dict[str, Any], Path, str, list[str]]:
     path = credentials or settings.data_dir / "demo-logins.json"
     saved = json.loads(path.read_text()) if path.is_file() else {}
     passwords = {name: saved.get(name, {}).get("password") or secrets.token_urlsafe(9) for name, _ in DEMO_ACCOUNTS}
@@ -189,9 +197,13 @@ def _demo(session: Session, settings: Settings, credentials: Path | None) -> Non
     os.fchmod(fd, stat.S_IRUSR | stat.S_IWUSR)  # a file left by an older version may be wider
     with os.fdopen(fd, "w") as fh:
         json.dump(saved, fh, indent=2)
+    return saved, path, f"{course.slug} ({course.title})", changed
+
+
+def _print_demo(saved: dict[str, Any], path: Path, course: str, changed: list[str]) -> None:
     for line in changed:
-        print(f"pack: {line}")
-    print(f"demo course: {course.slug} ({course.title})")
+        print(line if line.startswith("demo:") else f"pack: {line}")
+    print(f"demo course: {course}")
     for name, _ in DEMO_ACCOUNTS:
         entry = saved.get(name, {})
         token = entry.get("token", "(see earlier output)")

@@ -124,26 +124,30 @@ def _release_examples(session: Session, course: Course) -> None:
 
 
 def demo_review(session: Session, course: Course) -> list[str]:
-    """On the demo student's latest graded submission, a TA's adjustment and an open regrade request, unless the
-    demo course has some already (a fresh demo has no graded submission yet: run the demo command again later)."""
+    """On the demo student's latest graded submission that lost points, a TA's adjustment and an open regrade
+    request, unless the demo course has some already."""
     ta = session.scalar(select(User).where(User.username == "ta"))
     student = session.scalar(select(User).where(User.username == "student"))
     if ta is None or student is None:
         return []
-    latest = session.scalar(
-        select(Submission)
-        .join(Problem)
-        .where(
-            Problem.course_id == course.id,
-            Submission.user_id == student.id,
-            Submission.regrade_id.is_(None),
-            Submission.state == SubmissionState.GRADED,
+    graded = list(
+        session.scalars(
+            select(Submission)
+            .join(Problem)
+            .where(
+                Problem.course_id == course.id,
+                Submission.user_id == student.id,
+                Submission.regrade_id.is_(None),
+                Submission.state == SubmissionState.GRADED,
+                Problem.results_held.is_(False),  # the student could not see the answer to a request
+            )
+            .order_by(Submission.id.desc())
         )
-        .order_by(Submission.id.desc())
-        .limit(1)
     )
-    if latest is None:
+    if not graded:
         return []
+    # The latest that lost points is the one a student would ask about.
+    latest = next((s for s in graded if (s.score or 0.0) < (s.max_score or 0.0)), graded[0])
     done = []
     course_subs = select(Submission.id).join(Problem).where(Problem.course_id == course.id)
     if session.scalar(select(ScoreAdjustment.id).where(ScoreAdjustment.submission_id.in_(course_subs))) is None:

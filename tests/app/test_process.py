@@ -85,10 +85,13 @@ def test_demo_setup_keeps_existing_data_when_run_again(env: dict[str, str], tmp_
     first = app_cli(env, "demo")
     assert first.returncode == 0, first.stderr
     assert "layers: added" in first.stdout and "glt_" in first.stdout
+    examples = [line for line in first.stdout.splitlines() if line.startswith("demo: submission") and " (" in line]
+    assert len(examples) == 4 and all(line.endswith(": graded") for line in examples), first.stdout
+    assert "demo: regrade request on submission" in first.stdout
     saved = json.loads((tmp_path / "data" / "demo-logins.json").read_text())
     assert (tmp_path / "data" / "demo-logins.json").stat().st_mode & 0o077 == 0
     again = app_cli(env, "demo")
-    assert again.returncode == 0 and "added" not in again.stdout
+    assert again.returncode == 0 and "added" not in again.stdout and "demo:" not in again.stdout
     assert json.loads((tmp_path / "data" / "demo-logins.json").read_text()) == saved
     assert saved["student"]["token"] in again.stdout
 
