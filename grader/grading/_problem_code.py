@@ -26,9 +26,9 @@ def failure_sentence(who: str, res: CallResult, limit: Limit, memory_mb: int, ou
             f"make it faster (smaller inputs, fewer Python loops) or raise `{limit.key}`"
         )
     elif status == CallStatus.OUTPUT:
-        why = (
-            f"printed more than {output_kb} KiB to stdout or stderr: remove its print statements "
-            "(or raise `output_kb` in [limits])"
+        why = (  # the cap is on the job's whole output: the kill lands on the call running when it is passed
+            f"was stopped: the output printed so far (by this call or an earlier one of the same job) passed "
+            f"{output_kb} KiB on stdout or stderr: remove the print statements (or raise `output_kb` in [limits])"
         )
     elif status == CallStatus.OVERFLOW:
         why = "returned more data than a call may send back (256 MiB): return smaller arrays"

@@ -106,7 +106,8 @@ def _infrastructure_message(fn: str, status: str, detail: str) -> str:
     why = f" ({detail})" if detail else ""
     messages: dict[str, str] = {
         CallStatus.OUTPUT: (
-            f"{fn} printed more than the output limit allows; the test was stopped. Remove debugging prints."
+            f"{fn} was stopped: the output your code printed so far (in this test or an earlier one) passed "
+            "the output limit. Remove debugging prints."
         ),
         CallStatus.OVERFLOW: (
             f"{fn} returned more data than the grader accepts (a few times what the reference returns). "
