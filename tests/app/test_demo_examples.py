@@ -48,7 +48,10 @@ def test_a_fresh_demo_shows_a_diagnosed_mistake_a_review_a_chosen_submission_and
     assert all(line.endswith(": graded") for line in graded), lines
     by_problem = {line.split(" (")[0].split(" on ")[1]: line for line in graded}
     layers_id = int(by_problem["layers"].split()[2])
-    assert lines[-2:] == [f"demo: adjustment on submission {layers_id}", f"demo: regrade request on submission {layers_id}"]
+    assert lines[-2:] == [
+        f"demo: adjustment on submission {layers_id}",
+        f"demo: regrade request on submission {layers_id}",
+    ]
 
     app = create_app(settings_for(database_url, tmp_path), start_grading=False)
     with TestClient(app) as client:

@@ -143,7 +143,14 @@ def test_output_floods_in_restarted_jobs_store_at_most_one_output_limit(
     limit = toy_layers.spec.limits.output_kb * 1024
     assert report.output_truncated
     assert 0 < len(report.stdout.encode()) <= limit
-    assert sum(1 for t in report.tests if "printed so far (in this test or an earlier one) passed the output limit" in t.feedback) >= 2
+    assert (
+        sum(
+            1
+            for t in report.tests
+            if "printed so far (in this test or an earlier one) passed the output limit" in t.feedback
+        )
+        >= 2
+    )
 
 
 @pytest.fixture()
