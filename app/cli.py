@@ -137,6 +137,9 @@ def _run(args: argparse.Namespace, settings: Settings) -> int:
                 saved, path, course, changed = _demo(session, settings, args.credentials)
         if args.command == "demo" and (settings.demo or not args.when_enabled):
             from app.demo_examples import seed_demo_submissions  # loads the grader: only for this command
+            from app.logging import configure_logging
+
+            configure_logging(level="WARNING")  # the lines below say what was graded; problems go to stderr
 
             changed += seed_demo_submissions(db, settings)  # after the commit: graded as a worker would
             _print_demo(saved, path, course, changed)

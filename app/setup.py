@@ -155,6 +155,6 @@ def demo_review(session: Session, course: Course) -> list[str]:
         add_adjustment(session, latest, ta, 1.0, comment)
         done.append(f"demo: adjustment on submission {latest.id}")
     if session.scalar(select(RegradeRequest.id).where(RegradeRequest.submission_id.in_(course_subs))) is None:
-        ask(session, latest, student, "Demo: I think my backward pass is right; could you look at it again?")
+        ask(session, latest, student, "Demo: my dropout follows the lecture notes (out = x * mask); could you look at the dropout tests again?")
         done.append(f"demo: regrade request on submission {latest.id}")
     return done
