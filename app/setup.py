@@ -155,6 +155,7 @@ def demo_review(session: Session, course: Course) -> list[str]:
         add_adjustment(session, latest, ta, 1.0, comment)
         done.append(f"demo: adjustment on submission {latest.id}")
     if session.scalar(select(RegradeRequest.id).where(RegradeRequest.submission_id.in_(course_subs))) is None:
-        ask(session, latest, student, "Demo: my dropout follows the lecture notes (out = x * mask); could you look at the dropout tests again?")
+        reason = "Demo: my dropout follows the lecture notes (out = x * mask); could you check the dropout tests again?"
+        ask(session, latest, student, reason)
         done.append(f"demo: regrade request on submission {latest.id}")
     return done
