@@ -38,11 +38,18 @@ NOTEBOOK_SUFFIX = ".ipynb"
 PARSE_WALL_SECONDS = 10  # the checker's own CPU limit is 3 s
 _CHECKER = Path(__file__).with_name("_syntax_check.py")
 
-RULE = (
-    "Or submit one Jupyter notebook (.ipynb): a code cell tagged with a file name (e.g. the tag layers.py), "
-    'or whose first line is "# file: layers.py", goes into that file; if no cell names a file and the problem '
-    "takes one, all code cells go into it. Magics (%), shell commands (!), markdown and outputs are left out."
-)
+def rule(files: Sequence[str]) -> str:
+    """How a notebook becomes the problem's `files`, in one paragraph naming the problem's own first file."""
+    name = files[0] if files else "solution.py"
+    single = (
+        "all code cells go into it" if len(files) == 1 else "the notebook is refused: this problem takes several files"
+    )
+    return (
+        f"Or submit one Jupyter notebook (.ipynb): a code cell tagged with a file name (e.g. the tag {name}), "
+        f'or whose first line is "# file: {name}", goes into that file; if no cell names a file, {single}. '
+        "Magics (%), shell commands (!), markdown and outputs are left out."
+    )
+
 
 _FILE_LINE = re.compile(r"#\s*file:\s*(\S+)\s*", re.IGNORECASE)
 _ASSIGNED_ESCAPE = re.compile(r"[A-Za-z_][\w.\[\], ]*=\s*[!%]")  # x = !ls, t = %timeit -o f()

@@ -13,7 +13,7 @@ from markupsafe import Markup
 
 from app.web import charts
 from app.web.mathdown import math_markdown
-from grader.notebooks import RULE as NOTEBOOK_RULE
+from grader.notebooks import rule as notebook_rule
 
 TEMPLATES = Path(__file__).resolve().parent / "templates"
 _markdown = math_markdown()
@@ -70,7 +70,7 @@ templates.env.filters.update(
     duration=duration,
     without_diagnosis=without_diagnosis,
 )
-templates.env.globals.update(charts=charts, notebook_rule=NOTEBOOK_RULE)
+templates.env.globals.update(charts=charts, notebook_rule=notebook_rule)
 
 
 def page(request: Request, name: str, context: dict[str, Any], status_code: int = 200) -> HTMLResponse:

@@ -254,3 +254,14 @@ def test_relabel_reads_a_flood_of_output_in_one_pass() -> None:
     got = extract(notebook(code("x = 1\ny = 2", 3)), LAYERS, LAYERS)
     flood = "a" * 200_000 + ' layers.py", line 3, in f ' + "b.py" * 50_000
     assert got.relabel(flood) == flood.replace("line 3,", "line 3 [cell 1 (In [3]), line 2],")
+
+
+def test_the_rule_shown_on_the_submit_form_names_the_problems_own_file() -> None:
+    from grader.notebooks import rule
+
+    one = rule(["logistic.py"])
+    assert "(e.g. the tag logistic.py)" in one and '"# file: logistic.py"' in one
+    assert "if no cell names a file, all code cells go into it." in one
+    several = rule(["model.py", "train.py"])
+    assert "(e.g. the tag model.py)" in several
+    assert "if no cell names a file, the notebook is refused: this problem takes several files." in several

@@ -40,7 +40,9 @@ def test_a_notebook_sent_from_the_form_shows_its_cells_inert_and_its_traceback_n
 
     page = _open(browser, live, "alice")
     page.goto("/c/dl/p/toy-layers")
-    assert "tagged with a file name" in page.locator("[data-notebook-rule]").inner_text()
+    rule = page.locator("[data-notebook-rule]").inner_text()
+    assert "tagged with a file name (e.g. the tag toy.py)" in rule and '"# file: toy.py"' in rule, rule
+    assert "if no cell names a file, all code cells go into it" in rule, rule
     assert ".ipynb" in (page.get_by_label("Solution files").get_attribute("accept") or "")
     _send(page, sent)
     page.wait_for_url(re.compile(r"/s/\d+$"))
