@@ -34,20 +34,20 @@ class CauseCount:
 class ProblemStats:
     problem: Problem
     students: int = 0  # students with at least one submission
-    graded_students: int = 0  # students with a graded submission: the ones whose best submission counts
+    graded_students: int = 0  # students with a graded submission: each has a counting submission
     submissions: int = 0
     late: int = 0
     failed: int = 0  # infrastructure failures
     best_scores: list[float] = field(default_factory=list)
     max_score: float = 0.0
-    failing_tests: list[tuple[str, int]] = field(default_factory=list)  # test, students whose best fails it
+    failing_tests: list[tuple[str, int]] = field(default_factory=list)  # test, students whose counting submission fails it
     causes: list[CauseCount] = field(default_factory=list)
-    accuracies: list[float] = field(default_factory=list)  # of each student's best submission
+    accuracies: list[float] = field(default_factory=list)  # of each student's counting submission
 
 
 def course_overview(session: Session, course: Course, top: int = 8) -> list[ProblemStats]:
-    """Per problem: submitters, best score per student, and on each student's best submission the failing
-    tests and likely causes, each counted once per student."""
+    """Per problem: submitters, the points of each student's counting submission (`counting_submissions`), and
+    on that submission the failing tests and likely causes, each counted once per student."""
     problems = list(session.scalars(select(Problem).where(Problem.course_id == course.id).order_by(Problem.id)))
     stats = {p.id: ProblemStats(p) for p in problems}
     students = set(

@@ -130,17 +130,17 @@ def test_the_overview_counts_each_student_once_on_their_best_submission(klass: W
     assert "8 students enrolled" in html
     assert "7 of 8 students submitted · 7 with a graded submission · 15 submissions · 0 late" in html
     failing = tables(html)["grid failing-tests"]
-    assert failing[0] == ["Test", "Students whose best submission fails this test"]
+    assert failing[0] == ["Test", "Students whose counting submission fails this test"]
     # relu_backward: alan, grace, linus (relu_mask) and barbara, edsger (scaled); mse: donald only
     assert failing[1:] == [["relu_backward_small", "5 of 7"], ["mse_hidden", "1 of 7"], ["mse_small", "1 of 7"]]
-    assert "Every student's best submission" not in html
+    assert "Every student's counting submission" not in html
 
 
 def test_causes_are_grouped_by_kind_specific_first_with_a_readable_example(
     klass: World, reports: dict[str, GradeReport]
 ) -> None:
     causes = tables(overview_page(klass))["grid causes"]
-    assert causes[0] == ["Cause", "Students whose best submission shows it", "Example message"]
+    assert causes[0] == ["Cause", "Students whose counting submission shows it", "Example message"]
     relu_hint = next(t.diagnosis[0] for t in reports["relu_mask"].tests if not t.passed)
     mse_hint = next(t.diagnosis[0] for t in reports["mse_sum"].tests if not t.passed)
     scaled = next(t for t in reports["scaled"].tests if not t.passed)
