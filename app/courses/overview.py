@@ -40,7 +40,7 @@ class ProblemStats:
     failed: int = 0  # infrastructure failures
     best_scores: list[float] = field(default_factory=list)
     max_score: float = 0.0
-    failing_tests: list[tuple[str, int]] = field(default_factory=list)  # test, students whose counting submission fails it
+    failing_tests: list[tuple[str, int]] = field(default_factory=list)  # test, students whose counted one fails it
     causes: list[CauseCount] = field(default_factory=list)
     accuracies: list[float] = field(default_factory=list)  # of each student's counting submission
 

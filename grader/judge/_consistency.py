@@ -55,18 +55,28 @@ def numgrad_diagnosis(path: str, s: np.ndarray, r: np.ndarray, numeric: object) 
             "(or the inputs it caches)."
         )
         return [Cause.of(text, Tier.OWN_FORWARD, path, order=1, kind="own-forward:agrees")]
-    forward_ok = _relative(n, r) <= OWN_FORWARD * 10
-    tail = (
-        " The numeric gradient of your forward matches the reference's gradient: your forward is right."
-        if forward_ok
-        else ""
-    )
+    if not n.any() and np.isfinite(r).all() and r.any():
+        text = (
+            f"The numeric gradient of your own forward pass for {path} is exactly 0 everywhere: your forward pass "
+            "does not use this parameter at all (the reference's does). Check that the forward uses it (a bias "
+            "added, a weight multiplied)."
+        )
+        return [Cause.of(text, Tier.OWN_FORWARD, path, kind="own-forward:parameter unused")]
+    if _relative(n, r) <= OWN_FORWARD * 10:
+        text = (
+            f"Your {path} disagrees with the numeric gradient of your own forward pass (rel error {num(mine)}): "
+            "the bug is in the backward pass. The numeric gradient of your forward matches the reference's "
+            "gradient: your forward is right."
+        )
+        return [Cause.of(text, Tier.OWN_FORWARD, path, kind="own-forward:disagrees, forward right")]
+    # Both differ: the backward does not follow the student's own forward, and that forward is not the
+    # reference's either, so which one holds the mistake is not known (often the forward: fix it first).
     text = (
-        f"Your {path} disagrees with the numeric gradient of your own forward pass (rel error {num(mine)}): "
-        "the bug is in the backward pass." + tail
+        f"Your {path} disagrees with the numeric gradient of your own forward pass (rel error {num(mine)}), "
+        "and that numeric gradient is not the reference's either: your forward pass is wrong too, so fix the "
+        "forward first, then check the backward against it."
     )
-    kind = "own-forward:disagrees" + (", forward right" if forward_ok else "")
-    return [Cause.of(text, Tier.OWN_FORWARD, path, kind=kind)]
+    return [Cause.of(text, Tier.OWN_FORWARD, path, kind="own-forward:disagrees, forward wrong")]
 
 
 def _relative(a: np.ndarray, b: np.ndarray) -> float:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 
 import numpy as np
 
@@ -41,6 +41,71 @@ def _alternatives(path: str, r: np.ndarray, ctx: Context) -> Iterator[Alternativ
             "is cross-correlation (do not flip w).",
         )
     yield from _activation_mistakes(path, r, ctx)
+    yield from _input_offsets(path, r, ctx)
+
+
+def _input_offsets(path: str, r: np.ndarray, ctx: Context) -> Iterator[Alternative]:
+    """The reference without an input added to it (a bias left out), or with it added twice."""
+    for name, value in _named_arrays(ctx.inputs):
+        if value.dtype.kind != "f" or value.size < 2 or not value.any():
+            continue
+        for placed in _broadcasts(value, r.shape):
+            if _proportional(placed, r):
+                continue  # r + x = 2r when x = r (test-mode dropout): the scale factor says it better
+            yield (
+                r - placed,
+                f"input missing:{name}",
+                f"Your {path} is the reference minus the input {name}: {name} is never added "
+                f"({path} + {name} would be right).",
+            )
+            yield (
+                r + placed,
+                f"input twice:{name}",
+                f"Your {path} is the reference plus the input {name} once more: {name} is added twice.",
+            )
+
+
+def _named_arrays(inputs: Mapping[str, Value]) -> Iterator[tuple[str, np.ndarray]]:
+    """The array inputs by name, and the arrays of a dict input (a model's parameters) as name['key']."""
+    for name, value in inputs.items():
+        if isinstance(value, np.ndarray):
+            yield name, value
+        elif isinstance(value, dict):
+            for key, inner in value.items():
+                if isinstance(inner, np.ndarray):
+                    yield f"{name}[{key!r}]", inner
+
+
+def _proportional(a: np.ndarray, r: np.ndarray) -> bool:
+    """Whether `a` is a multiple of `r` (0 included), up to rounding."""
+    with np.errstate(all="ignore"):
+        rr = float(np.vdot(r, r))
+        if not np.isfinite(rr):
+            return False
+        if rr == 0.0:
+            return True
+        k = float(np.vdot(a, r)) / rr
+        residual = float(np.linalg.norm(a - k * r))
+        return np.isfinite(residual) and residual <= 1e-9 * max(float(np.linalg.norm(a)), 1e-300)
+
+
+def _broadcasts(value: np.ndarray, shape: tuple[int, ...]) -> Iterator[np.ndarray]:
+    """`value` spread over an array of `shape`: by NumPy's rule (trailing axes), or, for a vector, along any one
+    axis of its length (a per-channel bias b[None, :, None, None])."""
+    seen: set[tuple[int, ...]] = set()
+    if len(shape) >= value.ndim and all(
+        a in (1, b) for a, b in zip(value.shape, shape[len(shape) - value.ndim :], strict=True)
+    ):
+        placed = value.reshape((1,) * (len(shape) - value.ndim) + value.shape)
+        seen.add(placed.shape)
+        yield np.broadcast_to(placed, shape).astype(np.float64)
+    if value.ndim != 1:
+        return
+    for axis, size in enumerate(shape):
+        form = tuple(size if i == axis else 1 for i in range(len(shape)))
+        if size == value.size and form not in seen:
+            seen.add(form)
+            yield np.broadcast_to(value.reshape(form), shape).astype(np.float64)
 
 
 def _activation_mistakes(path: str, r: np.ndarray, ctx: Context) -> Iterator[Alternative]:

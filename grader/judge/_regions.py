@@ -28,7 +28,7 @@ def region_diagnosis(path: str, s: np.ndarray, r: np.ndarray, ctx: Context) -> l
     if not wrong.any() or wrong.all():
         return []
     out = _label_regions(path, wrong, ctx) + _sign_regions(path, wrong, ctx)
-    out += _border(path, wrong, ctx) + _row_or_column(path, wrong, ctx)
+    out += _border(path, wrong, ctx) + _row_or_column(path, wrong, ctx) + _reference_zero(path, wrong, r)
     return [Cause.of(text, Tier.REGION, path, kind=f"region:{kind}") for kind, text in out]
 
 
@@ -101,6 +101,22 @@ def _sign_regions(path: str, wrong: np.ndarray, ctx: Context) -> list[Said]:
     if not wrong[x <= 0].any() and not _by_chance(wrong, x > 0):
         return [("x > 0", f"Only the entries of {path} where x > 0 are wrong: check the positive side of the mask.")]
     return []
+
+
+def _reference_zero(path: str, wrong: np.ndarray, r: np.ndarray) -> list[Said]:
+    """Wrong only where the reference is exactly 0: entries a mask must zero are let through."""
+    zero = r == 0
+    if not zero.any() or zero.all() or wrong[~zero].any() or _by_chance(wrong, zero):
+        return []
+    return [
+        (
+            "reference zero",
+            f"Your {path} is wrong only where the reference's is exactly 0 ({int(wrong.sum())} of those "
+            f"{int(zero.sum())} entries; every other entry is right): these entries must be zeroed, so a mask is "
+            "missing or not applied there (dropout's dropped units, ReLU's x <= 0, the entries of a pooling "
+            "window that are not its maximum).",
+        )
+    ]
 
 
 def _by_chance(wrong: np.ndarray, region: np.ndarray) -> bool:

@@ -41,18 +41,21 @@ def whole_matches(variants: Sequence[Variant], student: Mapping[str, Value], tol
 def contradicted(
     variants: Sequence[Variant], reference: Mapping[str, Value], student: Mapping[str, Value], tol: Tolerance
 ) -> frozenset[str]:
-    """Variants that change a result the student got right: the student did not make that mistake."""
+    """Variants the student's results rule out: on some result the variant changes, the student's is not the
+    variant's (they got it right, or wrong in another way). A mistake changes every result it touches the same
+    way for everyone who makes it, so a variant that matches some results and not another is a coincidence
+    there (two mistakes that both drop one example's share of a gradient, or zero it)."""
     out = set()
     with np.errstate(all="ignore"):
         for item in leaves(reference, student, ""):
             if isinstance(item, ResultVerdict):
                 continue
             r, s = as_float(item.ref), as_float(item.stu)
-            if r is None or s is None or s.shape != r.shape or not agrees(s, r, tol):
+            if r is None or s is None:
                 continue
             for v in variants:
                 other = as_float(lookup(v.results, item.keys))
-                if other is not None and not agrees(other, r, tol):
+                if other is not None and not agrees(other, r, tol) and not agrees(s, other, tol):
                     out.add(v.name)
     return frozenset(out)
 
@@ -67,10 +70,11 @@ def variant_hints(
 ) -> list[Variant]:
     """Every variant that differs from the reference here and whose result the student's matches.
 
-    A result with no finite value (NaN everywhere) matches every variant that overflows the same way, so there
-    only a variant matching all of the student's results counts.
+    A result with no finite value (NaN everywhere) matches every variant that overflows the same way, and one
+    that is all zeros every variant that loses the gradient on its way (a zero is what many different mistakes
+    leave behind), so there only a variant matching all of the student's results counts.
     """
-    if not np.isfinite(s).any():
+    if not np.isfinite(s).any() or not s.any():
         variants = [v for v in variants if v.name in whole]
     found = []
     for variant in variants:

@@ -124,3 +124,28 @@ def test_a_batch_norm_dx_that_keeps_both_invariants_blames_neither_path() -> Non
     right = bn_backward(dout, x)
     text = causes(verdict(right, 3 * right, Context("batchnorm_backward", x=x, batchnorm=True), name="dx"))
     assert "path" not in text and "exactly 3 times" in text
+
+
+def test_a_bias_left_out_is_named_on_a_dense_and_on_a_per_channel_output() -> None:
+    x, w, b = randn(4, 5), randn(5, 3, seed=1), randn(3, seed=2)
+    ctx = Context("affine_forward", inputs={"x": x, "w": w, "b": b}, x=x)
+    v = verdict(x @ w + b, x @ w, ctx, name="out")
+    assert v.diagnosis[0] == "Your out is the reference minus the input b: b is never added (out + b would be right)."
+    conv, cb = randn(2, 4, 3, 3, seed=3), randn(4, seed=4)  # F = 4 channels; a 3x3 map, so no other axis fits
+    placed = cb[None, :, None, None]
+    ctx = Context("conv_forward", inputs={"x": randn(2, 3, 5, 5, seed=5), "b": cb})
+    assert "b is never added" in verdict(conv + placed, conv, ctx, name="out").diagnosis[0]
+    assert "b is added twice" in verdict(conv + placed, conv + 2 * placed, ctx, name="out").diagnosis[0]
+
+
+def test_an_input_equal_to_the_reference_is_not_named_when_a_scale_factor_says_it() -> None:
+    x = randn(4, 5)  # test-mode dropout returns x: 2x is "twice the reference", not "x added twice"
+    v = verdict(x.copy(), 2 * x, Context("dropout_forward", inputs={"x": x}, x=x), name="out")
+    assert "added twice" not in causes(v) and "exactly 2 times the reference" in v.diagnosis[0]
+
+
+def test_an_offset_that_is_not_an_input_is_not_named_as_one() -> None:
+    x, w, b = randn(4, 5), randn(5, 3, seed=1), randn(3, seed=2)
+    ctx = Context("affine_forward", inputs={"x": x, "w": w, "b": b}, x=x)
+    v = verdict(x @ w + b, x @ w + b + 0.5 * randn(3, seed=9), ctx, name="out")
+    assert "input b" not in causes(v)

@@ -117,3 +117,40 @@ def test_a_near_miss_prints_expected_and_got_with_the_digits_that_tell_them_apar
     assert "is 1.00001; expected 0.99999" in v.message
     tight = verdict(np.float64(1.0), np.float64(1.5), name="loss", tolerance=Tolerance(rel_norm=1.25e-7))
     assert "(allowed 1.25e-07)" in tight.message
+
+
+def test_a_parameter_the_forward_never_uses_is_named_not_blamed_on_the_backward() -> None:
+    # A forward without its bias b2: the loss is wrong, and the numeric gradient for b2 is exactly 0.
+    ref = {"loss": np.float64(1.5), "b2": randn(3)}
+    stu = {"loss": np.float64(1.2), "b2": ref["b2"] + 0.3 * randn(3, seed=2)}
+    found = _test_causes(ref, {**stu, "@numgrad": {"b2": np.zeros(3)}})
+    assert any("is exactly 0 everywhere: your forward pass does not use this parameter" in c for c in found)
+    assert not any("the bug is in the backward pass" in c for c in found)
+
+
+def test_a_backward_that_disagrees_with_a_wrong_forward_does_not_say_the_bug_is_in_the_backward() -> None:
+    ref = {"dw": randn(3, 2)}
+    stu = {"dw": ref["dw"] + 0.3 * randn(3, 2, seed=5)}
+    own = ref["dw"] + 0.2 * randn(3, 2, seed=6)  # the student's forward is wrong too
+    found = _test_causes(ref, {**stu, "@numgrad": {"dw": own}})
+    assert any("your forward pass is wrong too, so fix the forward first" in c for c in found)
+    assert not any("the bug is in the backward pass" in c for c in found)
+
+
+def test_a_variant_matching_one_result_but_not_another_it_changes_is_not_a_cause() -> None:
+    # Two mistakes can both drop one example's share of dW2; only one of them also changes dW1 the way the
+    # student's did. The other matches dW2 by coincidence and is not named.
+    ref = {"dW1": randn(4, 3), "dW2": randn(3, 2, seed=1)}
+    stu = {"dW1": ref["dW1"] + 0.4 * randn(4, 3, seed=2), "dW2": 0.5 * ref["dW2"]}
+    other = Variant("assign", "You assign instead of adding.", {"dW1": 3 * ref["dW1"], "dW2": stu["dW2"].copy()})
+    found = _test_causes(ref, stu, variants=[other])
+    assert "You assign instead of adding." not in found and found
+
+
+def test_an_all_zero_result_matches_only_a_variant_that_matches_everything() -> None:
+    ref = {"db": randn(4), "dw": randn(3, 4, seed=1)}
+    stu = {"db": np.zeros(4), "dw": ref["dw"] + 0.3 * randn(3, 4, seed=2)}
+    lost = Variant("lost", "The gradient is lost on the way.", {"db": np.zeros(4), "dw": ref["dw"].copy()})
+    found = _test_causes(ref, stu, variants=[lost])
+    assert "The gradient is lost on the way." not in found
+    assert any("Your db is all zeros" in c for c in found)

@@ -126,3 +126,20 @@ def test_an_error_everywhere_names_no_region() -> None:
         verdict(right, right + randn(4, 3, seed=5), Context("f", x=randn(4, 3), labels=np.array([0, 1, 2, 0])))
     )
     assert "Only" not in text and "except" not in text
+
+
+def test_a_gradient_wrong_only_where_the_reference_is_zero_names_a_missing_mask() -> None:
+    dout = randn(6, 8)
+    mask = randn(6, 8, seed=1) > 0
+    v = verdict(dout * mask / 0.5, dout / 0.5, Context("dropout_backward", inputs={"dout": dout}), name="dx")
+    zeros = int((~mask).sum())
+    expected = f"Your dx is wrong only where the reference's is exactly 0 ({zeros} of those {zeros} entries"
+    assert expected in causes(v) and "a mask is missing or not applied there" in causes(v)
+
+
+def test_a_few_wrong_entries_among_many_zeros_are_not_called_a_mask() -> None:
+    right = np.zeros((6, 8))
+    right[0, 0] = 1.0  # nearly all zero: one wrong entry landing on a zero says nothing
+    wrong = right.copy()
+    wrong[3, 4] = 0.7
+    assert "exactly 0" not in causes(verdict(right, wrong, Context("relu_backward"), name="dx"))
