@@ -42,6 +42,24 @@ def _alternatives(path: str, r: np.ndarray, ctx: Context) -> Iterator[Alternativ
         )
     yield from _activation_mistakes(path, r, ctx)
     yield from _input_offsets(path, r, ctx)
+    yield from _upstream_left_out(path, r, ctx)
+
+
+def _upstream_left_out(path: str, r: np.ndarray, ctx: Context) -> Iterator[Alternative]:
+    """A backward that returns the local derivative alone: the reference divided by dout."""
+    dout = ctx.inputs.get("dout")
+    if not (isinstance(dout, np.ndarray) and dout.shape == r.shape and dout.dtype.kind == "f" and dout.size > 1):
+        return
+    if not np.all(np.abs(dout) > 1e-12) or _proportional(dout, r):
+        return
+    with np.errstate(all="ignore"):
+        local = r / dout
+    yield (
+        local,
+        "upstream gradient left out",
+        f"Your {path} is the local derivative alone, the reference divided by dout: multiply by the upstream "
+        f"gradient dout (chain rule: {path} = dout * the local derivative).",
+    )
 
 
 def _input_offsets(path: str, r: np.ndarray, ctx: Context) -> Iterator[Alternative]:

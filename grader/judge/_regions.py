@@ -28,7 +28,9 @@ def region_diagnosis(path: str, s: np.ndarray, r: np.ndarray, ctx: Context) -> l
     if not wrong.any() or wrong.all():
         return []
     out = _label_regions(path, wrong, ctx) + _sign_regions(path, wrong, ctx)
-    out += _border(path, wrong, ctx) + _row_or_column(path, wrong, ctx) + _reference_zero(path, wrong, r)
+    out += _border(path, wrong, ctx) + _row_or_column(path, wrong, ctx)
+    if not out:  # the sign of x already says where ReLU's mask belongs
+        out = _reference_zero(path, wrong, r)
     return [Cause.of(text, Tier.REGION, path, kind=f"region:{kind}") for kind, text in out]
 
 

@@ -149,3 +149,17 @@ def test_an_offset_that_is_not_an_input_is_not_named_as_one() -> None:
     ctx = Context("affine_forward", inputs={"x": x, "w": w, "b": b}, x=x)
     v = verdict(x @ w + b, x @ w + b + 0.5 * randn(3, seed=9), ctx, name="out")
     assert "input b" not in causes(v)
+
+
+def test_a_backward_that_returns_the_local_derivative_without_dout_is_named() -> None:
+    x, dout = randn(3, 4), randn(3, 4, seed=1)
+    sig = 1 / (1 + np.exp(-x))
+    ctx = Context("sigmoid_backward", inputs={"dout": dout}, x=x)
+    v = verdict(dout * sig * (1 - sig), sig * (1 - sig), ctx, name="dx")
+    assert v.diagnosis[0].startswith("Your dx is the local derivative alone, the reference divided by dout")
+
+
+def test_relu_without_its_mask_is_named_once_by_the_sign_of_x() -> None:
+    x, dout = randn(4, 5), randn(4, 5, seed=1)
+    v = verdict(dout * (x > 0), dout.copy(), Context("relu_backward", inputs={"dout": dout}, x=x), name="dx")
+    assert "where x < 0 are wrong" in causes(v) and "exactly 0" not in causes(v)
