@@ -16,13 +16,17 @@ from app.adjustments.service import add_adjustment, check_comment
 from app.db import utcnow
 from app.db.models import Course, Problem, RegradeRequest, RequestState, Submission, SubmissionState, User
 from app.errors import Conflict, Forbidden, Invalid, NotFound
-from app.submissions.service import Viewer, readable_submission
+from app.submissions.service import Viewer, held_from, readable_submission
 
 
 def ask(session: Session, submission: Submission, student: User, reason: str) -> RegradeRequest:
     """Open a request on the student's own graded submission, unless one is open already."""
     if submission.user_id != student.id or submission.regrade_id is not None:
         raise NotFound(f"no submission {submission.id} of yours")
+    if held_from(submission, staff=False):  # before the state, which a held result must not tell
+        raise Invalid(
+            f"the results of {submission.problem.slug} are not released yet: ask for a regrade once they are"
+        )
     if submission.state is not SubmissionState.GRADED:
         raise Invalid(f"submission {submission.id} is {submission.state.value}: ask for a regrade once it is graded")
     text = check_comment(reason, "reason")

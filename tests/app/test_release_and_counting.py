@@ -122,6 +122,20 @@ def test_held_results_show_received_until_released(world: World, graded: dict[st
     assert (released["status"], released["score"], len(released["tests"])) == ("graded", 3.0, 4)
 
 
+def test_a_regrade_request_waits_until_the_results_are_released(world: World, graded: dict[str, GradeReport]) -> None:
+    world.patch("ian", PROBLEM, json={"results_held": True})
+    sid = store(world, "alice", graded["mse_sum"])
+    asked = world.post("alice", f"/api/v1/submissions/{sid}/regrade-requests", json={"reason": "please look"})
+    assert asked.status_code == 422
+    assert asked.json()["detail"] == ("the results of toy-layers are not released yet: ask for a regrade once they are")
+    page = _page(world, "alice", f"/s/{sid}").text
+    assert "data-ask-form" not in page and "Ask for a regrade" not in page
+    world.post("ian", f"{PROBLEM}/release")
+    assert "data-ask-form" in _page(world, "alice", f"/s/{sid}").text
+    again = world.post("alice", f"/api/v1/submissions/{sid}/regrade-requests", json={"reason": "please look"})
+    assert again.status_code == 201, again.text
+
+
 def test_held_results_are_released_at_their_time(world: World, graded: dict[str, GradeReport]) -> None:
     later = (utcnow() + dt.timedelta(hours=1)).isoformat()
     summary = world.patch("ian", PROBLEM, json={"results_release_at": later}).json()
