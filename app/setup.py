@@ -90,21 +90,28 @@ def ensure_demo(session: Session, passwords: dict[str, str]) -> tuple[Course, li
 DEMO_LATE_DAYS = 3
 
 
+DEMO_DUE = "layers"  # due a week after the demo course is made; the demo student has an extension of another week
+
+
 def _demo_extension(session: Session, course: Course) -> None:
-    """Once, on a fresh demo course: a bank of late days, up to 2 on each problem, and an extension for the demo
-    student on the first problem, so the pages show both."""
+    """Once, on a fresh demo course: a bank of late days, up to 2 on each problem, a deadline on `layers` and
+    an extension of it for the demo student, so the pages show each."""
     if course.late_days or session.scalar(select(Extension.id).join(Problem).where(Problem.course_id == course.id)):
         return
     course.late_days = DEMO_LATE_DAYS
     listed = list(session.scalars(select(Problem).where(Problem.course_id == course.id).order_by(Problem.id)))
     instructor = session.scalar(select(User).where(User.username == "instructor"))
     student = session.scalar(select(User).where(User.username == "student"))
-    if not listed or instructor is None or student is None:
+    due = next((p for p in listed if p.slug == DEMO_DUE), None)
+    if due is None or instructor is None or student is None:
         return
     for problem in listed:
         problem.late_days_max = 2
-    change = ExtensionChange(utcnow() + dt.timedelta(days=14), extra_quota=5, reason="demo: an example extension")
-    set_extension(session, listed[0], student, change, instructor)
+    now = utcnow().replace(second=0, microsecond=0)
+    if due.deadline is None:
+        due.deadline = now + dt.timedelta(days=7)
+    change = ExtensionChange(due.deadline + dt.timedelta(days=7), extra_quota=5, reason="demo: an example extension")
+    set_extension(session, due, student, change, instructor)
 
 
 # A new demo course shows the release settings on three problems; later runs leave the instructor's settings be.

@@ -34,10 +34,14 @@ def extension_of(session: Session, problem_id: int, user_id: int) -> Extension |
 
 
 def deadline_for(session: Session, problem: Problem, user_id: int) -> dt.datetime | None:
-    """The student's own deadline: their extension's, else the problem's (None: no deadline)."""
+    """The student's own deadline: the later of the problem's and their extension's (None: the problem has no
+    deadline). An extension only ever gives more time: one left earlier than a deadline moved later has no
+    effect, and none imposes a deadline on a problem without one."""
+    if problem.deadline is None:
+        return None
     extension = extension_of(session, problem.id, user_id)
     if extension is not None and extension.deadline is not None:
-        return extension.deadline
+        return max(problem.deadline, extension.deadline)
     return problem.deadline
 
 

@@ -66,9 +66,27 @@ def list_extensions(session: Session, course: Course, problem: Problem | None = 
     return sorted(session.scalars(query), key=lambda e: (e.problem.id, e.user.username))
 
 
+def check_for_problem(problem: Problem, change: ExtensionChange) -> None:
+    """An extension's deadline gives more time than the problem's own deadline, which it needs."""
+    if change.deadline is None:
+        return
+    if problem.deadline is None:
+        raise Invalid(
+            f"{problem.slug} has no deadline, so an extension there can only give extra submissions: leave the "
+            f"extension's deadline empty, or give {problem.slug} a deadline first"
+        )
+    if change.deadline <= problem.deadline:
+        raise Invalid(
+            f"the extension's deadline {change.deadline.astimezone(dt.UTC):%Y-%m-%d %H:%M} UTC is not after the "
+            f"deadline of {problem.slug} ({problem.deadline:%Y-%m-%d %H:%M} UTC): an extension gives more time, "
+            "never less"
+        )
+
+
 def set_extension(session: Session, problem: Problem, user: User, change: ExtensionChange, by: User) -> Extension:
     """Give the student an extension on the problem, replacing the one they had (first and last setter kept)."""
     check_change(change)
+    check_for_problem(problem, change)
     row = session.scalar(select(Extension).where(Extension.problem_id == problem.id, Extension.user_id == user.id))
     if row is None:
         row = Extension(problem_id=problem.id, user_id=user.id, created_by_id=by.id, created_at=utcnow())
@@ -128,6 +146,11 @@ def import_extensions(session: Session, course: Course, data: bytes, by: User) -
         problem = problems.get(row.problem)
         if problem is None:
             errors.append(f"line {line}: no problem {row.problem[:80]!r} in course {course.slug}")
+            continue
+        try:
+            check_for_problem(problem, row.change)
+        except Invalid as exc:
+            errors.append(f"line {line}: {exc.detail}")
             continue
         try:
             resolved.append((problem, student_of(session, course, row.username), row.change))

@@ -204,6 +204,7 @@ def _count(world: World) -> int:
 
 
 def test_a_csv_sets_many_extensions_at_once(world: World) -> None:
+    _deadline(world, 1)
     text = (
         "username,problem,deadline,extra_quota,reason\n"
         "alice,toy-layers,2026-12-24T23:59:00+01:00,2,illness\n"
@@ -219,6 +220,7 @@ def test_a_csv_sets_many_extensions_at_once(world: World) -> None:
 
 
 def test_a_csv_with_bad_lines_lists_them_by_line_and_stores_nothing(world: World) -> None:
+    _deadline(world, 1)
     assert _upload(world, "username,problem,deadline\nalice,toy-layers,2026-12-24T10:00Z\n").status_code == 200
     text = (
         "username,problem,deadline,extra_quota,reason\n"
@@ -300,3 +302,26 @@ def test_a_late_penalty_is_not_taken_from_a_submission_late_days_covered(
     _deadline(world, 1.5)  # two days: more than the problem allows
     late = wait_graded(world, "bob", world.submit("bob", "toy-layers", FILES).json()["id"])
     assert (late["late"], late["late_days"], late["score"]) == (True, 0, late["max_score"] / 2)
+
+
+def test_an_extension_gives_more_time_never_less_and_never_a_deadline_where_there_is_none(world: World) -> None:
+    soon = dt.datetime.now(dt.UTC).replace(microsecond=0) + dt.timedelta(days=3)
+    none = _put(world, "ian", "alice", {"deadline": soon.isoformat()})
+    assert none.status_code == 422
+    assert none.json()["detail"].startswith("toy-layers has no deadline, so an extension there can only give extra")
+    assert _put(world, "ian", "alice", {"extra_quota": 2}).status_code == 200  # extra submissions are fine
+    problem_deadline = _deadline(world, -5)  # due in five days
+    earlier = _put(world, "ian", "alice", {"deadline": soon.isoformat()})
+    assert earlier.status_code == 422
+    assert "is not after the deadline of toy-layers" in earlier.json()["detail"]
+    assert "an extension gives more time, never less" in earlier.json()["detail"]
+    later = problem_deadline + dt.timedelta(days=2)
+    assert _put(world, "ian", "alice", {"deadline": later.isoformat()}).status_code == 200
+    _deadline(world, -10)  # the class's deadline moves past alice's extension: she keeps the later one
+    with world.db.read() as session:
+        from app.db.models import Problem, User
+
+        problem = session.scalar(select(Problem).where(Problem.slug == "toy-layers"))
+        alice = session.scalar(select(User).where(User.username == "alice"))
+        assert problem is not None and alice is not None and problem.deadline is not None
+        assert deadlines.deadline_for(session, problem, alice.id) == problem.deadline > later
