@@ -108,6 +108,7 @@ def _run(args: argparse.Namespace, settings: Settings) -> int:
     if args.command == "worker":
         return _worker(args, settings)
     db = Database(settings.database_url)
+    demo: tuple[dict[str, Any], Path, str, list[str]] | None = None  # the demo's logins, once committed
     try:
         with db.session() as session:
             if args.command == "create-user":
@@ -134,13 +135,13 @@ def _run(args: argparse.Namespace, settings: Settings) -> int:
             elif args.command == "demo" and args.when_enabled and not settings.demo:
                 print("no demo accounts: set GRADELAB_DEMO=true to create the demo course and its logins")
             elif args.command == "demo":
-                saved, path, course, changed = _demo(session, settings, args.credentials)
-        if args.command == "demo" and (settings.demo or not args.when_enabled):
+                demo = _demo(session, settings, args.credentials)
+        if demo is not None:
             from app.demo_examples import seed_demo_submissions  # loads the grader: only for this command
             from app.logging import configure_logging
 
             configure_logging(level="WARNING")  # the lines below say what was graded; problems go to stderr
-
+            saved, path, course, changed = demo
             changed += seed_demo_submissions(db, settings)  # after the commit: graded as a worker would
             _print_demo(saved, path, course, changed)
     finally:

@@ -40,10 +40,6 @@ class _Planned:
     chosen: bool = False  # the student chooses this one to count
 
 
-def _solution(bundle: Bundle) -> dict[str, bytes]:
-    return {name: bundle.files[f"solution/{name}"] for name in bundle.spec.files}
-
-
 def _with_mistake(bundle: Bundle, name: str) -> dict[str, bytes]:
     mistake = next(m for m in bundle.spec.mistakes if m.name == name)
     return mutated_files(bundle, mistake)
@@ -55,10 +51,10 @@ def _plan(bundles: dict[str, Bundle]) -> list[_Planned]:
     plan = []
     if DEMO_LATEST in bundles:
         bundle = bundles[DEMO_LATEST]
-        plan.append(_Planned(DEMO_LATEST, _solution(bundle), "right, chosen to count", chosen=True))
+        plan.append(_Planned(DEMO_LATEST, bundle.solution_files(), "right, chosen to count", chosen=True))
         plan.append(_Planned(DEMO_LATEST, _with_mistake(bundle, DEMO_CHOSEN_MISTAKE), "later, with a mistake"))
     if DEMO_HELD in bundles:
-        plan.append(_Planned(DEMO_HELD, _solution(bundles[DEMO_HELD]), "results held"))
+        plan.append(_Planned(DEMO_HELD, bundles[DEMO_HELD].solution_files(), "results held"))
     slug, mistake = DEMO_MISTAKE
     if slug in bundles:
         plan.append(_Planned(slug, _with_mistake(bundles[slug], mistake), f"with the mistake {mistake}"))

@@ -66,6 +66,10 @@ class Bundle:
         head = prefix.rstrip("/") + "/"
         return {k[len(head) :]: v for k, v in self.files.items() if k.startswith(head)}
 
+    def solution_files(self) -> dict[str, bytes]:
+        """The reference solution as a student would submit it: the solution's files that are submitted."""
+        return {k: v for k, v in self.folder("solution").items() if k in self.submitted_files}
+
     def test(self, name: str) -> TestSpec:
         return next(t for t in self.spec.tests if t.name == name)
 

@@ -61,12 +61,12 @@ class CheckReport:
 
 def mutated_files(bundle: Bundle, mistake: MistakeSpec) -> dict[str, bytes]:
     """The solution with a variant's definitions appended to its module: a student's mistake."""
-    files = bundle.folder("solution")
+    files = bundle.solution_files()
     module = bundle.mistake_module(mistake)
     files[module] = (
         files[module] + b"\n\n# --- known mistake: " + mistake.name.encode() + b" ---\n" + bundle.files[mistake.file]
     )
-    return {k: v for k, v in files.items() if k in bundle.submitted_files}
+    return files
 
 
 Progress = Callable[[CheckReport, int, int], None]  # the report so far, steps done, steps in all
@@ -99,7 +99,7 @@ def check_problem(
     _check_numgrad(bundle, ref, report)
     _check_other_seeds(bundle, sandbox, report, seed_key)
     done.step()
-    solution = {k: v for k, v in bundle.folder("solution").items() if k in bundle.submitted_files}
+    solution = bundle.solution_files()
     graded = grade_files(bundle, solution, sandbox, cache, seed_key=seed_key)
     _check_full_marks(graded, report)
     _check_limits(bundle, graded, report)

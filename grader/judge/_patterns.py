@@ -116,14 +116,14 @@ def _broadcasts(value: np.ndarray, shape: tuple[int, ...]) -> Iterator[np.ndarra
     ):
         placed = value.reshape((1,) * (len(shape) - value.ndim) + value.shape)
         seen.add(placed.shape)
-        yield np.broadcast_to(placed, shape).astype(np.float64)
+        yield np.broadcast_to(placed, shape)
     if value.ndim != 1:
         return
     for axis, size in enumerate(shape):
         form = tuple(size if i == axis else 1 for i in range(len(shape)))
         if size == value.size and form not in seen:
             seen.add(form)
-            yield np.broadcast_to(value.reshape(form), shape).astype(np.float64)
+            yield np.broadcast_to(value.reshape(form), shape)
 
 
 def _activation_mistakes(path: str, r: np.ndarray, ctx: Context) -> Iterator[Alternative]:
